@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class GroundworkConfig(AppConfig):
+    name = "app"
+    label = "groundwork"
+    verbose_name = "Groundwork"

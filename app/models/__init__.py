@@ -1,0 +1,3 @@
+from app.models.documents import Chunk, Collection, Document
+
+__all__ = ["Chunk", "Collection", "Document"]

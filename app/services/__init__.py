@@ -1,0 +1,1 @@
+"""The business logic. Views, API views, commands and Celery tasks call these verbs."""

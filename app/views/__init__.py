@@ -1,0 +1,1 @@
+"""Pages. Each view validates input, calls one service function and renders."""

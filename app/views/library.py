@@ -1,0 +1,92 @@
+"""The document library: upload, status, detail, delete, re-ingest."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from app.forms import UploadForm
+from app.models import Document
+from app.services.ingestion import delete_document, reingest_document, upload_documents
+from app.services.visibility import visible_documents
+
+
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    form = UploadForm()
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            for outcome in upload_documents(request.user, form.cleaned_data["files"]):  # type: ignore[arg-type]
+                if outcome.error:
+                    messages.error(request, f"{outcome.filename}: {outcome.error}")
+                elif outcome.duplicate_of is not None:
+                    messages.warning(
+                        request,
+                        f"{outcome.filename} is a duplicate of “{outcome.duplicate_of.title}”, "
+                        "which is already in your library; it was not added again.",
+                    )
+                else:
+                    messages.success(request, f"{outcome.filename} was uploaded and queued.")
+            return redirect("library")
+    # The library lists the user's own documents (staff manage everyone's in admin).
+    own = Document.objects.filter(owner=request.user).exclude(collection__is_evaluation=True)
+    page = Paginator(own, 50).get_page(request.GET.get("page"))
+    return render(request, "library/index.html", {"form": form, "page": page})
+
+
+@login_required
+@require_GET
+def statuses(request: HttpRequest) -> JsonResponse:
+    """Status and progress of the listed documents, polled by the library page."""
+    try:
+        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i][:500]
+    except ValueError:
+        return JsonResponse({"error": "ids must be comma-separated integers"}, status=400)
+    rows = visible_documents(request.user).filter(id__in=ids)
+    return JsonResponse(
+        {
+            "documents": [
+                {
+                    "id": d.pk,
+                    "status": d.status,
+                    "status_label": d.get_status_display(),
+                    "progress": d.progress_percent,
+                    "chunks": d.chunk_count,
+                    "failure_reason": d.failure_reason,
+                    "title": d.title,
+                }
+                for d in rows
+            ]
+        }
+    )
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(visible_documents(request.user), pk=pk)
+    chunks = document.chunks.all()
+    return render(request, "library/detail.html", {"document": document, "chunks": chunks})
+
+
+@login_required
+@require_POST
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(visible_documents(request.user), pk=pk)
+    title = document.title
+    delete_document(document)
+    messages.success(request, f"“{title}” was deleted.")
+    return redirect("library")
+
+
+@login_required
+@require_POST
+def document_reingest(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(visible_documents(request.user), pk=pk)
+    reingest_document(document)
+    messages.success(request, f"“{document.title}” is queued to be read again.")
+    return redirect("library")

@@ -1,0 +1,185 @@
+"""Attention of each answer token over the prompt's passages, captured during generation.
+
+The model runs with the `groundwork` attention implementation registered here: it is plain
+SDPA (so outputs are bit-identical to an "sdpa" model), and when a recorder is passed to the
+forward call it also computes, for the chosen layers only, the softmax row of the *last*
+query over all keys. That row is the attention of the token being predicted: for the prefill
+it is the prompt's last position (which produces answer token 0), for each decode step the
+single query. Full (heads x T x T) weight tensors are never formed or kept; each step
+reduces to one (T,) row, then to per-passage mass and a top-k of passage tokens.
+
+Default layers: the upper-middle of the stack, [L/2, 5L/6). Lower layers attend mostly to
+nearby tokens and syntax, the top layers concentrate on the attention sink and next-token
+form; the upper-middle ones are where retrieval-like heads that copy from the context tend to
+sit. docs/generation.md has the measurement for the default model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+from transformers.modeling_utils import AttentionInterface
+
+from generation.prompt import Prompt
+
+ATTN_IMPLEMENTATION = "groundwork"
+RECORDER_KWARG = "attention_recorder"
+
+
+def default_layers(num_layers: int) -> tuple[int, ...]:
+    return tuple(range(num_layers // 2, (5 * num_layers) // 6))
+
+
+class AttentionRecorder:
+    """Sums, over the chosen layers, the head-averaged attention row of the last query."""
+
+    def __init__(self, layers: tuple[int, ...]):
+        self.layers = frozenset(layers)
+        self._sum: torch.Tensor | None = None  # (T,)
+        self._count = 0
+
+    def record(self, row: torch.Tensor) -> None:
+        self._sum = row if self._sum is None else self._sum + row
+        self._count += 1
+
+    def take(self) -> torch.Tensor:
+        """The mean row over the recorded layers, (T,) float32; resets for the next step."""
+        assert self._sum is not None and self._count == len(self.layers), "layers missed"
+        row, self._sum, self._count = self._sum / self._count, None, 0
+        return row
+
+
+def last_row_attention(
+    query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float
+) -> torch.Tensor:
+    """Head-mean softmax attention of the last query over all keys.
+
+    query (1, H, Q, D), key (1, Hkv, T, D) -> (T,). Grouped heads share a key head, so the
+    queries are folded into (Hkv, H/Hkv) instead of repeating the keys.
+    """
+    _, n_heads, _, dim = query.shape
+    n_kv = key.shape[1]
+    q = query[0, :, -1, :].reshape(n_kv, n_heads // n_kv, dim).float()  # (Hkv, G, D)
+    scores = torch.einsum("kgd,ktd->kgt", q, key[0].float()) * scaling  # (Hkv, G, T)
+    if mask is not None:  # SDPA masks are bool (True = attend) or additive floats
+        last = mask[0, 0, -1, : key.shape[2]]
+        scores = (
+            scores.masked_fill(~last, float("-inf")) if last.dtype == torch.bool else scores + last
+        )
+    return scores.softmax(dim=-1).mean(dim=(0, 1))  # (T,)
+
+
+def capture_attention_forward(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    recorder: AttentionRecorder | None = kwargs.pop(RECORDER_KWARG, None)
+    out, _ = sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+    if recorder is not None and module.layer_idx in recorder.layers:
+        scaling = kwargs.get("scaling") or query.shape[-1] ** -0.5
+        recorder.record(last_row_attention(query, key, attention_mask, scaling))
+    return out, None
+
+
+AttentionInterface.register(ATTN_IMPLEMENTATION, capture_attention_forward)
+# Masks are built exactly as for SDPA, which is what runs underneath.
+AttentionMaskInterface.register(ATTN_IMPLEMENTATION, sdpa_mask)
+
+
+@dataclass(frozen=True)
+class AttentionMap:
+    """Answer-token x passage attention, compact enough to store with the message.
+
+    `passage_mass[i][p]`: attention mass answer token i puts on passage p's text tokens
+    (mean over heads and `layers`); a row sums to <= 1, the rest of the mass is on the
+    instruction, headers, question, history and earlier answer tokens.
+    `top_spans[i]`: the `top_k` passage tokens answer token i attends to most, as
+    (passage index, char start, char end, weight) into that passage's `text`, best first.
+    `token_spans[i]`: the characters of the answer text that token i produced.
+    Weights are rounded to 4 decimals.
+    """
+
+    layers: tuple[int, ...]
+    token_spans: tuple[tuple[int, int], ...]
+    passage_mass: tuple[tuple[float, ...], ...]
+    top_spans: tuple[tuple[tuple[int, int, int, float], ...], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "layers": list(self.layers),
+            "token_spans": [list(s) for s in self.token_spans],
+            "passage_mass": [list(r) for r in self.passage_mass],
+            "top_spans": [[list(s) for s in row] for row in self.top_spans],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AttentionMap:
+        if data.get("version") != 1:
+            raise ValueError(f"unknown attention map version {data.get('version')!r}")
+        return cls(
+            layers=tuple(data["layers"]),
+            token_spans=tuple((int(a), int(b)) for a, b in data["token_spans"]),
+            passage_mass=tuple(tuple(r) for r in data["passage_mass"]),
+            top_spans=tuple(
+                tuple((int(p), int(a), int(b), float(w)) for p, a, b, w in row)
+                for row in data["top_spans"]
+            ),
+        )
+
+    def passage_totals(self) -> tuple[float, ...]:
+        """Mean mass per passage over the answer tokens: a whole-answer attribution."""
+        if not self.passage_mass:
+            return ()
+        n = len(self.passage_mass)
+        return tuple(sum(col) / n for col in zip(*self.passage_mass, strict=True))
+
+
+class AttentionMapBuilder:
+    """Reduces each step's prompt row to passage mass and top passage tokens, as it comes."""
+
+    def __init__(self, prompt: Prompt, layers: tuple[int, ...], top_k: int):
+        self.layers, self.top_k, self.prompt_len = layers, top_k, len(prompt)
+        self.n_passages = len(prompt.passages)
+        positions = [torch.arange(a, b) for a, b in prompt.passage_ranges]
+        # Flattened passage tokens: prompt position, owning passage, char span in its text.
+        self.positions = torch.cat(positions) if positions else torch.zeros(0, dtype=torch.long)
+        self.owner = (
+            torch.cat([torch.full((len(p),), i, dtype=torch.long) for i, p in enumerate(positions)])
+            if positions
+            else torch.zeros(0, dtype=torch.long)
+        )
+        self.spans = [span for offsets in prompt.passage_offsets for span in offsets]
+        self.mass: list[tuple[float, ...]] = []
+        self.top: list[tuple[tuple[int, int, int, float], ...]] = []
+
+    def add(self, row: torch.Tensor) -> None:
+        """row: (T,) attention of one answer token over everything before it."""
+        weights = row[: self.prompt_len][self.positions]  # (N passage tokens,)
+        mass = torch.zeros(self.n_passages).index_add_(0, self.owner, weights)
+        self.mass.append(tuple(round(float(m), 4) for m in mass))
+        k = min(self.top_k, len(weights))
+        top_w, top_i = weights.topk(k)
+        self.top.append(
+            tuple(
+                (int(self.owner[i]), *self.spans[i], round(float(w), 4))
+                for w, i in zip(top_w.tolist(), top_i.tolist(), strict=True)
+            )
+        )
+
+    def build(self, token_spans: list[tuple[int, int]]) -> AttentionMap:
+        n = len(token_spans)
+        return AttentionMap(
+            layers=self.layers,
+            token_spans=tuple(token_spans),
+            passage_mass=tuple(self.mass[:n]),
+            top_spans=tuple(self.top[:n]),
+        )

