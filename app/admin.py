@@ -29,7 +29,9 @@ class DocumentUploadForm(forms.ModelForm):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > settings.UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(f"The file is larger than the {settings.UPLOAD_MAX_BYTES / 1024**2:g} MB limit.")
+            raise forms.ValidationError(
+                f"The file is larger than the {settings.UPLOAD_MAX_BYTES / 1024**2:g} MB limit."
+            )
         return upload
 
 
@@ -51,9 +53,23 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ["status", "format", "collection"]
     search_fields = ["title", "original_filename", "sha256"]
     readonly_fields = [
-        "title", "original_filename", "format", "size_bytes", "sha256", "status", "failure_reason",
-        "warnings", "page_count", "chunk_count", "progress_done", "progress_total", "encoder",
-        "created_at", "updated_at", "started_at", "indexed_at",
+        "title",
+        "original_filename",
+        "format",
+        "size_bytes",
+        "sha256",
+        "status",
+        "failure_reason",
+        "warnings",
+        "page_count",
+        "chunk_count",
+        "progress_done",
+        "progress_total",
+        "encoder",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "indexed_at",
     ]
     exclude = ["text", "ingest_token"]
     actions = ["reingest"]
@@ -81,11 +97,15 @@ class DocumentAdmin(admin.ModelAdmin):
             return
         # Uploads go through the same service as the library page: dedupe, queue.
         owner = form.cleaned_data.get("owner") or request.user
-        outcome = upload_documents(owner, [form.cleaned_data["file"]], collection=form.cleaned_data.get("collection"))[0]
+        outcome = upload_documents(
+            owner, [form.cleaned_data["file"]], collection=form.cleaned_data.get("collection")
+        )[0]
         if outcome.error:
             messages.error(request, f"{outcome.filename}: {outcome.error}")
         elif outcome.duplicate_of is not None:
-            messages.warning(request, f"{outcome.filename} duplicates “{outcome.duplicate_of}”; not added again.")
+            messages.warning(
+                request, f"{outcome.filename} duplicates “{outcome.duplicate_of}”; not added again."
+            )
         if outcome.document is not None:
             obj.pk, obj.title = outcome.document.pk, outcome.document.title
 

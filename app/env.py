@@ -113,7 +113,9 @@ def env_bytes(name: str, default: int) -> int:
     try:
         size = int(float(number) * units[unit])
     except (ValueError, KeyError):
-        raise ImproperlyConfigured(f"{name}={value!r} is not a size (examples: 50MB, 512KB, 1048576)") from None
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a size (examples: 50MB, 512KB, 1048576)"
+        ) from None
     if size <= 0:
         raise ImproperlyConfigured(f"{name}={value!r} must be positive")
     return size

@@ -17,6 +17,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        # An empty file becomes a document that fails with a reason, like any bad file.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
@@ -26,9 +28,7 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
-        help_text="TXT, Markdown, HTML, PDF or DOCX; several at once if you like."
-    )
+    files = MultipleFileField(help_text="TXT, Markdown, HTML, PDF or DOCX; several at once if you like.")
 
     def clean_files(self) -> list[Any]:
         files: list[Any] = self.cleaned_data["files"]

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from app.views import library, search
+from app.views import health, library, search
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="library", permanent=False)),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("documents/<int:pk>/reingest/", library.document_reingest, name="document-reingest"),
     path("search/", search.search, name="search"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from app.models import Chunk, Collection, Document
@@ -30,8 +31,9 @@ from retrieval.parsing import parse_document
 log = logging.getLogger(__name__)
 
 # Documents uploaded together are ingested together (up to this many per job), so their
-# chunks share encoder batches; one large upload still gets a few parallel jobs.
-DOCUMENTS_PER_JOB = 16
+# chunks share encoder batches and database round trips; a large upload still becomes
+# several jobs that several workers can share.
+DOCUMENTS_PER_JOB = 64
 # How many chunk texts are encoded between two progress updates.
 PROGRESS_STEP = 256
 # Errors worth retrying the whole job for: the database went away for a moment. The
@@ -70,6 +72,7 @@ def upload_documents(
     files: Iterable[UploadedFile],
     *,
     collection: Collection | None = None,
+    queue: bool = True,
 ) -> list[UploadOutcome]:
     """Store each file as a queued document and schedule its ingestion.
 
@@ -77,6 +80,7 @@ def upload_documents(
     (same sha256 in the same collection) is not stored again: its outcome names the
     document it duplicates. Anything else is stored, even an unsupported or broken file,
     so that its failure and reason show in the library like any other document's.
+    With `queue=False` the caller runs `ingest_documents` itself (benchmarks, evaluation).
     """
     outcomes: list[UploadOutcome] = []
     for upload in files:
@@ -108,7 +112,8 @@ def upload_documents(
             outcomes.append(UploadOutcome(name, document=same, duplicate_of=same))
             continue
         outcomes.append(UploadOutcome(name, document=document))
-    queue_ingestion([o.document.pk for o in outcomes if o.created and o.document is not None])
+    if queue:
+        queue_ingestion([o.document.pk for o in outcomes if o.created and o.document is not None])
     return outcomes
 
 
@@ -150,98 +155,109 @@ class _Job:
     """One claimed document travelling through the pipeline."""
 
     document: Document
-    token: str
     chunks: list[ChunkSpec] = field(default_factory=list)
     vectors: np.ndarray | None = None
 
 
-def _claim(document_id: int) -> _Job | None:
-    """Take a queued (or abandoned in-progress) document for this run, or None.
+class _Run:
+    """One run of the ingestion job over some documents.
 
-    Indexed, failed and deleted documents are left alone: that is what makes a
-    re-delivered job idempotent.
+    The run claims its documents with a token of its own; every later write is
+    conditional on that token still being there. A run presumed dead (its message
+    re-delivered) thus loses its documents to the newer run instead of racing it. All
+    writes are batched across the run's documents: per-document queries would cost more
+    than encoding short documents does.
     """
-    token = uuid.uuid4().hex
-    claimed = Document.objects.filter(pk=document_id, status__in=Document.IN_PROGRESS).update(
-        status=Document.Status.PARSING,
-        ingest_token=token,
-        started_at=timezone.now(),
-        failure_reason="",
-        progress_done=0,
-        progress_total=0,
-    )
-    if not claimed:
-        return None
-    return _Job(Document.objects.get(pk=document_id), token)
+
+    def __init__(self, document_ids: Sequence[int]) -> None:
+        self.token = uuid.uuid4().hex
+        # Only queued or abandoned in-progress documents are taken: indexed, failed and
+        # deleted ones are left alone, which makes a re-delivered job idempotent.
+        Document.objects.filter(pk__in=list(document_ids), status__in=Document.IN_PROGRESS).update(
+            status=Document.Status.PARSING,
+            ingest_token=self.token,
+            started_at=timezone.now(),
+            failure_reason="",
+            progress_done=0,
+            progress_total=0,
+        )
+        self.jobs = [_Job(d) for d in Document.objects.filter(ingest_token=self.token).order_by("pk")]
+
+    def owned(self, jobs: Iterable[_Job]) -> QuerySet[Document]:
+        return Document.objects.filter(pk__in=[j.document.pk for j in jobs], ingest_token=self.token)
+
+    def fail(self, job: _Job, reason: str) -> None:
+        log.info("document %s failed: %s", job.document.pk, reason)
+        self.owned([job]).update(status=Document.Status.FAILED, failure_reason=reason[:2000], progress_done=0)
+
+    def save(self, jobs: list[_Job], fields: list[str]) -> None:
+        """Write these fields of the jobs' documents in one query, if still ours."""
+        still_ours = set(self.owned(jobs).values_list("pk", flat=True))
+        Document.objects.bulk_update([j.document for j in jobs if j.document.pk in still_ours], fields)
 
 
-def _set(job: _Job, **fields: object) -> bool:
-    """Update the document if this run still owns it; False when it lost the claim."""
-    return bool(Document.objects.filter(pk=job.document.pk, ingest_token=job.token).update(**fields))
-
-
-def _fail(job: _Job, reason: str) -> None:
-    log.info("document %s failed: %s", job.document.pk, reason)
-    _set(job, status=Document.Status.FAILED, failure_reason=reason[:2000], progress_done=0)
-
-
-def _parse_and_chunk(job: _Job) -> bool:
+def _parse_and_chunk(run: _Run, job: _Job) -> bool:
     """Read the file, extract text, cut it into chunks; False (and failed) on bad input."""
     document = job.document
     try:
         with document.file.open("rb") as handle:
             data = handle.read()
     except OSError as error:
-        _fail(job, f"the uploaded file cannot be read: {error.strerror or error}")
+        run.fail(job, f"the uploaded file cannot be read: {error.strerror or error}")
         return False
     try:
         parsed = parse_document(data, document.original_filename)
     except ParseError as error:
-        _fail(job, str(error))
+        run.fail(job, str(error))
         return False
     encoder = get_encoder()
     max_tokens = min(settings.CHUNK_TOKENS, encoder.max_seq_length - 2)
     overlap = min(settings.CHUNK_OVERLAP_TOKENS, max_tokens // 2)
-    title = parsed.title or document.title
-    job.chunks = chunk_document(parsed, encoder.tokenizer, max_tokens, overlap, title=title)
-    if not job.chunks:
-        _fail(job, "no text could be extracted from this file")
-        return False
-    fields: dict[str, object] = {
-        "status": Document.Status.EMBEDDING,
-        "text": parsed.text,
-        "format": parsed.format,
-        "page_count": parsed.page_count,
-        "warnings": list(parsed.warnings),
-        "progress_total": len(job.chunks),
-    }
     if parsed.title and document.title == _title_for(document.original_filename):
-        fields["title"] = parsed.title[:500]
-    return _set(job, **fields)
+        document.title = parsed.title[:500]
+    job.chunks = chunk_document(parsed, encoder.tokenizer, max_tokens, overlap, title=document.title)
+    if not job.chunks:
+        run.fail(job, "no text could be extracted from this file")
+        return False
+    document.status = Document.Status.EMBEDDING
+    document.text = parsed.text
+    document.format = parsed.format
+    document.page_count = parsed.page_count
+    document.warnings = list(parsed.warnings)
+    document.progress_total = len(job.chunks)
+    return True
 
 
-def _embed(jobs: list[_Job]) -> None:
+_PARSED_FIELDS = ["status", "text", "format", "page_count", "warnings", "progress_total", "title"]
+
+
+def _embed(run: _Run, jobs: list[_Job]) -> None:
     """Encode every job's chunks in shared batches, reporting progress as it goes."""
     encoder = get_encoder()
     texts = [spec.embed_text for job in jobs for spec in job.chunks]
-    owners = [i for i, job in enumerate(jobs) for _ in job.chunks]
+    owner = [i for i, job in enumerate(jobs) for _ in job.chunks]
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     for start in range(0, len(texts), PROGRESS_STEP):
         end = min(start + PROGRESS_STEP, len(texts))
         vectors[start:end] = encoder.encode(texts[start:end])
-        done: dict[int, int] = {}
-        for i in owners[:end]:
-            done[i] = done.get(i, 0) + 1
-        for i in set(owners[start:end]):
-            if done[i] < len(jobs[i].chunks):  # the final write sets completed counts
-                _set(jobs[i], progress_done=done[i])
+        if end < len(texts):  # the final write sets completed counts
+            done = np.bincount(owner[:end], minlength=len(jobs))
+            touched = sorted(set(owner[start:end]))
+            for i in touched:
+                jobs[i].document.progress_done = int(done[i])
+            run.save([jobs[i] for i in touched], ["progress_done"])
     offset = 0
     for job in jobs:
         job.vectors = vectors[offset : offset + len(job.chunks)]
         offset += len(job.chunks)
 
 
-def _store(jobs: list[_Job]) -> None:
+def _vectors(job: _Job) -> np.ndarray:
+    assert job.vectors is not None, "_embed runs before _store"
+    return job.vectors
+
+
+def _store(run: _Run, jobs: list[_Job]) -> None:
     """Write chunks and vectors and mark the documents indexed, all or nothing.
 
     Vectors are published inside the transaction: if publishing fails, no document
@@ -249,47 +265,44 @@ def _store(jobs: list[_Job]) -> None:
     the index holds vectors for chunk ids that never existed; search only admits ids of
     indexed chunks from the database, and `rebuild_index` sweeps them.
     """
-    name = encoder_name()
     with transaction.atomic():
-        removed: list[int] = []
-        added_ids: list[int] = []
-        added_vectors: list[np.ndarray] = []
+        ours = set(run.owned(jobs).select_for_update().values_list("pk", flat=True))
+        jobs = [job for job in jobs if job.document.pk in ours]  # others were deleted or re-queued
+        if not jobs:
+            return
+        old = Chunk.objects.filter(document_id__in=ours)
+        removed = np.fromiter(old.values_list("id", flat=True), dtype=np.int64)
+        old.delete()
+        rows = Chunk.objects.bulk_create(
+            Chunk(
+                document_id=job.document.pk,
+                ordinal=spec.ordinal,
+                text=spec.text,
+                start=spec.start,
+                end=spec.end,
+                page=spec.page,
+                heading_path=list(spec.heading_path),
+                token_count=spec.token_count,
+                embedding=vector.tobytes(),
+            )
+            for job in jobs
+            for spec, vector in zip(job.chunks, _vectors(job), strict=True)
+        )
+        now, name = timezone.now(), encoder_name()
         for job in jobs:
-            owned = Document.objects.select_for_update().filter(pk=job.document.pk, ingest_token=job.token)
-            if not owned.exists():
-                continue  # deleted, or re-queued and claimed by a newer run
-            removed.extend(Chunk.objects.filter(document_id=job.document.pk).values_list("id", flat=True))
-            Chunk.objects.filter(document_id=job.document.pk).delete()
-            assert job.vectors is not None
-            rows = Chunk.objects.bulk_create(
-                Chunk(
-                    document_id=job.document.pk,
-                    ordinal=spec.ordinal,
-                    text=spec.text,
-                    start=spec.start,
-                    end=spec.end,
-                    page=spec.page,
-                    heading_path=list(spec.heading_path),
-                    token_count=spec.token_count,
-                    embedding=vector.tobytes(),
-                )
-                for spec, vector in zip(job.chunks, job.vectors, strict=True)
-            )
-            added_ids.extend(row.pk for row in rows)
-            added_vectors.append(job.vectors)
-            owned.update(
-                status=Document.Status.INDEXED,
-                chunk_count=len(rows),
-                progress_done=len(rows),
-                indexed_at=timezone.now(),
-                encoder=name,
-            )
-        if added_ids or removed:
-            get_index().update(
-                remove=np.asarray(removed, dtype=np.int64),
-                add_ids=np.asarray(added_ids, dtype=np.int64),
-                add_vectors=np.concatenate(added_vectors) if added_vectors else None,
-            )
+            job.document.status = Document.Status.INDEXED
+            job.document.chunk_count = job.document.progress_done = len(job.chunks)
+            job.document.indexed_at = now
+            job.document.encoder = name
+        Document.objects.bulk_update(
+            [job.document for job in jobs],
+            ["status", "chunk_count", "progress_done", "indexed_at", "encoder"],
+        )
+        get_index().update(
+            remove=removed,
+            add_ids=np.fromiter((row.pk for row in rows), dtype=np.int64, count=len(rows)),
+            add_vectors=np.concatenate([_vectors(job) for job in jobs]),
+        )
 
 
 def ingest_documents(document_ids: Sequence[int]) -> None:
@@ -299,28 +312,29 @@ def ingest_documents(document_ids: Sequence[int]) -> None:
     documents are skipped, abandoned ones start over. One document's bad file never
     stops the others.
     """
-    jobs = [job for job in map(_claim, document_ids) if job is not None]
+    run = _Run(document_ids)
     ready: list[_Job] = []
-    for job in jobs:
+    for job in run.jobs:
         try:
-            if _parse_and_chunk(job):
+            if _parse_and_chunk(run, job):
                 ready.append(job)
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:  # a parser bug must fail one document, not the batch
             log.exception("unexpected error while reading document %s", job.document.pk)
-            _fail(job, f"unexpected error while reading the file ({type(error).__name__}: {error})")
+            run.fail(job, f"unexpected error while reading the file ({type(error).__name__}: {error})")
     if not ready:
         return
+    run.save(ready, _PARSED_FIELDS)
     try:
-        _embed(ready)
-        _store(ready)
+        _embed(run, ready)
+        _store(run, ready)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:
         log.exception("indexing failed for documents %s", [job.document.pk for job in ready])
         for job in ready:
-            _fail(job, f"indexing failed ({type(error).__name__}: {error}); re-ingest to try again")
+            run.fail(job, f"indexing failed ({type(error).__name__}: {error}); re-ingest to try again")
 
 
 def ingest_document(document_id: int) -> None:

@@ -1,0 +1,20 @@
+# One image for web and worker; installs exactly as the README does.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE \
+    DATA_DIR=/data MEDIA_DIR=/data/media INDEX_DIR=/data/index MODEL_CACHE_DIR=/models
+
+WORKDIR /srv/groundwork
+COPY requirements.txt ./
+COPY scripts/setup.sh scripts/setup.sh
+RUN ./scripts/setup.sh && rm -rf /root/.cache/pip
+ENV PATH=/srv/groundwork/.venv/bin:$PATH
+COPY . .
+RUN DATA_DIR=/tmp/build python manage.py collectstatic --noinput --verbosity 0
+
+RUN useradd --system --home /srv/groundwork groundwork \
+    && mkdir -p /data /models && chown -R groundwork /data /models
+USER groundwork
+EXPOSE 8000
+CMD ["gunicorn", "app.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up and start Groundwork on the embedded default (SQLite, in-process ingestion).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+export DJANGO_SETTINGS_MODULE=app.settings
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py collectstatic --noinput --verbosity 0
+.venv/bin/python manage.py ensure_admin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+echo "Groundwork is starting on http://$HOST:$PORT/ (Ctrl-C stops it)"
+exec .venv/bin/gunicorn app.wsgi --config gunicorn.conf.py --bind "$HOST:$PORT"
