@@ -1,0 +1,430 @@
+"""Cut a ParsedDocument into chunks that fit the encoder, measured in the encoder's tokens.
+
+How a document is cut:
+
+* Consecutive sections with the same heading path form a *segment*; a chunk never
+  spans two segments, so every chunk has one heading path. Page changes do not end a
+  segment: PDF paragraphs run over page breaks, and cutting there would leave fragments.
+  A chunk records the page it starts on (``page``) and the page it ends on (``last_page``).
+* A segment that is nothing but its heading line ("Behaviour", directly followed by
+  "Behaviour > Feeding") is not a chunk of its own: it is put in front of the next
+  segment when that one lies below it. The heading text stays in the chunk text, and the
+  deeper heading path (which names it) is the chunk's.
+* A segment that fits the budget is one chunk. A longer one is cut at the best boundary
+  in the last half of the budget: paragraph break, then sentence end, then line break,
+  then whitespace (or between CJK characters), and only as a last resort between two
+  word pieces. When two chunks would leave a small tail, the cut moves earlier so the
+  last chunk keeps at least a quarter of the budget.
+* Consecutive chunks of a segment share about ``overlap_tokens`` tokens: the next chunk
+  starts between ``overlap_tokens`` and half of it before the cut, at the best boundary
+  found there (so it starts on a sentence or a word, not inside one).
+* The text embedded is a short header, "Title > Heading > Subheading" (joined with
+  single angle quotes), then a newline and the chunk text. The header tells the encoder
+  what the chunk is about when the chunk itself does not say ("It was founded in 1911"),
+  which is where retrieval of chunked documents usually fails. It is capped
+  (HEADER_MAX_TOKENS) so it never eats the budget.
+
+Token counts come from the encoder's own fast tokenizer: each segment is tokenized once,
+with character offsets, and cut on those offsets. For BERT-style tokenizers a chunk cut
+between words holds exactly the tokens whose offsets it spans, so its count is known
+without tokenizing again; any other chunk's embed_text is counted once more (in one
+batch). ``token_count`` is exact and the budget a guarantee, not an estimate.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from retrieval.document import ParsedDocument
+
+HEADER_SEPARATOR = " \u203a "  # a single right angle quote: Title > Heading
+HEADER_MAX_TOKENS = 32
+ELLIPSIS = "…"
+# A chunk ends at the best boundary found in the last (1 - MIN_FILL) of its budget.
+MIN_FILL = 0.5
+# The last chunk of a segment keeps at least this share of the budget.
+MIN_TAIL = 0.25
+# Rounds of re-cutting a segment whose embed_text came out over budget (only possible
+# when a cut falls inside a word and the tokenizer splits the halves differently).
+MAX_RECUTS = 8
+
+# Boundary strengths between two tokens, strongest first.
+_PARAGRAPH, _SENTENCE, _LINE, _WORD, _PIECE = 4, 3, 2, 1, 0
+# Sentence ends, including the ideographic full stop and full-width marks of CJK text.
+_CJK_SENTENCE_ENDS = frozenset("\u3002\uff01\uff1f\uff61")
+_SENTENCE_ENDS = frozenset(".!?\u2026") | _CJK_SENTENCE_ENDS
+# Closing quotes and brackets that may follow a sentence end.
+_CLOSERS = frozenset("\"')]}\u00bb\u201d\u2019\u300d\u300f")
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    ordinal: int
+    start: int  # span in ParsedDocument.text: text == doc.text[start:end]
+    end: int
+    text: str
+    page: int | None  # page of the chunk's first character (PDF)
+    heading_path: tuple[str, ...]
+    token_count: int  # encoder word pieces of embed_text, without special tokens
+    embed_text: str  # header + "\n" + text, or just text when there is no header
+    last_page: int | None = None  # page of the chunk's last character (PDF)
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """What chunking needs from a tokenizer; ``token_counter`` adapts a HF fast tokenizer."""
+
+    # True when a text's tokens are the union of its words' tokens (BERT's WordPiece with
+    # its whitespace-and-punctuation pre-tokenizer): then a chunk cut between words has
+    # exactly the tokens whose offsets it holds, and need not be counted again.
+    additive: bool
+
+    def spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """For each text, the character span of each word piece (no special tokens)."""
+        ...
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """For each text, its number of word pieces (no special tokens)."""
+        ...
+
+
+class FastTokenCounter:
+    """A HF fast tokenizer's Rust backend, privately copied.
+
+    The copy matters twice: the shared tokenizer carries truncation and padding settings
+    (all-MiniLM-L6-v2's tokenizer.json pads and truncates to 128) that would distort
+    counts, and the encoder changes those settings on every call, so using it from
+    another thread while the encoder runs would race.
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(
+            tokenizer, "_tokenizer", None
+        )
+        if backend is None or not hasattr(backend, "encode_batch"):
+            raise TypeError("chunking needs a fast (Rust-backed) tokenizer, which gives offsets")
+        self._backend = copy.deepcopy(backend)
+        self._backend.no_truncation()
+        self._backend.no_padding()
+        config = json.loads(self._backend.to_str())
+        self.additive = (config.get("pre_tokenizer") or {}).get("type") == "BertPreTokenizer" and (
+            config.get("model") or {}
+        ).get("type") == "WordPiece"
+
+    def spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        encodings = self._backend.encode_batch(list(texts), add_special_tokens=False)
+        return [encoding.offsets for encoding in encodings]
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        encodings = self._backend.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+
+_counters: weakref.WeakKeyDictionary[Any, FastTokenCounter] = weakref.WeakKeyDictionary()
+
+
+def token_counter(tokenizer: Any) -> TokenCounter:
+    """A TokenCounter for ``tokenizer``: itself if it is one, else a cached FastTokenCounter."""
+    if isinstance(tokenizer, TokenCounter):
+        return tokenizer
+    counter = _counters.get(tokenizer)
+    if counter is None:
+        counter = _counters[tokenizer] = FastTokenCounter(tokenizer)
+    return counter
+
+
+@dataclass
+class _Segment:
+    start: int  # first and last non-whitespace character + 1, in the document text
+    end: int
+    heading_path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    start: int
+    end: int
+    tokens: int  # tokens of the segment's tokenization that lie in [start, end)
+    clean_edges: bool  # both ends fall between words, not inside one
+
+
+def chunk_document(
+    doc: ParsedDocument,
+    tokenizer: Any,
+    max_tokens: int,
+    overlap_tokens: int,
+    title: str | None = None,
+) -> list[ChunkSpec]:
+    """Cut ``doc`` into chunks whose embed_text has at most ``max_tokens`` word pieces.
+
+    ``tokenizer`` is the encoder's HF fast tokenizer (or a TokenCounter). ``max_tokens``
+    excludes the two special tokens the encoder adds, so pass at most the encoder's
+    max_seq_length - 2. ``title`` (default: the document's) heads every embed_text.
+    No non-whitespace character of ``doc.text`` is left out of every chunk.
+    """
+    if max_tokens < 8:
+        raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+    if overlap_tokens < 0:
+        raise ValueError(f"overlap_tokens must not be negative, got {overlap_tokens}")
+    counter = token_counter(tokenizer)
+    segments = _segments(doc)
+    if not segments:
+        return []
+    headers = _headers(
+        {s.heading_path for s in segments},
+        title if title is not None else doc.title,
+        counter,
+        cap=min(HEADER_MAX_TOKENS, max_tokens // 4),
+    )
+    text = doc.text
+    offsets = [
+        [(segment.start + a, segment.start + b) for a, b in spans]
+        for segment, spans in zip(
+            segments, counter.spans([text[s.start : s.end] for s in segments]), strict=True
+        )
+    ]
+    pieces = [
+        _cut(text, segment, tokens, max_tokens - headers[segment.heading_path][1], overlap_tokens)
+        for segment, tokens in zip(segments, offsets, strict=True)
+    ]
+    counts = _counts(counter, text, segments, pieces, headers)
+    # A cut inside a word can re-tokenize into more pieces than it had in place: re-cut
+    # such a segment with a smaller budget until every chunk fits.
+    for attempt in range(MAX_RECUTS + 1):
+        over = {i: max(c) - max_tokens for i, c in enumerate(counts) if max(c) > max_tokens}
+        if not over:
+            break
+        if attempt == MAX_RECUTS:
+            raise RuntimeError("chunking could not fit a segment into the token budget")
+        for i, excess in over.items():
+            segment = segments[i]
+            budget = max_tokens - headers[segment.heading_path][1] - excess * (attempt + 1)
+            pieces[i] = _cut(text, segment, offsets[i], budget, overlap_tokens)
+            counts[i] = _counts(counter, text, [segment], [pieces[i]], headers)[0]
+
+    chunks: list[ChunkSpec] = []
+    for segment, segment_pieces, segment_counts in zip(segments, pieces, counts, strict=True):
+        header = headers[segment.heading_path][0]
+        for piece, count in zip(segment_pieces, segment_counts, strict=True):
+            chunk_text = text[piece.start : piece.end]
+            chunks.append(
+                ChunkSpec(
+                    ordinal=len(chunks),
+                    start=piece.start,
+                    end=piece.end,
+                    text=chunk_text,
+                    page=doc.section_at(piece.start).page,
+                    heading_path=segment.heading_path,
+                    token_count=count,
+                    embed_text=_embed_text(header, chunk_text),
+                    last_page=doc.section_at(piece.end - 1).page,
+                )
+            )
+    return chunks
+
+
+def _segments(doc: ParsedDocument) -> list[_Segment]:
+    text = doc.text
+    segments: list[_Segment] = []
+    for section in doc.sections:
+        if segments and segments[-1].heading_path == section.heading_path:
+            segments[-1].end = section.end
+        else:
+            segments.append(_Segment(section.start, section.end, section.heading_path))
+    kept: list[_Segment] = []
+    for segment in segments:
+        body = text[segment.start : segment.end]
+        stripped = body.strip()
+        if not stripped:
+            continue
+        segment.start += len(body) - len(body.lstrip())
+        segment.end = segment.start + len(stripped)
+        kept.append(segment)
+    merged: list[_Segment] = []
+    pending: _Segment | None = None  # a heading-only segment waiting for what it heads
+    for segment in kept:
+        if pending is not None:
+            path = pending.heading_path
+            if segment.heading_path[: len(path)] == path and len(segment.heading_path) > len(path):
+                segment.start = pending.start
+            else:
+                merged.append(pending)
+            pending = None
+        path = segment.heading_path
+        if path and text[segment.start : segment.end] == path[-1]:
+            pending = segment
+        else:
+            merged.append(segment)
+    if pending is not None:
+        merged.append(pending)
+    return merged
+
+
+def _headers(
+    paths: set[tuple[str, ...]], title: str | None, counter: TokenCounter, cap: int
+) -> dict[tuple[str, ...], tuple[str, int]]:
+    """Each heading path's header and its token count; "" (0 tokens) when there is none."""
+    full: dict[tuple[str, ...], str] = {}
+    for path in paths:
+        parts: list[str] = []
+        for part in ((title or "").strip(), *path):
+            if part and (not parts or part.casefold() != parts[-1].casefold()):
+                parts.append(part)
+        full[path] = HEADER_SEPARATOR.join(parts)
+    keys = [path for path in full if full[path]]
+    headers = {path: ("", 0) for path in paths}
+    if cap < 2 or not keys:
+        return headers
+    texts = [full[path] for path in keys]
+    for path, header, spans in zip(keys, texts, counter.spans(texts), strict=True):
+        if len(spans) > cap:
+            # Keep the start (title, top headings) and mark the cut.
+            header = header[: spans[cap - 2][1]].rstrip() + " " + ELLIPSIS
+        headers[path] = (header, 0)
+    counts = counter.count([headers[path][0] for path in keys])
+    for path, count in zip(keys, counts, strict=True):
+        if count > cap:  # the ellipsis took more than one piece: drop the header
+            headers[path] = ("", 0)
+        else:
+            headers[path] = (headers[path][0], count)
+    return headers
+
+
+def _embed_text(header: str, chunk_text: str) -> str:
+    return f"{header}\n{chunk_text}" if header else chunk_text
+
+
+def _counts(
+    counter: TokenCounter,
+    text: str,
+    segments: Sequence[_Segment],
+    pieces: Sequence[list[_Piece]],
+    headers: dict[tuple[str, ...], tuple[str, int]],
+) -> list[list[int]]:
+    """Exact token counts of each piece's embed_text, tokenizing only where it must."""
+    counts: list[list[int]] = []
+    unsure: list[tuple[int, int, str]] = []
+    for i, (segment, segment_pieces) in enumerate(zip(segments, pieces, strict=True)):
+        header, header_tokens = headers[segment.heading_path]
+        counts.append([])
+        for j, piece in enumerate(segment_pieces):
+            if counter.additive and piece.clean_edges:
+                # The header and the text are separated by a newline, so they add up.
+                counts[i].append(header_tokens + piece.tokens)
+            else:
+                counts[i].append(-1)
+                unsure.append((i, j, _embed_text(header, text[piece.start : piece.end])))
+    if unsure:
+        for (i, j, _), count in zip(unsure, counter.count([u[2] for u in unsure]), strict=True):
+            counts[i][j] = count
+    return counts
+
+
+def _cut(
+    text: str, segment: _Segment, tokens: list[tuple[int, int]], budget: int, overlap: int
+) -> list[_Piece]:
+    """A segment's chunks, each of at most ``budget`` of the segment's tokens."""
+    n = len(tokens)
+    budget = max(1, budget)
+    if n <= budget:
+        return [_Piece(segment.start, segment.end, n, clean_edges=True)]
+    strength = _Strengths(text, tokens)
+    min_length = max(1, math.ceil(budget * MIN_FILL))
+    min_tail = math.ceil(budget * MIN_TAIL)
+    pieces: list[_Piece] = []
+    first = 0  # the current chunk's first token
+    while True:
+        start = segment.start if first == 0 else tokens[first][0]
+        clean_start = first == 0 or strength.at(first) >= _WORD
+        if n - first <= budget:
+            pieces.append(_Piece(start, segment.end, n - first, clean_start))
+            return pieces
+        own_overlap = min(overlap, budget // 2)
+        # Cut within [low, high]; pull high in so that the last chunk, which repeats the
+        # overlap, still has min_tail tokens.
+        low = first + min_length
+        high = max(low, min(first + budget, n + own_overlap - min_tail))
+        cut = strength.best(low, high, prefer_late=True)
+        clean = clean_start and strength.at(cut) >= _WORD
+        pieces.append(_Piece(start, strength.end_before(cut), cut - first, clean))
+        own_overlap = min(own_overlap, (cut - first) // 2)
+        if own_overlap <= 0:
+            first = cut
+        else:
+            earliest = max(first + 1, cut - own_overlap)
+            latest = max(earliest, cut - math.ceil(own_overlap / 2))
+            first = strength.best(earliest, latest, prefer_late=False)
+
+
+class _Strengths:
+    """Boundary strength before each token, computed on demand from the token offsets."""
+
+    def __init__(self, text: str, tokens: list[tuple[int, int]]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self._cache: dict[int, int] = {}
+
+    def best(self, low: int, high: int, *, prefer_late: bool) -> int:
+        """The token index in [low, high] with the strongest boundary before it."""
+        order = range(high, low - 1, -1) if prefer_late else range(low, high + 1)
+        best_index, best_strength = high if prefer_late else low, -1
+        for index in order:
+            value = self.at(index)
+            if value > best_strength:
+                best_index, best_strength = index, value
+                if value == _PARAGRAPH:
+                    break
+        return best_index
+
+    def end_before(self, index: int) -> int:
+        """Where a chunk cut before token ``index`` ends: after the previous token and any
+        non-whitespace the tokenizer skipped (so no visible character falls between chunks)."""
+        previous_end = self.tokens[index - 1][1]
+        gap = self.text[previous_end : self.tokens[index][0]]
+        return previous_end + len(gap.rstrip())
+
+    def at(self, index: int) -> int:
+        value = self._cache.get(index)
+        if value is None:
+            value = self._cache[index] = self._compute(index)
+        return value
+
+    def _compute(self, index: int) -> int:
+        text = self.text
+        previous_start, previous_end = self.tokens[index - 1]
+        start = self.tokens[index][0]
+        gap = text[previous_end:start]
+        if "\n\n" in gap:
+            return _PARAGRAPH
+        spaced = any(ch.isspace() for ch in gap)
+        last = text[previous_end - 1] if previous_end > previous_start else ""
+        if last in _CLOSERS and index >= 2:
+            before = self.tokens[index - 2]
+            last = text[before[1] - 1] if before[1] == previous_start and before[1] > before[0] else last
+        if last in _SENTENCE_ENDS and (spaced or last in _CJK_SENTENCE_ENDS):
+            return _SENTENCE
+        if "\n" in gap:
+            return _LINE
+        if spaced or _is_cjk(text[start : start + 1]) or _is_cjk(text[previous_end - 1 : previous_end]):
+            return _WORD
+        return _PIECE
+
+
+def _is_cjk(char: str) -> bool:
+    """CJK ideographs, which BERT-style tokenizers treat as words of their own, so a cut
+    between two of them is clean. (Kana and Hangul are not split that way.)"""
+    if not char:
+        return False
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x2FA1F
+    )

@@ -1,0 +1,52 @@
+"""What a parser hands to the chunker: the extracted text and where its sections lie."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ParseError(Exception):
+    """A file could not be turned into text; ``str(error)`` says why, for the uploader."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of ``ParsedDocument.text`` that shares one page and one heading path.
+
+    Offsets are character offsets into the document text, half-open ``[start, end)``.
+    """
+
+    start: int
+    end: int
+    page: int | None  # 1-based, for paged formats (PDF); None otherwise
+    heading_path: tuple[str, ...]  # () before the first heading
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """The full text of one file, paragraphs separated by a blank line ("\\n\\n").
+
+    ``sections`` are in order, do not overlap and together cover ``text`` exactly; a new
+    section starts wherever the page or the heading path changes.
+    """
+
+    text: str
+    sections: tuple[Section, ...]
+    format: str  # one of retrieval.parsing.SUPPORTED_FORMATS: txt, md, html, pdf, docx
+    title: str | None
+    # What could not be extracted, e.g. "page 4: no extractable text".
+    warnings: tuple[str, ...] = ()
+    page_count: int | None = None
+
+    def section_at(self, offset: int) -> Section:
+        """The section holding the character at ``offset`` (binary search)."""
+        lo, hi = 0, len(self.sections) - 1
+        if hi < 0 or not 0 <= offset < len(self.text):
+            raise IndexError(f"offset {offset} outside the document text")
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.sections[mid].start <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return self.sections[lo]

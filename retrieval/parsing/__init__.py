@@ -1,0 +1,100 @@
+"""Turn an uploaded file's bytes into a ParsedDocument: text, sections, title, warnings.
+
+``parse_document`` is the only entry point the rest of the project needs. Whatever the
+bytes, it either returns a document with text or raises ParseError with a reason a person
+can read; no other exception escapes it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing.docx import parse_docx
+from retrieval.parsing.html import parse_html
+from retrieval.parsing.markdown import parse_markdown
+from retrieval.parsing.pdf import parse_pdf
+from retrieval.parsing.text import parse_text
+
+__all__ = ["EXTENSIONS", "SUPPORTED_FORMATS", "ParseError", "detect_format", "parse_document"]
+
+SUPPORTED_FORMATS: dict[str, str] = {
+    "txt": "TXT",
+    "md": "Markdown",
+    "html": "HTML",
+    "pdf": "PDF",
+    "docx": "DOCX",
+}
+EXTENSIONS: dict[str, str] = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+_PARSERS = {
+    "txt": parse_text,
+    "md": parse_markdown,
+    "html": parse_html,
+    "pdf": parse_pdf,
+    "docx": parse_docx,
+}
+_PDF_MAGIC = b"%PDF-"
+_ZIP_MAGIC = b"PK\x03\x04"
+# Readers accept a PDF header anywhere in the first KiB (some generators prepend junk).
+_PDF_HEADER_WINDOW = 1024
+_HINTS = {
+    ".doc": " (old binary Word format: save it as .docx)",
+    ".rtf": " (save it as .docx or PDF)",
+    ".odt": " (save it as .docx or PDF)",
+}
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """The format key for ``filename``, checked against the file's first bytes."""
+    extension = os.path.splitext(filename)[1].lower()
+    format = EXTENSIONS.get(extension)
+    if format is None:
+        supported = ", ".join(SUPPORTED_FORMATS.values())
+        shown = extension or "(no extension)"
+        hint = _HINTS.get(extension, "")
+        raise ParseError(f"unsupported file type {shown}{hint}; supported: {supported}")
+    if format == "pdf" and _PDF_MAGIC not in data[:_PDF_HEADER_WINDOW]:
+        raise ParseError("not a PDF: the file does not start with a PDF header")
+    if format == "docx" and not data.startswith(_ZIP_MAGIC):
+        raise ParseError("not a DOCX: the file is not a ZIP archive (an old .doc renamed?)")
+    if format in {"txt", "md", "html"}:
+        if data.startswith(_PDF_MAGIC):
+            raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")
+        if data.startswith(_ZIP_MAGIC):
+            raise ParseError(f"file named {extension} is a ZIP archive (an Office file?), not text")
+    return format
+
+
+def parse_document(data: bytes, filename: str) -> ParsedDocument:
+    """Parse an uploaded file. Raises ParseError, and only ParseError, on bad input."""
+    try:
+        if not data:
+            raise ParseError("file is empty")
+        format = detect_format(filename, data)
+        return _PARSERS[format](data)
+    except ParseError:
+        raise
+    except RecursionError as error:
+        raise ParseError("file is nested too deeply to be read") from error
+    except MemoryError as error:
+        raise ParseError("file is too large to be read in memory") from error
+    except Exception as error:
+        # Parsing libraries raise whatever they like on malformed files; the uploader
+        # still gets a reason, and the log keeps the chained original.
+        human = SUPPORTED_FORMATS.get(_format_guess(filename), "the")
+        reason = f"{type(error).__name__}: {error}"
+        raise ParseError(f"{human} file could not be read ({reason})") from error
+
+
+def _format_guess(filename: str) -> str:
+    return EXTENSIONS.get(os.path.splitext(filename)[1].lower(), "")

@@ -1,0 +1,125 @@
+"""Assemble a ParsedDocument paragraph by paragraph, keeping track of headings and pages.
+
+Every format parser walks its file in reading order and calls ``add_paragraph``,
+``add_heading`` and ``start_page``; the builder owns whitespace cleanup, the "\\n\\n"
+paragraph separator and the section bookkeeping, so all formats agree on them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.document import ParsedDocument, ParseError, Section
+
+PARAGRAPH_SEPARATOR = "\n\n"
+HEADING_MAX_CHARS = 200  # a whole paragraph wrongly styled as a heading must not bloat every path
+
+# Characters that carry no text: C0/C1 controls (except tab and newline), lone surrogates
+# (pypdf can produce them; they cannot be stored as UTF-8), zero-width marks, soft hyphens.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u00ad\u200b\u2060\ufeff]"
+)
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def clean_text(text: str, *, preformatted: bool = False) -> str:
+    """Normalize newlines, drop invisible characters and collapse runs of spaces.
+
+    Inside ``preformatted`` text (code blocks) a line's leading indentation is kept,
+    because it is what makes code readable in a citation snippet.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", text)
+    lines = []
+    for line in text.split("\n"):
+        if preformatted:
+            stripped = line.lstrip()
+            indent = line[: len(line) - len(stripped)].replace("\t", "    ")
+            lines.append(indent + _HORIZONTAL_SPACE.sub(" ", stripped).rstrip())
+        else:
+            lines.append(_HORIZONTAL_SPACE.sub(" ", line).strip())
+    return "\n".join(lines).strip("\n") if preformatted else "\n".join(lines).strip()
+
+
+def clean_inline(text: str) -> str:
+    """Clean text that must stay on one line (headings, table cells, titles)."""
+    return _HORIZONTAL_SPACE.sub(" ", _INVISIBLE.sub("", text).replace("\n", " ")).strip()
+
+
+class DocumentBuilder:
+    def __init__(self, format: str) -> None:
+        self.format = format
+        self.warnings: list[str] = []
+        self.first_h1: str | None = None
+        self._parts: list[str] = []
+        self._length = 0
+        # Each open or closed section as (start, page, heading_path); ends are implied.
+        self._sections: list[tuple[int, int | None, tuple[str, ...]]] = []
+        self._headings: list[tuple[int, str]] = []  # (level, text), levels strictly increasing
+        self._page: int | None = None
+
+    @property
+    def heading_path(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self._headings)
+
+    @property
+    def is_empty(self) -> bool:
+        return self._length == 0
+
+    def start_page(self, page: int) -> None:
+        self._page = page
+
+    def add_heading(self, level: int, text: str) -> None:
+        """Enter a heading of ``level`` (1 = top) and add its text as a paragraph.
+
+        Skipped levels are fine (an H3 right under an H1 gives a two-element path).
+        """
+        heading = clean_inline(text)
+        if not heading:
+            return  # an empty heading would only add an unnamed level to the path
+        if len(heading) > HEADING_MAX_CHARS:
+            heading = heading[: HEADING_MAX_CHARS - 1].rstrip() + "…"
+        while self._headings and self._headings[-1][0] >= level:
+            self._headings.pop()
+        self._headings.append((level, heading))
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = heading
+        self.add_paragraph(clean_inline(text))
+
+    def add_paragraph(self, text: str, *, preformatted: bool = False) -> None:
+        """Add one block of text; blank lines inside it split it into several paragraphs."""
+        cleaned = clean_text(text, preformatted=preformatted)
+        for paragraph in _BLANK_LINES.split(cleaned):
+            if paragraph.strip():
+                self._append(paragraph)
+
+    def _append(self, paragraph: str) -> None:
+        if self._parts:
+            self._parts.append(PARAGRAPH_SEPARATOR)
+            self._length += len(PARAGRAPH_SEPARATOR)
+        key = (self._page, self.heading_path)
+        if not self._sections or self._sections[-1][1:] != key:
+            # The separator before this paragraph stays with the previous section, so the
+            # sections tile the text with no gaps.
+            self._sections.append((self._length, *key))
+        self._parts.append(paragraph)
+        self._length += len(paragraph)
+
+    def build(self, *, title: str | None, page_count: int | None = None) -> ParsedDocument:
+        if self.is_empty:
+            raise ParseError("no extractable text: the file contains no readable text")
+        text = "".join(self._parts)
+        sections = []
+        for i, (start, page, path) in enumerate(self._sections):
+            end = self._sections[i + 1][0] if i + 1 < len(self._sections) else len(text)
+            sections.append(Section(start=start, end=end, page=page, heading_path=path))
+        title = clean_inline(title) if title else None
+        return ParsedDocument(
+            text=text,
+            sections=tuple(sections),
+            format=self.format,
+            title=title or None,
+            warnings=tuple(self.warnings),
+            page_count=page_count,
+        )

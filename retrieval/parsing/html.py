@@ -1,0 +1,220 @@
+"""HTML: the page's main text, with headings, paragraphs, lists and tables.
+
+lxml's HTML parser (libxml2) is used directly rather than through BeautifulSoup: it is
+as lenient with broken markup and several times faster on large pages. The tree is
+walked with an explicit stack, so deeply nested markup cannot hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import lxml.etree
+import lxml.html
+
+from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.decoding import decode_text
+
+# Never text a reader sees.
+_INVISIBLE_TAGS = frozenset(
+    {"head", "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object",
+     "embed", "audio", "video", "map", "button", "input", "select", "option", "textarea",
+     "datalist", "dialog"}
+)
+# Page chrome: menus and side bars repeat on every page of a site and drown the content.
+# <form> itself is kept: some sites (ASP.NET) wrap their whole page in one.
+_CHROME_TAGS = frozenset({"nav", "aside"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+# Words in class and id attributes that mark chrome in pages that do not use the semantic
+# tags (a short form of Readability's "unlikely candidates"). "header" is not among them:
+# article titles often sit in a "...-header" container.
+_CHROME_WORDS = frozenset(
+    {"nav", "navbar", "navigation", "menu", "menubar", "sidebar", "breadcrumb", "breadcrumbs",
+     "toolbar", "dropdown", "cookie", "cookies", "skip", "jump", "share", "social", "noprint",
+     "editsection", "catlinks", "advert", "ads", "popup", "modal", "masthead", "pagination",
+     "pager", "portlet", "footer"}
+)
+_ATTRIBUTE_WORDS = re.compile(r"[\s_-]+")
+_BLOCK_TAGS = frozenset(
+    {"address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
+     "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup",
+     "hr", "html", "legend", "li", "main", "menu", "ol", "p", "section", "summary", "ul"}
+)
+_NEVER_CHROME = frozenset({"html", "body", "main", "article", "h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADING_LEVELS = {f"h{n}": n for n in range(1, 7)}
+_SPACE = re.compile(r"\s+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
+    re.IGNORECASE,
+)
+
+
+def parse_html(data: bytes) -> ParsedDocument:
+    match = _DECLARED_CHARSET.search(data[:4096])
+    declared = (match.group(1) or match.group(2)).decode("ascii") if match else None
+    text = decode_text(data, declared=declared)
+    root = _parse_tree(text)
+    title_element = root.find(".//title")
+    title = title_element.text_content() if title_element is not None else None
+
+    builder = DocumentBuilder("html")
+    _drop(root, _is_invisible)
+    _HtmlWalker(builder).walk(_without_chrome(root))
+    if builder.is_empty:
+        # Everything was in what looked like chrome (a page that is all <header>, say):
+        # then the chrome is the content.
+        root = _parse_tree(text)
+        _drop(root, _is_invisible)
+        _HtmlWalker(builder).walk(root)
+    return builder.build(title=title or builder.first_h1)
+
+
+def add_html_fragment(builder: DocumentBuilder, fragment: str) -> None:
+    """Add the text of an HTML snippet (raw HTML inside Markdown) to ``builder``."""
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return  # nothing parseable: a lone closing tag, say
+    _drop(root, _is_invisible)
+    _HtmlWalker(builder).walk(root)
+
+
+def _parse_tree(text: str) -> lxml.html.HtmlElement:
+    # Parse UTF-8 bytes rather than str: lxml refuses a str that carries its own
+    # <?xml encoding=...?> declaration.
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    try:
+        return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+    except (lxml.etree.ParserError, ValueError) as error:
+        raise ParseError(f"not a readable HTML document ({error})") from error
+
+
+def _drop(root: lxml.html.HtmlElement, should_drop) -> None:
+    doomed = [el for el in root.iter() if isinstance(el.tag, str) and should_drop(el)]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()  # keeps the element's tail text, which belongs to its parent
+
+
+def _is_invisible(el: lxml.html.HtmlElement) -> bool:
+    if el.tag.lower() in _INVISIBLE_TAGS:
+        return True
+    if el.get("hidden") is not None or el.get("aria-hidden", "").lower() == "true":
+        return True
+    return bool(_HIDDEN_STYLE.search(el.get("style", "")))
+
+
+def _without_chrome(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The page without navigation chrome; just its <main> element when it has one.
+
+    Changes the tree in place.
+    """
+    body = root.find(".//body")
+    body = body if body is not None else root
+    mains = {
+        el
+        for el in body.iter()
+        if isinstance(el.tag, str) and (el.tag == "main" or el.get("role") == "main")
+    }
+
+    def is_chrome(el: lxml.html.HtmlElement) -> bool:
+        tag = el.tag.lower()
+        if tag in _CHROME_TAGS or el.get("role", "").lower() in _CHROME_ROLES:
+            return True
+        words = set(_ATTRIBUTE_WORDS.split(f"{el.get('class', '')} {el.get('id', '')}".lower()))
+        if words & _CHROME_WORDS and tag not in _NEVER_CHROME and el.find(".//h1") is None:
+            return True
+        # An article's own <header>/<footer> holds its title and byline: keep those.
+        return tag in {"header", "footer"} and not any(
+            ancestor.tag in {"article", "main"} for ancestor in el.iterancestors()
+        )
+
+    _drop(body, is_chrome)
+    if len(mains) == 1:
+        (main,) = mains
+        if main.getparent() is not None and main.text_content().strip():
+            return main
+    return body
+
+
+@dataclass(frozen=True)
+class _Close:
+    element: lxml.html.HtmlElement
+
+
+class _HtmlWalker:
+    def __init__(self, builder: DocumentBuilder) -> None:
+        self.builder = builder
+        self.inline: list[str] = []
+
+    def walk(self, root: lxml.html.HtmlElement) -> None:
+        stack: list[lxml.html.HtmlElement | _Close | str] = [root]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                self.inline.append(_SPACE.sub(" ", item))
+                continue
+            if isinstance(item, _Close):
+                if item.element.tag.lower() in _BLOCK_TAGS:
+                    self.flush()
+                continue
+            if item is not root and item.tail:
+                stack.append(item.tail)  # the tail follows the element's close
+            if not isinstance(item.tag, str):
+                continue  # comments and processing instructions carry no content
+            if self.leaf(item):
+                continue
+            if item.tag.lower() in _BLOCK_TAGS:
+                self.flush()
+                if item.tag.lower() == "li":
+                    self.inline.append("- ")
+            stack.append(_Close(item))
+            stack.extend(reversed(item))
+            if item.text:
+                stack.append(item.text)
+        self.flush()
+
+    def leaf(self, el: lxml.html.HtmlElement) -> bool:
+        """Handle elements whose text is read as a whole; False for ordinary elements."""
+        tag = el.tag.lower()
+        if tag == "br":
+            self.inline.append("\n")
+        elif tag in _HEADING_LEVELS:
+            self.flush()
+            self.builder.add_heading(_HEADING_LEVELS[tag], _inline_text(el))
+        elif tag == "pre":
+            self.flush()
+            self.builder.add_paragraph(el.text_content(), preformatted=True)
+        elif tag == "table":
+            self.flush()
+            self.builder.add_paragraph("\n".join(_table_rows(el)))
+        else:
+            return False
+        return True
+
+    def flush(self) -> None:
+        text = "".join(self.inline)
+        self.inline = []
+        if text.strip() and text.strip() != "-":
+            self.builder.add_paragraph(text)
+
+
+def _inline_text(el: lxml.html.HtmlElement) -> str:
+    return clean_inline(_SPACE.sub(" ", " ".join(el.itertext())))
+
+
+def _table_rows(table: lxml.html.HtmlElement) -> Iterator[str]:
+    """One line per row, cells joined by " | "; a nested table is flattened into its cell."""
+    caption = table.find("caption")
+    if caption is not None and _inline_text(caption):
+        yield _inline_text(caption)
+    for row in table.iter("tr"):
+        if next(row.iterancestors("table"), None) is not table:
+            continue  # a row of a nested table: already in its outer cell's text
+        cells = [_inline_text(cell) for cell in row if cell.tag in {"td", "th"}]
+        if any(cells):
+            yield " | ".join(cells)
