@@ -1,4 +1,15 @@
+from app.models.api import ApiToken
 from app.models.conversations import Conversation, Message
 from app.models.documents import Chunk, Collection, Document
+from app.models.evaluation import EvaluationItem, EvaluationRun
 
-__all__ = ["Chunk", "Collection", "Conversation", "Document", "Message"]
+__all__ = [
+    "ApiToken",
+    "Chunk",
+    "Collection",
+    "Conversation",
+    "Document",
+    "EvaluationItem",
+    "EvaluationRun",
+    "Message",
+]

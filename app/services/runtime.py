@@ -12,6 +12,8 @@ import os
 
 from django.conf import settings
 
+from generation import Engine, EngineSettings
+from generation import get_engine as _get_engine
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.index import IndexUnavailable, VectorIndex
 
@@ -53,3 +55,20 @@ def get_index() -> VectorIndex:
         log.warning("rebuilding the vector index from the database: %s", reason)
         rebuild_index()
     return index
+
+
+def engine_settings() -> EngineSettings:
+    return EngineSettings(
+        model=settings.GENERATOR_MODEL or None,
+        gguf_file=settings.GENERATOR_GGUF_FILE or None,
+        cache_dir=settings.MODEL_CACHE_DIR,
+        dtype=settings.GENERATOR_DTYPE,
+        threads=settings.TORCH_THREADS,
+        context_tokens=settings.GENERATOR_CONTEXT_TOKENS or None,
+    )
+
+
+def get_engine() -> Engine:
+    """The process-wide decoder (converted from GGUF once, then loaded from MODEL_CACHE_DIR)."""
+    configure_torch()
+    return _get_engine(engine_settings())
