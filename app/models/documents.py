@@ -88,11 +88,17 @@ class Document(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # One copy of the same content per owner and collection: an upload of a
-            # duplicate points at the existing document instead (see ingestion.upload).
+            # duplicate points at the existing document instead (see upload_documents).
+            # Two partial constraints, because NULL collections never compare equal.
+            models.UniqueConstraint(
+                fields=["owner", "sha256"],
+                condition=models.Q(collection__isnull=True),
+                name="document_unique_content",
+            ),
             models.UniqueConstraint(
                 fields=["owner", "collection", "sha256"],
-                name="document_unique_content",
-                nulls_distinct=False,
+                condition=models.Q(collection__isnull=False),
+                name="document_unique_content_in_collection",
             ),
         ]
         indexes = [models.Index(fields=["owner", "status"])]
