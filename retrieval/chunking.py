@@ -104,9 +104,7 @@ class FastTokenCounter:
     """
 
     def __init__(self, tokenizer: Any) -> None:
-        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(
-            tokenizer, "_tokenizer", None
-        )
+        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
         if backend is None or not hasattr(backend, "encode_batch"):
             raise TypeError("chunking needs a fast (Rust-backed) tokenizer, which gives offsets")
         self._backend = copy.deepcopy(backend)

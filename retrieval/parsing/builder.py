@@ -16,9 +16,7 @@ HEADING_MAX_CHARS = 200  # a whole paragraph wrongly styled as a heading must no
 
 # Characters that carry no text: C0/C1 controls (except tab and newline), lone surrogates
 # (pypdf can produce them; they cannot be stored as UTF-8), zero-width marks, soft hyphens.
-_INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u00ad\u200b\u2060\ufeff]"
-)
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u00ad\u200b\u2060\ufeff]")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 

@@ -80,9 +80,7 @@ def _check_zip(data: bytes) -> None:
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:
-            raise ParseError(
-                f"DOCX part {info.filename} is compressed suspiciously well (possible zip bomb)"
-            )
+            raise ParseError(f"DOCX part {info.filename} is compressed suspiciously well (possible zip bomb)")
 
 
 def _body_blocks(body: etree._Element) -> Iterator[etree._Element]:

@@ -20,9 +20,28 @@ from retrieval.parsing.decoding import decode_text
 
 # Never text a reader sees.
 _INVISIBLE_TAGS = frozenset(
-    {"head", "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object",
-     "embed", "audio", "video", "map", "button", "input", "select", "option", "textarea",
-     "datalist", "dialog"}
+    {
+        "head",
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "canvas",
+        "iframe",
+        "object",
+        "embed",
+        "audio",
+        "video",
+        "map",
+        "button",
+        "input",
+        "select",
+        "option",
+        "textarea",
+        "datalist",
+        "dialog",
+    }
 )
 # Page chrome: menus and side bars repeat on every page of a site and drown the content.
 # <form> itself is kept: some sites (ASP.NET) wrap their whole page in one.
@@ -32,16 +51,71 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary
 # tags (a short form of Readability's "unlikely candidates"). "header" is not among them:
 # article titles often sit in a "...-header" container.
 _CHROME_WORDS = frozenset(
-    {"nav", "navbar", "navigation", "menu", "menubar", "sidebar", "breadcrumb", "breadcrumbs",
-     "toolbar", "dropdown", "cookie", "cookies", "skip", "jump", "share", "social", "noprint",
-     "editsection", "catlinks", "advert", "ads", "popup", "modal", "masthead", "pagination",
-     "pager", "portlet", "footer"}
+    {
+        "nav",
+        "navbar",
+        "navigation",
+        "menu",
+        "menubar",
+        "sidebar",
+        "breadcrumb",
+        "breadcrumbs",
+        "toolbar",
+        "dropdown",
+        "cookie",
+        "cookies",
+        "skip",
+        "jump",
+        "share",
+        "social",
+        "noprint",
+        "editsection",
+        "catlinks",
+        "advert",
+        "ads",
+        "popup",
+        "modal",
+        "masthead",
+        "pagination",
+        "pager",
+        "portlet",
+        "footer",
+    }
 )
 _ATTRIBUTE_WORDS = re.compile(r"[\s_-]+")
 _BLOCK_TAGS = frozenset(
-    {"address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
-     "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup",
-     "hr", "html", "legend", "li", "main", "menu", "ol", "p", "section", "summary", "ul"}
+    {
+        "address",
+        "article",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "ol",
+        "p",
+        "section",
+        "summary",
+        "ul",
+    }
 )
 _NEVER_CHROME = frozenset({"html", "body", "main", "article", "h1", "h2", "h3", "h4", "h5", "h6"})
 _HEADING_LEVELS = {f"h{n}": n for n in range(1, 7)}
@@ -90,6 +164,8 @@ def _parse_tree(text: str) -> lxml.html.HtmlElement:
     try:
         return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError) as error:
+        if "empty" in str(error).lower():  # lxml's "Document is empty": only blanks or comments
+            raise ParseError("no extractable text: the HTML page has no content") from error
         raise ParseError(f"not a readable HTML document ({error})") from error
 
 
@@ -116,9 +192,7 @@ def _without_chrome(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     body = root.find(".//body")
     body = body if body is not None else root
     mains = {
-        el
-        for el in body.iter()
-        if isinstance(el.tag, str) and (el.tag == "main" or el.get("role") == "main")
+        el for el in body.iter() if isinstance(el.tag, str) and (el.tag == "main" or el.get("role") == "main")
     }
 
     def is_chrome(el: lxml.html.HtmlElement) -> bool:

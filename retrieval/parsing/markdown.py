@@ -19,6 +19,9 @@ from retrieval.parsing.html import add_html_fragment
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_TEXT_TOKENS = frozenset({"inline", "fence", "code_block", "html_block", "tr_open"})
+_WORDS = re.compile(r"\w")
+_MARKERS = re.compile(r"^(?:\s*(?:>|[-*+]\s|\d+[.)]\s))+\s*")  # quote and list markers
 
 
 def parse_markdown(data: bytes) -> ParsedDocument:
@@ -34,16 +37,20 @@ def parse_markdown(data: bytes) -> ParsedDocument:
         builder.add_paragraph(front_matter.group(1))
         source = source[front_matter.end() :]
     parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    _emit(parser.parse(source), builder)
+    _emit(parser.parse(source), source.split("\n"), builder)
     return builder.build(title=title or builder.first_h1)
 
 
-def _emit(tokens: list[Token], builder: DocumentBuilder) -> None:
+def _emit(tokens: list[Token], lines: list[str], builder: DocumentBuilder) -> None:
+    dropped = _dropped_lines(tokens, lines)
     list_markers: list[str] = []  # for list items: "- " until their first paragraph is out
     table_rows: list[list[str]] = []
     heading_level = 0
     for token in tokens:
         kind = token.type
+        if dropped and token.map and token.nesting >= 0:
+            while dropped and dropped[0] < token.map[0]:
+                builder.add_paragraph(_MARKERS.sub("", lines[dropped.pop(0)]))
         if kind == "heading_open":
             heading_level = int(token.tag[1])
         elif kind == "heading_close":
@@ -73,6 +80,24 @@ def _emit(tokens: list[Token], builder: DocumentBuilder) -> None:
             builder.add_paragraph(token.content, preformatted=True)
         elif kind == "html_block":
             add_html_fragment(builder, token.content)
+    for index in dropped:
+        builder.add_paragraph(_MARKERS.sub("", lines[index]))
+
+
+def _dropped_lines(tokens: list[Token], lines: list[str]) -> list[int]:
+    """Source lines with words that no token holds.
+
+    markdown-it stops building blocks nested deeper than its maxNesting (20) and drops
+    their text without a word; those lines, and any other line it let fall, are kept as
+    plain paragraphs in their place. Pure markup lines (rules, fences, table rules) have
+    no words and are not counted.
+    """
+    covered = [False] * len(lines)
+    for token in tokens:
+        if token.map and token.type in _TEXT_TOKENS:
+            for index in range(token.map[0], min(token.map[1], len(lines))):
+                covered[index] = True
+    return [i for i, line in enumerate(lines) if not covered[i] and _WORDS.search(line)]
 
 
 def _plain_inline(token: Token) -> str:

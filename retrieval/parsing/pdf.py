@@ -24,8 +24,15 @@ from retrieval.parsing.builder import DocumentBuilder
 
 # Typographic ligatures (U+FB00-FB06) that fonts map to one code point: "ﬁnd" must match "find".
 _LIGATURES = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-     "\ufb05": "st", "\ufb06": "st"}
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+    }
 )
 # Glyph names pypdf prints for fonts that have no Unicode mapping ("/g18/g152/g3").
 _GLYPH_NAMES = re.compile(r"/g\d+")

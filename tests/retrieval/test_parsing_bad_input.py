@@ -1,0 +1,235 @@
+"""Bad input gets a clear ParseError, and only a ParseError: empty, unsupported, encrypted,
+damaged, disguised and hostile files, all made here."""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+import zipfile
+from pathlib import Path
+
+import docx
+import pypdf
+import pytest
+
+from retrieval.document import ParseError
+from retrieval.parsing import detect_format, parse_document
+from tests.retrieval.test_parsing_formats import minimal_text_pdf
+
+DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_pypdf() -> None:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def refused(data: bytes, filename: str) -> str:
+    with pytest.raises(ParseError) as caught:
+        parse_document(data, filename)
+    reason = str(caught.value)
+    assert reason and reason == reason.strip()
+    return reason
+
+
+def _pdf() -> bytes:
+    return minimal_text_pdf("Quarterly figures are attached to this memo.")
+
+
+def _docx() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("A perfectly ordinary paragraph.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", ["empty.txt", "empty.md", "empty.html", "empty.pdf", "empty.docx"])
+def test_empty_file(name: str) -> None:
+    assert refused(b"", name) == "file is empty"
+
+
+@pytest.mark.parametrize("name", ["blank.txt", "blank.md", "blank.html"])
+def test_whitespace_only_file_has_no_text(name: str) -> None:
+    assert "no extractable text" in refused(b"  \n\n\t \r\n", name)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("sheet.xlsx", ".xlsx"), ("deck.pptx", ".pptx"), ("README", "(no extension)"), ("a.csv", ".csv")],
+)
+def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
+    reason = refused(b"whatever", name)
+    assert reason == f"unsupported file type {shown}; supported: TXT, Markdown, HTML, PDF, DOCX"
+
+
+def test_old_word_format_gets_a_hint() -> None:
+    assert "save it as .docx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "letter.doc")
+
+
+def test_extension_is_case_insensitive() -> None:
+    assert detect_format("REPORT.PDF", _pdf()) == "pdf"
+    assert parse_document(_pdf(), "REPORT.PDF").format == "pdf"
+
+
+def test_random_bytes_named_pdf() -> None:
+    data = random.Random(7).randbytes(4096)
+    assert refused(data, "scan.pdf") == "not a PDF: the file does not start with a PDF header"
+
+
+def test_pdf_header_followed_by_garbage() -> None:
+    data = b"%PDF-1.7\n" + random.Random(8).randbytes(4096)
+    assert refused(data, "garbage.pdf").startswith("PDF is damaged")
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_truncated_pdf(keep: float) -> None:
+    sample = DOC_SAMPLES / "docling/tests/data/pdf/sources/multi_page.pdf"
+    data = sample.read_bytes() if sample.is_file() else _pdf()
+    reason = refused(data[: int(len(data) * keep)], "cut.pdf")
+    assert reason.startswith("PDF is damaged")
+
+
+def test_pdf_encrypted_with_a_user_password() -> None:
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_pdf()))
+    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    assert refused(buffer.getvalue(), "locked.pdf") == (
+        "PDF is encrypted and cannot be read without a password"
+    )
+
+
+def test_pdf_without_text_layer() -> None:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    assert refused(buffer.getvalue(), "blank.pdf") == "no extractable text: the PDF has no text layer"
+
+
+def test_pdf_of_images_only_reads_as_scanned() -> None:
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(width=200, height=200)
+    image = pypdf.generic.StreamObject()
+    image.set_data(b"\x80" * 4)
+    image.update(
+        {
+            pypdf.generic.NameObject("/Type"): pypdf.generic.NameObject("/XObject"),
+            pypdf.generic.NameObject("/Subtype"): pypdf.generic.NameObject("/Image"),
+            pypdf.generic.NameObject("/Width"): pypdf.generic.NumberObject(2),
+            pypdf.generic.NameObject("/Height"): pypdf.generic.NumberObject(2),
+            pypdf.generic.NameObject("/ColorSpace"): pypdf.generic.NameObject("/DeviceGray"),
+            pypdf.generic.NameObject("/BitsPerComponent"): pypdf.generic.NumberObject(8),
+        }
+    )
+    resources = pypdf.generic.DictionaryObject(
+        {
+            pypdf.generic.NameObject("/XObject"): pypdf.generic.DictionaryObject(
+                {pypdf.generic.NameObject("/Im1"): writer._add_object(image)}
+            )
+        }
+    )
+    page[pypdf.generic.NameObject("/Resources")] = resources
+    content = pypdf.generic.StreamObject()
+    content.set_data(b"q 200 0 0 200 0 0 cm /Im1 Do Q")
+    page[pypdf.generic.NameObject("/Contents")] = writer._add_object(content)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    reason = refused(buffer.getvalue(), "scan.pdf")
+    assert reason == "no extractable text: the PDF looks scanned (images only)"
+
+
+def test_docx_that_is_not_a_zip() -> None:
+    reason = refused(b"This is plain text with a .docx name.", "fake.docx")
+    assert reason.startswith("not a DOCX")
+
+
+def test_zip_that_is_not_a_word_document() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    assert refused(buffer.getvalue(), "archive.docx").startswith("not a readable Word document")
+
+
+def test_truncated_docx() -> None:
+    data = _docx()
+    assert refused(data[: len(data) // 2], "cut.docx")
+
+
+def test_docx_zip_bomb_is_refused_before_inflating() -> None:
+    # 64 MiB of zeros deflate to about 64 KiB: a ratio no real document part has.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w") as part:
+            block = b"\0" * (1 << 20)
+            for _ in range(64):
+                part.write(block)
+    data = buffer.getvalue()
+    assert len(data) < 1 << 20
+    assert "possible zip bomb" in refused(data, "bomb.docx")
+
+
+def test_docx_with_entity_expansion_is_not_expanded() -> None:
+    # A "billion laughs" document.xml: the parser must neither expand nor hang on it.
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10))
+        + ']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    data = _docx()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            body = laughs.encode() if info.filename == "word/document.xml" else source.read(info)
+            archive.writestr(info.filename, body)
+    try:
+        doc = parse_document(buffer.getvalue(), "laughs.docx")
+    except ParseError as error:
+        assert str(error)
+    else:
+        assert len(doc.text) < 10_000
+
+
+@pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html"])
+def test_text_formats_refuse_disguised_binaries(name: str) -> None:
+    assert "is a PDF" in refused(_pdf(), name)
+    assert "ZIP archive" in refused(_docx(), name)
+
+
+def test_no_other_exception_escapes_on_random_input() -> None:
+    rng = random.Random(42)
+    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx"]:
+        for size in (1, 10, 1000, 20_000):
+            data = rng.randbytes(size)
+            if name.endswith(".pdf"):
+                data = b"%PDF-1.4\n" + data
+            if name.endswith(".docx"):
+                data = b"PK\x03\x04" + data
+            try:
+                doc = parse_document(data, name)
+            except ParseError as error:
+                assert str(error)
+            else:
+                assert doc.text.strip()
+
+
+def test_mangled_real_files_fail_cleanly() -> None:
+    # Flip bytes in the middle of real files: the parser either copes or explains.
+    rng = random.Random(3)
+    for name, data in [("m.pdf", _pdf()), ("m.docx", _docx())]:
+        for _ in range(20):
+            mangled = bytearray(data)
+            for _ in range(8):
+                position = rng.randrange(10, len(mangled))
+                mangled[position] = rng.randrange(256)
+            try:
+                doc = parse_document(bytes(mangled), name)
+            except ParseError as error:
+                assert str(error)
+            else:
+                assert doc.text.strip()

@@ -1,0 +1,393 @@
+"""What each format parser extracts, checked on known content: docling's samples with
+their groundtruth, pdf.js's multi-page paper, and small files built here."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import docx
+import pypdf
+import pytest
+
+from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing import parse_document
+
+DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
+DOCLING = DOC_SAMPLES / "docling" / "tests" / "data"
+needs_samples = pytest.mark.skipif(not DOC_SAMPLES.is_dir(), reason=f"{DOC_SAMPLES} is absent")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_pypdf() -> None:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def parse_file(path: Path) -> ParsedDocument:
+    return parse_document(path.read_bytes(), path.name)
+
+
+def section_of(doc: ParsedDocument, needle: str):  # type: ignore[no-untyped-def]
+    offset = doc.text.find(needle)
+    assert offset >= 0, f"{needle!r} not in the text"
+    return doc.section_at(offset)
+
+
+def _comparable(text: str) -> str:
+    # docling writes list markers and plain hyphens where the sources have dashes.
+    text = re.sub(r"^(\d+\.|-)\s", "", text)
+    return re.sub(r"\s+", "", text.replace("\u2013", "-").replace("\u2014", "-"))
+
+
+# --- docling's sources against docling's groundtruth ----------------------------------------
+
+GROUNDTRUTH_SOURCES = [
+    "docx/sources/docx_lists.docx",
+    "docx/sources/lorem_ipsum.docx",
+    "docx/sources/word_sample.docx",
+    "docx/sources/word_tables.docx",
+    "html/sources/example_01.html",
+    "html/sources/wiki_duck.html",
+    "md/sources/wiki.md",
+]
+
+
+@needs_samples
+@pytest.mark.parametrize("source", GROUNDTRUTH_SOURCES)
+def test_groundtruth_paragraphs_appear_in_the_text(source: str) -> None:
+    path = DOCLING / source
+    groundtruth = path.parent.parent / "groundtruth" / (path.name + ".md")
+    text = _comparable(parse_file(path).text)
+    # The groundtruth is Markdown: read it with our own Markdown parser to drop its markup.
+    # Prose only: docling's wiki_duck groundtruth also keeps Wikipedia's menus as lists.
+    expected = [
+        p
+        for p in parse_file(groundtruth).text.split("\n\n")
+        if len(p) > 30 and "|" not in p and not re.match(r"(- |\d+\. )", p)
+    ]
+    assert expected, "the groundtruth has prose paragraphs to look for"
+    missing = [p for p in expected if _comparable(p) not in text]
+    # Differences are ours to own: we drop Wikipedia's hatnotes ("This article is about the
+    # bird...") and its "noprint" marks such as [citation needed], which docling keeps.
+    assert len(missing) <= 0.2 * len(expected), missing
+
+
+@needs_samples
+def test_docx_headings_lists_tables_and_title() -> None:
+    doc = parse_file(DOCLING / "docx/sources/word_sample.docx")
+    assert doc.format == "docx"
+    assert doc.title == "Swimming in the lake"  # the Title-style paragraph
+    paths = {s.heading_path for s in doc.sections}
+    assert ("Let\u2019s swim!",) in paths
+    assert ("Let\u2019s swim!", "Let\u2019s eat") in paths
+    eat = section_of(doc, "After we had a good day of swimming in the lake")
+    assert eat.heading_path == ("Let\u2019s swim!", "Let\u2019s eat")
+    assert "- Paddle about" in doc.text
+    assert "Leaves | Ash, Elm, Maple | 50" in doc.text
+    # Body order: the table sits between the paragraphs that surround it in the file.
+    assert (
+        doc.text.index("respectful duck could eat")
+        < doc.text.index("Berries | Blueberry")
+        < doc.text.index("another list in the end")
+    )
+
+
+@needs_samples
+def test_docx_merged_table_cells_are_read_once() -> None:
+    doc = parse_file(DOCLING / "docx/sources/word_tables.docx")
+    assert "Cell 1.0 | Merged Cell 1.1 1.2 | Cell 1.3" in doc.text
+    assert "Header 0.0 | Header 0.1 | Header 0.2" in doc.text
+
+
+@needs_samples
+def test_docx_heading_levels_nest() -> None:
+    doc = parse_file(DOCLING / "docx/sources/unit_test_headers.docx")
+    assert doc.title == "Test Document"
+    assert max(len(s.heading_path) for s in doc.sections) >= 3
+
+
+@needs_samples
+def test_html_headings_paths_and_main_text() -> None:
+    doc = parse_file(DOCLING / "html/sources/wiki_duck.html")
+    assert doc.title == "Duck - Wikipedia"
+    feeding = section_of(doc, "Pecten along the bill")
+    assert feeding.heading_path == ("Duck", "Behaviour", "Feeding")
+    assert "Ducks have a cosmopolitan distribution" in doc.text
+    # Navigation chrome is left out: the language menu, the sidebar tools.
+    for chrome in ("Afrikaans", "Printable version", "Jump to content"):
+        assert chrome not in doc.text
+
+
+@needs_samples
+def test_html_tables_become_rows_of_cells() -> None:
+    doc = parse_file(DOCLING / "html/sources/wiki_duck.html")
+    assert "Kingdom: | Animalia" in doc.text
+
+
+@needs_samples
+def test_markdown_headings_and_title() -> None:
+    doc = parse_file(DOCLING / "md/sources/wiki.md")
+    assert doc.title == "IBM"
+    assert section_of(doc, "nicknamed Big Blue").heading_path == ("IBM",)
+    assert all(path[:1] == ("IBM",) for path in (s.heading_path for s in doc.sections))
+
+
+@needs_samples
+def test_pdf_text_carries_its_page_numbers() -> None:
+    doc = parse_file(DOC_SAMPLES / "pdfjs/web/compressed.tracemonkey-pldi-09.pdf")
+    assert doc.format == "pdf"
+    assert doc.page_count == 14
+    assert section_of(doc, "Trace-based Just-in-Time Type Specialization").page == 1
+    assert section_of(doc, "Every compiled trace contains all the guards").page == 2
+    assert [s.page for s in doc.sections] == sorted(s.page for s in doc.sections)
+
+
+@needs_samples
+def test_pdf_pages_and_paragraphs() -> None:
+    doc = parse_file(DOCLING / "pdf/sources/multi_page.pdf")
+    assert doc.page_count == 5
+    assert section_of(doc, "The Modern Era (1990s - Present)").page == 2
+    # A wrapped prose line is joined with a space: the sentence reads as one line.
+    assert (
+        "Other notable software from this era included WordPerfect, which was popular "
+        "among legal professionals" in doc.text
+    )
+    # Bullets start paragraphs of their own.
+    assert "\n\n\u2022 Microsoft Office Suite:" in doc.text
+
+
+@needs_samples
+def test_pdf_metadata_title_and_font_warnings() -> None:
+    doc = parse_file(DOC_SAMPLES / "pdfjs/test/pdfs/TAMReview.pdf")
+    assert doc.title == (
+        "Overview of the Technology Acceptance Model: Origins, Developments and Future Directions"
+    )
+    # Most pages use a font without a Unicode map: what is lost is said, page by page range,
+    # and the raw glyph names do not pollute the text.
+    assert any("without a Unicode mapping" in w and w.startswith("pages ") for w in doc.warnings)
+    assert "/g3" not in doc.text
+
+
+# --- small files built here -------------------------------------------------------------------
+
+
+def test_html_drops_script_style_and_chrome() -> None:
+    html = b"""<!doctype html><html><head><title>The Page</title>
+    <style>.MARKER_STYLE { color: red }</style><script>var x = "MARKER_SCRIPT";</script></head>
+    <body><nav><a href="/">MARKER_NAV home</a></nav><header>MARKER_BANNER</header>
+    <div class="sidebar">MARKER_SIDEBAR</div>
+    <article><h1>Main title</h1><p>First <b>bold</b> paragraph
+    spread over lines.</p><script>document.write("MARKER_INLINE_SCRIPT")</script>
+    <noscript>MARKER_NOSCRIPT</noscript><template>MARKER_TEMPLATE</template>
+    <svg><text>MARKER_SVG</text></svg><p hidden>MARKER_HIDDEN</p>
+    <p style="display: none">MARKER_NONE</p>
+    <h2>Part two</h2><ul><li>one</li><li>two</li></ul>
+    <table><tr><th>Name</th><th>Value</th></tr><tr><td>alpha</td><td>1</td></tr></table>
+    <pre>code   line 1
+    line 2</pre><form><label>Your MARKER_LABEL</label><input value="MARKER_INPUT"></form>
+    </article><footer>MARKER_FOOTER</footer></body></html>"""
+    doc = parse_document(html, "page.html")
+    assert "MARKER_" not in doc.text.replace("MARKER_LABEL", ""), doc.text
+    assert "Your MARKER_LABEL" in doc.text  # form text is kept, form controls are not
+    assert doc.title == "The Page"
+    assert "First bold paragraph spread over lines." in doc.text
+    assert section_of(doc, "one").heading_path == ("Main title", "Part two")
+    assert "- one\n\n- two" in doc.text
+    assert "Name | Value\nalpha | 1" in doc.text
+    assert "code line 1\n    line 2" in doc.text or "code line 1\nline 2" in doc.text
+
+
+def test_html_charset_declaration_is_honoured() -> None:
+    html = '<html><head><meta charset="windows-1252"></head><body><p>caf\u00e9 na\u00efve</p></body></html>'
+    doc = parse_document(html.encode("cp1252"), "latin.htm")
+    assert "caf\u00e9 na\u00efve" in doc.text
+
+
+def test_html_made_only_of_chrome_still_gives_its_text() -> None:
+    doc = parse_document(b"<html><body><header><p>Only a header here.</p></header></body></html>", "a.html")
+    assert doc.text == "Only a header here."
+
+
+def test_deeply_nested_html_does_not_crash() -> None:
+    html = b"<html><body>" + b"<div>" * 50_000 + b"deep text" + b"</div>" * 50_000 + b"</body></html>"
+    try:
+        doc = parse_document(html, "deep.html")
+    except ParseError as error:
+        assert str(error)
+    else:
+        assert "deep text" in doc.text
+
+
+def test_markdown_keeps_text_not_markup() -> None:
+    source = """---
+title: Front Matter Title
+---
+# Guide
+
+Some *emphasis*, **strong**, `code` and a [link text](https://example.com) and ![alt words](x.png).
+A soft break.
+
+## Install
+
+```bash
+pip install   thing
+```
+
+| Col A | Col B |
+|-------|-------|
+| a1    | b1    |
+
+- item one
+- item two
+
+<div>raw <b>html</b> block<script>MARKER_SCRIPT</script></div>
+
+### On Debian
+
+apt-get it.
+"""
+    doc = parse_document(source.encode(), "guide.md")
+    assert doc.title == "Front Matter Title"
+    assert "Some emphasis, strong, code and a link text and alt words. A soft break." in doc.text
+    assert "pip install   thing" in doc.text or "pip install thing" in doc.text
+    assert "Col A | Col B\na1 | b1" in doc.text
+    assert "- item one\n\n- item two" in doc.text
+    assert "raw html block" in doc.text and "MARKER_SCRIPT" not in doc.text
+    assert section_of(doc, "apt-get it.").heading_path == ("Guide", "Install", "On Debian")
+    assert section_of(doc, "pip install").heading_path == ("Guide", "Install")
+    assert "*" not in doc.text and "](" not in doc.text
+
+
+def test_markdown_heading_levels_may_skip() -> None:
+    doc = parse_document(b"# A\n\n### C\n\ntext c\n\n## B\n\ntext b\n", "skip.md")
+    assert section_of(doc, "text c").heading_path == ("A", "C")
+    assert section_of(doc, "text b").heading_path == ("A", "B")
+
+
+def test_deeply_nested_markdown_does_not_crash() -> None:
+    source = ("> " * 5_000 + "quoted\n").encode() + b"- " * 5_000 + b"listed\n"
+    doc = parse_document(source, "deep.md")
+    assert doc.text.strip()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("caf\u00e9 \u2014 na\u00efve".encode("utf-8-sig"), "caf\u00e9 \u2014 na\u00efve"),
+        ("caf\u00e9 \u2014 na\u00efve".encode("utf-16"), "caf\u00e9 \u2014 na\u00efve"),  # with BOM
+        ("caf\u00e9 \u2014 na\u00efve".encode("utf-16-le"), "caf\u00e9 \u2014 na\u00efve"),  # no BOM
+        ("caf\u00e9 \u2014 na\u00efve".encode("cp1252"), "caf\u00e9 \u2014 na\u00efve"),
+        # Bytes cp1252 leaves undefined decode as latin-1 C1 controls, which are dropped.
+        (b"undefined in cp1252: \x81\x8dok", "undefined in cp1252: ok"),
+    ],
+)
+def test_text_decoding_never_fails(data: bytes, expected: str) -> None:
+    assert parse_document(data, "notes.txt").text == expected
+
+
+def test_text_paragraphs_and_newlines() -> None:
+    doc = parse_document(b"line one\r\nline two\r\n\r\n\r\n\r\nsecond   paragraph\t here\rend", "a.txt")
+    assert doc.text == "line one\nline two\n\nsecond paragraph here\nend"
+    assert doc.sections[0].start == 0 and doc.sections[0].end == len(doc.text)
+    assert doc.title is None and doc.format == "txt"
+
+
+def test_binary_data_named_txt_is_refused() -> None:
+    data = bytes(range(256)) * 64
+    with pytest.raises(ParseError, match="does not look like text"):
+        parse_document(data, "blob.txt")
+
+
+def _docx_bytes(build) -> bytes:  # type: ignore[no-untyped-def]
+    document = docx.Document()
+    build(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_docx_built_with_python_docx() -> None:
+    def build(document) -> None:  # type: ignore[no-untyped-def]
+        document.core_properties.title = "Core Title"
+        document.add_paragraph("Intro before any heading.")
+        document.add_heading("Chapter One", level=1)
+        document.add_paragraph("Chapter text.")
+        document.add_heading("Section A", level=2)
+        document.add_paragraph("first bullet", style="List Bullet")
+        table = document.add_table(rows=2, cols=2)
+        table.cell(0, 0).text, table.cell(0, 1).text = "Key", "Value"
+        table.cell(1, 0).text, table.cell(1, 1).text = "speed", "42 km/h"
+        document.add_paragraph("After the table.")
+        document.add_heading("Chapter Two", level=1)
+        document.add_paragraph("Second chapter text.")
+
+    doc = parse_document(_docx_bytes(build), "built.docx")
+    assert doc.title == "Core Title"
+    assert section_of(doc, "Intro before").heading_path == ()
+    assert section_of(doc, "Chapter text.").heading_path == ("Chapter One",)
+    assert section_of(doc, "speed | 42 km/h").heading_path == ("Chapter One", "Section A")
+    assert "- first bullet" in doc.text
+    assert doc.text.index("Key | Value") < doc.text.index("After the table.")
+    assert section_of(doc, "Second chapter").heading_path == ("Chapter Two",)
+
+
+def test_pdf_encrypted_with_only_an_owner_password_opens() -> None:
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_sample_pdf()))
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    doc = parse_document(buffer.getvalue(), "protected.pdf")
+    assert doc.text.strip()
+
+
+def test_pdf_blank_page_is_a_warning_not_a_failure() -> None:
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_sample_pdf()))
+    writer.add_blank_page()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    doc = parse_document(buffer.getvalue(), "with-blank.pdf")
+    assert doc.page_count == 2
+    assert doc.warnings == ("page 2: no extractable text",)
+    assert {s.page for s in doc.sections} == {1}
+
+
+def _sample_pdf() -> bytes:
+    """A small one-page PDF with text: the memo from unstructured's samples if present,
+    else one written by hand (pypdf cannot typeset text)."""
+    memo = DOC_SAMPLES / "unstructured/example-docs/pdf/fake-memo.pdf"
+    if memo.is_file():
+        return memo.read_bytes()
+    return minimal_text_pdf("A memo about nothing in particular.")
+
+
+def minimal_text_pdf(text: str) -> bytes:
+    """A valid one-page PDF showing ``text`` in Helvetica, with a correct xref table."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_minimal_pdf_parses() -> None:
+    doc = parse_document(minimal_text_pdf("Hello from a hand-made PDF."), "hand.pdf")
+    assert doc.text == "Hello from a hand-made PDF."
+    assert doc.sections[0].page == 1 and doc.page_count == 1
