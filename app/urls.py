@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
-from app.views import health, library, search
+from app.views import chat, health, library, search
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="library", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="chat", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("documents/", library.library, name="library"),
@@ -15,6 +15,13 @@ urlpatterns = [
     path("documents/<int:pk>/delete/", library.document_delete, name="document-delete"),
     path("documents/<int:pk>/reingest/", library.document_reingest, name="document-reingest"),
     path("search/", search.search, name="search"),
+    path("chat/", chat.chat, name="chat"),
+    path("chat/<int:pk>/", chat.chat, name="conversation"),
+    path("chat/<int:pk>/delete/", chat.delete_conversation, name="conversation-delete"),
+    path("chat/ask/", chat.ask, name="chat-ask"),
+    path("api/", include("app.api.urls")),
+    path("v1/", include("app.api.openai_urls")),
+    path("tokens/", include("app.views.tokens")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]

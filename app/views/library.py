@@ -69,8 +69,15 @@ def statuses(request: HttpRequest) -> JsonResponse:
 @login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_object_or_404(visible_documents(request.user), pk=pk)
-    chunks = document.chunks.all()
-    return render(request, "library/detail.html", {"document": document, "chunks": chunks})
+    context = {"document": document, "chunks": document.chunks.all()}
+    # A citation links here with the cited span: show the text around it, highlighted.
+    try:
+        start, end = int(request.GET["start"]), int(request.GET["end"])
+    except (KeyError, ValueError):
+        start = end = -1
+    if 0 <= start < end <= len(document.text):
+        context["highlight"] = (document.text[:start], document.text[start:end], document.text[end:])
+    return render(request, "library/detail.html", context)
 
 
 @login_required

@@ -195,3 +195,19 @@ def test_batch_of_documents_shares_one_job(make_user, ingestion, size):  # type:
     assert Document.objects.filter(status=Document.Status.INDEXED).count() == size
     vectors = np.stack([c.vector() for c in Chunk.objects.all()])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_document_text_is_never_html(client, make_user, ingestion, upload):  # type: ignore[no-untyped-def]
+    client.force_login(make_user())
+    hostile = "Quarterly report <img src=x onerror=alert(1)> <script>alert(2)</script> revenue grew."
+    upload(("hostile.txt", hostile.encode()), ("<b>name</b>.txt", b"harmless"))
+    ids = _ids()
+    ingestion.wait(*ids)
+    for page in (
+        client.get(f"/documents/{ids[0]}/"),
+        client.get("/search/", {"q": "quarterly report revenue"}),
+        client.get("/documents/"),
+    ):
+        html = page.content.decode()
+        assert "<img src=x" not in html and "<script>alert" not in html and "<b>name</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in client.get(f"/documents/{ids[0]}/").content.decode()
