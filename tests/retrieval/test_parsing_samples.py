@@ -3,6 +3,7 @@ refused with a reason: no other exception, no crash, and the outcome we expect."
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def assert_valid(doc: ParsedDocument) -> None:
     assert doc.sections, "a document with text has at least one section"
     assert doc.sections[0].start == 0
     assert doc.sections[-1].end == len(doc.text)
-    for before, after in zip(doc.sections, doc.sections[1:], strict=False):
+    for before, after in itertools.pairwise(doc.sections):
         assert before.end == after.start
         assert (before.page, before.heading_path) != (after.page, after.heading_path)
     for section in doc.sections:
