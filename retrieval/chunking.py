@@ -37,7 +37,7 @@ import copy
 import json
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -53,6 +53,10 @@ MIN_TAIL = 0.25
 # Rounds of re-cutting a segment whose embed_text came out over budget (only possible
 # when a cut falls inside a word and the tokenizer splits the halves differently).
 MAX_RECUTS = 8
+# Long segments are tokenized in windows of at most this many characters, cut at a
+# paragraph or line break, and segments are tokenized in batches of about this many.
+MAX_WINDOW_CHARS = 200_000
+TOKENIZE_BATCH_CHARS = 1_000_000
 
 # Boundary strengths between two tokens, strongest first.
 _PARAGRAPH, _SENTENCE, _LINE, _WORD, _PIECE = 4, 3, 2, 1, 0
@@ -181,16 +185,14 @@ def chunk_document(
         cap=min(HEADER_MAX_TOKENS, max_tokens // 4),
     )
     text = doc.text
-    offsets = [
-        [(segment.start + a, segment.start + b) for a, b in spans]
-        for segment, spans in zip(
-            segments, counter.spans([text[s.start : s.end] for s in segments]), strict=True
-        )
-    ]
-    pieces = [
-        _cut(text, segment, tokens, max_tokens - headers[segment.heading_path][1], overlap_tokens)
-        for segment, tokens in zip(segments, offsets, strict=True)
-    ]
+    segments = [window for segment in segments for window in _windows(text, segment)]
+    pieces: list[list[_Piece]] = []
+    for batch in _batches(segments):
+        all_spans = counter.spans([text[s.start : s.end] for s in batch])
+        for segment, spans in zip(batch, all_spans, strict=True):
+            tokens = [(segment.start + a, segment.start + b) for a, b in spans]
+            budget = max_tokens - headers[segment.heading_path][1]
+            pieces.append(_cut(text, segment, tokens, budget, overlap_tokens))
     counts = _counts(counter, text, segments, pieces, headers)
     # A cut inside a word can re-tokenize into more pieces than it had in place: re-cut
     # such a segment with a smaller budget until every chunk fits.
@@ -202,8 +204,10 @@ def chunk_document(
             raise RuntimeError("chunking could not fit a segment into the token budget")
         for i, excess in over.items():
             segment = segments[i]
+            (spans,) = counter.spans([text[segment.start : segment.end]])
+            tokens = [(segment.start + a, segment.start + b) for a, b in spans]
             budget = max_tokens - headers[segment.heading_path][1] - excess * (attempt + 1)
-            pieces[i] = _cut(text, segment, offsets[i], budget, overlap_tokens)
+            pieces[i] = _cut(text, segment, tokens, budget, overlap_tokens)
             counts[i] = _counts(counter, text, [segment], [pieces[i]], headers)[0]
 
     chunks: list[ChunkSpec] = []
@@ -262,6 +266,41 @@ def _segments(doc: ParsedDocument) -> list[_Segment]:
     if pending is not None:
         merged.append(pending)
     return merged
+
+
+def _windows(text: str, segment: _Segment) -> Iterator[_Segment]:
+    """Split a very long segment (a book with no headings) at paragraph breaks, so that no
+    single text sent to the tokenizer, nor its list of offsets, grows without bound."""
+    start = segment.start
+    while segment.end - start > MAX_WINDOW_CHARS:
+        earliest, limit = start + MAX_WINDOW_CHARS // 2, start + MAX_WINDOW_CHARS
+        cut = text.rfind("\n\n", earliest, limit)
+        for separator in ("\n", " "):
+            cut = text.rfind(separator, earliest, limit) if cut < 0 else cut
+        if cut < 0:
+            cut = limit  # no whitespace in half a window: one enormous "word"
+        end = start + len(text[start:cut].rstrip())
+        if end > start:
+            yield _Segment(start, end, segment.heading_path)
+        start = cut
+        while start < segment.end and text[start].isspace():
+            start += 1
+    yield _Segment(start, segment.end, segment.heading_path)
+
+
+def _batches(segments: list[_Segment]) -> Iterator[list[_Segment]]:
+    """Segments in groups of about TOKENIZE_BATCH_CHARS characters: one tokenizer call per
+    group (the Rust side spreads a batch over cores), and bounded memory for offsets."""
+    batch: list[_Segment] = []
+    size = 0
+    for segment in segments:
+        batch.append(segment)
+        size += segment.end - segment.start
+        if size >= TOKENIZE_BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _headers(

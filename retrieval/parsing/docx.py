@@ -23,6 +23,10 @@ from retrieval.parsing.builder import DocumentBuilder, clean_inline
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Subtrees whose text is not (or not here) part of the document as it reads: an older
+# rendering of the same content as its mc:Choice sibling, and the origin of moved text
+# (tracked changes keep it at both places).
+_SKIPPED = frozenset({_MC_FALLBACK, f"{_W}moveFrom"})
 
 # A DOCX is a ZIP; python-docx inflates every part in memory. These caps turn a zip bomb
 # into a ParseError long before memory runs out, and are far above real documents.
@@ -101,8 +105,8 @@ def _paragraph_text(paragraph: etree._Element) -> str:
     while stack:
         element = stack.pop()
         tag = element.tag
-        if tag == _MC_FALLBACK:
-            continue  # an older rendering of the same content as its mc:Choice sibling
+        if tag in _SKIPPED:
+            continue
         if tag in {f"{_W}t", f"{_M}t"}:
             parts.append(element.text or "")
         elif tag == f"{_W}tab":

@@ -19,30 +19,13 @@ from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.decoding import decode_text
 
 # Never text a reader sees.
-_INVISIBLE_TAGS = frozenset(
-    {
-        "head",
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "svg",
-        "canvas",
-        "iframe",
-        "object",
-        "embed",
-        "audio",
-        "video",
-        "map",
-        "button",
-        "input",
-        "select",
-        "option",
-        "textarea",
-        "datalist",
-        "dialog",
-    }
-)
+# fmt: off
+_INVISIBLE_TAGS = frozenset({
+    "audio", "button", "canvas", "datalist", "dialog", "embed", "head", "iframe", "input",
+    "map", "noscript", "object", "option", "script", "select", "style", "svg", "template",
+    "textarea", "video"
+})
+# fmt: on
 # Page chrome: menus and side bars repeat on every page of a site and drown the content.
 # <form> itself is kept: some sites (ASP.NET) wrap their whole page in one.
 _CHROME_TAGS = frozenset({"nav", "aside"})
@@ -50,73 +33,23 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary
 # Words in class and id attributes that mark chrome in pages that do not use the semantic
 # tags (a short form of Readability's "unlikely candidates"). "header" is not among them:
 # article titles often sit in a "...-header" container.
-_CHROME_WORDS = frozenset(
-    {
-        "nav",
-        "navbar",
-        "navigation",
-        "menu",
-        "menubar",
-        "sidebar",
-        "breadcrumb",
-        "breadcrumbs",
-        "toolbar",
-        "dropdown",
-        "cookie",
-        "cookies",
-        "skip",
-        "jump",
-        "share",
-        "social",
-        "noprint",
-        "editsection",
-        "catlinks",
-        "advert",
-        "ads",
-        "popup",
-        "modal",
-        "masthead",
-        "pagination",
-        "pager",
-        "portlet",
-        "footer",
-    }
-)
+# fmt: off
+_CHROME_WORDS = frozenset({
+    "ads", "advert", "breadcrumb", "breadcrumbs", "catlinks", "cookie", "cookies", "dropdown",
+    "editsection", "footer", "jump", "masthead", "menu", "menubar", "modal", "nav", "navbar",
+    "navigation", "noprint", "pager", "pagination", "popup", "portlet", "share", "sidebar",
+    "skip", "social", "toolbar"
+})
+# fmt: on
 _ATTRIBUTE_WORDS = re.compile(r"[\s_-]+")
-_BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "header",
-        "hgroup",
-        "hr",
-        "html",
-        "legend",
-        "li",
-        "main",
-        "menu",
-        "ol",
-        "p",
-        "section",
-        "summary",
-        "ul",
-    }
-)
+# fmt: off
+_BLOCK_TAGS = frozenset({
+    "address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header",
+    "hgroup", "hr", "html", "legend", "li", "main", "menu", "ol", "p", "section", "summary",
+    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"
+})
+# fmt: on
 _NEVER_CHROME = frozenset({"html", "body", "main", "article", "h1", "h2", "h3", "h4", "h5", "h6"})
 _HEADING_LEVELS = {f"h{n}": n for n in range(1, 7)}
 _SPACE = re.compile(r"\s+")
@@ -263,7 +196,7 @@ class _HtmlWalker:
         elif tag == "pre":
             self.flush()
             self.builder.add_paragraph(el.text_content(), preformatted=True)
-        elif tag == "table":
+        elif tag == "table" and not _is_layout_table(el):
             self.flush()
             self.builder.add_paragraph("\n".join(_table_rows(el)))
         else:
@@ -275,6 +208,14 @@ class _HtmlWalker:
         self.inline = []
         if text.strip() and text.strip() != "-":
             self.builder.add_paragraph(text)
+
+
+def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
+    """A table that lays out a page (old sites put everything in one) rather than holding
+    data: it contains headings or runs of paragraphs. Its cells are read as blocks."""
+    if next(table.iter("h1", "h2", "h3", "h4", "h5", "h6"), None) is not None:
+        return True
+    return sum(1 for _ in zip(table.iter("p"), range(3), strict=False)) >= 3
 
 
 def _inline_text(el: lxml.html.HtmlElement) -> str:

@@ -21,6 +21,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)",
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 _TEXT_TOKENS = frozenset({"inline", "fence", "code_block", "html_block", "tr_open"})
 _WORDS = re.compile(r"\w")
+# "[label]: https://..." lines are link targets, consumed by markdown-it, not prose.
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
 _MARKERS = re.compile(r"^(?:\s*(?:>|[-*+]\s|\d+[.)]\s))+\s*")  # quote and list markers
 
 
@@ -90,14 +92,18 @@ def _dropped_lines(tokens: list[Token], lines: list[str]) -> list[int]:
     markdown-it stops building blocks nested deeper than its maxNesting (20) and drops
     their text without a word; those lines, and any other line it let fall, are kept as
     plain paragraphs in their place. Pure markup lines (rules, fences, table rules) have
-    no words and are not counted.
+    no words and are not counted, nor are link definitions.
     """
     covered = [False] * len(lines)
     for token in tokens:
         if token.map and token.type in _TEXT_TOKENS:
             for index in range(token.map[0], min(token.map[1], len(lines))):
                 covered[index] = True
-    return [i for i, line in enumerate(lines) if not covered[i] and _WORDS.search(line)]
+    return [
+        i
+        for i, line in enumerate(lines)
+        if not covered[i] and _WORDS.search(line) and not _LINK_DEFINITION.match(line)
+    ]
 
 
 def _plain_inline(token: Token) -> str:

@@ -18,6 +18,7 @@ import pytest
 from retrieval.chunking import (
     HEADER_MAX_TOKENS,
     HEADER_SEPARATOR,
+    MAX_WINDOW_CHARS,
     ChunkSpec,
     TokenCounter,
     chunk_document,
@@ -337,3 +338,18 @@ def test_any_token_counter_can_measure(tokenizer: Any) -> None:
         assert chunk.token_count == len(chunk.embed_text.split()) <= 50
     covered = {i for c in chunks for i in range(c.start, c.end)}
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_a_book_without_headings_is_tokenized_in_windows(tokenizer: Any) -> None:
+    # Over half a megabyte of prose in one section: cut into windows at paragraph breaks, all still valid.
+    paragraphs = [p["context"] for a in squad_articles()[:16] for p in a["paragraphs"]]
+    doc = parse_document("\n\n".join(paragraphs).encode(), "book.txt")
+    assert len(doc.text) > 2 * MAX_WINDOW_CHARS and len(doc.sections) == 1
+    chunks = chunk_document(doc, tokenizer, MAX_TOKENS, OVERLAP)
+    assert_chunks_valid(doc, chunks, tokenizer)
+
+
+def test_an_enormous_word_is_still_covered(tokenizer: Any) -> None:
+    doc = single_section("x" * (3 * MAX_WINDOW_CHARS) + " tail words here")
+    chunks = chunk_document(doc, tokenizer, 64, 8)
+    assert_chunks_valid(doc, chunks, tokenizer, 64)

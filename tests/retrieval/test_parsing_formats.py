@@ -392,3 +392,18 @@ def test_minimal_pdf_parses() -> None:
     doc = parse_document(minimal_text_pdf("Hello from a hand-made PDF."), "hand.pdf")
     assert doc.text == "Hello from a hand-made PDF."
     assert doc.sections[0].page == 1 and doc.page_count == 1
+
+
+def test_html_layout_table_is_read_as_blocks() -> None:
+    html = b"""<html><body><table><tr><td class="left">Menu-less column</td><td>
+    <h1>Old Site</h1><p>First paragraph of the page.</p><p>Second paragraph.</p>
+    <h2>News</h2><p>Nothing new.</p></td></tr></table></body></html>"""
+    doc = parse_document(html, "old.html")
+    assert section_of(doc, "Nothing new.").heading_path == ("Old Site", "News")
+    assert "First paragraph of the page.\n\nSecond paragraph." in doc.text
+    assert " | " not in doc.text
+
+
+def test_markdown_link_definitions_are_not_text() -> None:
+    doc = parse_document(b"See [the docs][docs].\n\n[docs]: https://example.com/docs\n", "refs.md")
+    assert doc.text == "See the docs."
