@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from app.api import admin as api_admin  # noqa: F401  (registers ApiTokenAdmin)
 from app.models import Chunk, Collection, Document
 from app.services.ingestion import delete_document, reingest_document, upload_documents
 

@@ -201,3 +201,49 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"app": {"level": LOG_LEVEL}, "workers": {"level": LOG_LEVEL}},
 }
+
+# --- API ---
+# The REST API (/api) and the OpenAI-compatible one (/v1): app/api. Bearer tokens for
+# scripts, the session (with CSRF) for the browser; one JSON error shape; per-token
+# throttling at API_THROTTLE_RATE.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "app.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["app.api.throttling.ApiTokenThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["app.api.content.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "app.api.content.JSONOnly",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "app.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Groundwork API",
+    "DESCRIPTION": (
+        "Question answering over your own documents. Authenticate with "
+        "`Authorization: Bearer <token>` (create tokens on the API tokens page). "
+        "Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` under /api and "
+        "OpenAI's shape under /v1."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/(api|v1)/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "app.models.Document.Status",
+        "MessageStatusEnum": "app.models.Message.Status",
+        "MessageRoleEnum": "app.models.Message.Role",
+        "ChatRoleEnum": "app.api.openai_serializers.ROLES",
+    },
+    "TAGS": [
+        {"name": "documents", "description": "Upload, list, read, delete and re-ingest documents."},
+        {"name": "search", "description": "Semantic search over your indexed documents."},
+        {"name": "answers", "description": "Grounded answers with citations and attention."},
+        {"name": "conversations", "description": "Saved questions and answers."},
+        {"name": "openai", "description": "OpenAI-compatible chat completions, models and embeddings."},
+    ],
+}

@@ -1,0 +1,27 @@
+"""API errors that DRF has no class for (kept free of DRF's views: parsers import them)."""
+
+from __future__ import annotations
+
+from rest_framework import exceptions, status
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request is too large."
+    default_code = "payload_too_large"
+
+
+class UnsupportedFileType(exceptions.APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "Unsupported file type."
+    default_code = "unsupported_file_type"
+
+    def __init__(self, problems: dict[str, list[str]]):
+        super().__init__("; ".join(m for messages in problems.values() for m in messages))
+        self.fields = problems
+
+
+class ServerError(exceptions.APIException):
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = "Something went wrong on the server; it has been logged."
+    default_code = "server_error"

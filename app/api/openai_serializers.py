@@ -1,0 +1,223 @@
+"""Request and response shapes of the OpenAI-compatible endpoints (/v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from app.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    id_field,
+)
+from app.api.serializers import CitationSerializer, PassageSerializer
+
+MODEL_ID = "groundwork"
+ROLES = ["system", "developer", "user", "assistant", "tool"]
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+                    "required": ["type"],
+                },
+            },
+        ],
+        "nullable": True,
+    }
+)
+class ContentPartField(serializers.Field):
+    """A message's content: a string, a list of parts ({"type": "text", "text": …}), or null."""
+
+    default_error_messages = {
+        "invalid": "Must be a string, null, or a list of content parts with type and text.",
+        "surrogates": "Must be valid Unicode text (no lone surrogates).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str):
+            text = data
+        elif isinstance(data, list) and all(
+            isinstance(p, dict) and isinstance(p.get("type"), str) for p in data
+        ):
+            parts = [p.get("text") for p in data if p["type"] == "text"]
+            if not all(isinstance(t, str) for t in parts):
+                self.fail("invalid")
+            text = "\n".join(parts)  # type: ignore[arg-type]
+        else:
+            self.fail("invalid")
+        if "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text):
+            self.fail("surrogates")
+        return text
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class ChatMessageSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=ROLES)
+    content = ContentPartField(required=False)
+    name = StrictCharField(required=False, max_length=200)
+
+
+class StreamOptionsSerializer(serializers.Serializer):
+    include_usage = StrictBooleanField(required=False, default=False)
+
+
+class ChatCompletionRequestSerializer(serializers.Serializer):
+    model = StrictCharField(max_length=200, help_text=f"`{MODEL_ID}` (see GET /v1/models).")
+    messages = ChatMessageSerializer(
+        many=True,
+        allow_empty=False,
+        max_length=500,
+        help_text="The last message must be the user's question; earlier messages are not used.",
+    )
+    stream = StrictBooleanField(required=False, default=False)
+    stream_options = StreamOptionsSerializer(required=False, allow_null=True)
+    max_tokens = StrictIntegerField(min_value=1, max_value=8192, required=False, allow_null=True)
+    max_completion_tokens = StrictIntegerField(min_value=1, max_value=8192, required=False, allow_null=True)
+    temperature = StrictFloatField(min_value=0, max_value=2, required=False, allow_null=True)
+    top_p = StrictFloatField(min_value=0.000001, max_value=1, required=False, allow_null=True)
+    seed = StrictIntegerField(min_value=-(2**63), max_value=2**63 - 1, required=False, allow_null=True)
+    n = StrictIntegerField(min_value=1, max_value=1, required=False, allow_null=True, help_text="Only 1.")
+    conversation = id_field(
+        required=False,
+        allow_null=True,
+        help_text="Groundwork extension: continue this conversation of yours (its saved history is used).",
+    )
+
+    def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        last = messages[-1]
+        if last["role"] != "user" or not (last.get("content") or "").strip():
+            raise serializers.ValidationError("The last message must be a user message with text content.")
+        if len(last["content"]) > 4000:
+            raise serializers.ValidationError("The question is longer than 4000 characters.")
+        return messages
+
+
+class ChatMessageOutSerializer(serializers.Serializer):
+    role = serializers.CharField(default="assistant")
+    content = serializers.CharField()
+    refusal = serializers.CharField(allow_null=True)
+    citations = CitationSerializer(many=True, help_text="Groundwork extension; OpenAI clients ignore it.")
+
+
+class ChoiceSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    message = ChatMessageOutSerializer()
+    finish_reason = serializers.ChoiceField(choices=["stop", "length"])
+    logprobs = serializers.JSONField(allow_null=True)
+
+
+class UsageSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+
+
+class ChatCompletionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.CharField(default="chat.completion")
+    created = serializers.IntegerField()
+    model = serializers.CharField()
+    choices = ChoiceSerializer(many=True)
+    usage = UsageSerializer()
+    conversation = serializers.IntegerField(help_text="Groundwork extension: the saved conversation.")
+    citations = CitationSerializer(many=True, help_text="Groundwork extension: the answer's citations.")
+    passages = PassageSerializer(many=True, help_text="Groundwork extension: the passages the prompt held.")
+
+
+class ModelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.CharField(default="model")
+    created = serializers.IntegerField()
+    owned_by = serializers.CharField()
+    decoder = serializers.CharField(help_text="Groundwork extension: the decoder that answers.")
+    encoder = serializers.CharField(help_text="Groundwork extension: the encoder that embeds.")
+
+
+class ModelListSerializer(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = ModelSerializer(many=True)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1, "maxLength": 20000},
+            {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "maxLength": 20000},
+                "minItems": 1,
+                "maxItems": 256,
+            },
+        ]
+    }
+)
+class EmbeddingInputField(serializers.Field):
+    """A string or a non-empty list of strings (token-id arrays are not accepted)."""
+
+    default_error_messages = {
+        "invalid": "Must be a string or a list of strings (token arrays are not supported).",
+        "empty": "Must not be empty.",
+        "too_many": "At most 256 inputs per request.",
+        "too_long": "Each input is at most 20000 characters.",
+        "bad_text": "Must be valid Unicode text without NUL characters.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        items = [data] if isinstance(data, str) else data
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            self.fail("invalid")
+        if not items or any(not item for item in items):
+            self.fail("empty")
+        if len(items) > 256:
+            self.fail("too_many")
+        if any(len(item) > 20000 for item in items):
+            self.fail("too_long")
+        if any("\x00" in item or any("\ud800" <= c <= "\udfff" for c in item) for item in items):
+            self.fail("bad_text")
+        return items
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class EmbeddingRequestSerializer(serializers.Serializer):
+    model = StrictCharField(max_length=200, help_text=f"`{MODEL_ID}` or the encoder's name.")
+    input = EmbeddingInputField(help_text="A string or a list of up to 256 strings.")
+    encoding_format = serializers.ChoiceField(choices=["float", "base64"], required=False, default="float")
+    dimensions = StrictIntegerField(min_value=1, max_value=65536, required=False, allow_null=True)
+    user = StrictCharField(required=False, max_length=200)
+
+
+class EmbeddingSerializer(serializers.Serializer):
+    object = serializers.CharField(default="embedding")
+    index = serializers.IntegerField()
+    embedding = serializers.JSONField(help_text="A list of floats, or base64 of float32 little-endian.")
+
+
+class EmbeddingUsageSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+
+
+class EmbeddingListSerializer(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = EmbeddingSerializer(many=True)
+    model = serializers.CharField()
+    usage = EmbeddingUsageSerializer()

@@ -1,0 +1,341 @@
+"""REST API views: validate, call one service function, return.
+
+Documents are looked up through `visible_documents` and conversations through
+`visible_conversations`, so another user's id is simply not found (404).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from app.api import serializers as s
+from app.api.errors import error_responses
+from app.api.sse import AnswerEvents, collect_answer, sse_response
+from app.api.uploads import LimitedUploads, check_filename, check_files
+from app.models import Conversation, Document, Message
+from app.services.answers import answer_question
+from app.services.conversations import visible_conversations, visible_messages
+from app.services.ingestion import delete_document, reingest_document, upload_documents
+from app.services.library import find_documents
+from app.services.search import search_chunks
+from app.services.visibility import visible_documents
+from generation import GenerationConfig
+
+log = logging.getLogger(__name__)
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+class DocumentList(generics.ListAPIView):
+    """List the documents you may see (yours; staff: everyone's), newest first."""
+
+    serializer_class = s.DocumentSerializer
+    pagination_class = Pages
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: limits that apply while it is being read.
+        request.upload_handlers.insert(0, LimitedUploads(request))
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Document]:
+        filters = s.DocumentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        return find_documents(
+            self.request.user,
+            status=data.get("status"),
+            format=data.get("format"),
+            title_contains=data.get("q"),
+        )
+
+    @extend_schema(
+        operation_id="documents_list",
+        tags=["documents"],
+        parameters=[s.DocumentFilterSerializer],
+        responses={200: s.DocumentSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="documents_upload",
+        tags=["documents"],
+        summary="Upload one or more documents",
+        description=(
+            "multipart/form-data with one `files` part per file. Every file is checked first: "
+            "one over UPLOAD_MAX_BYTES (or more than UPLOAD_MAX_FILES files) makes the request 413, "
+            "an unsupported type 415, and then nothing is stored. Each stored file is queued for "
+            "ingestion; poll its `status` (or /api/documents/progress/). A file whose content you "
+            "already have is not stored again: its outcome is `duplicate` and names the existing one."
+        ),
+        request={"multipart/form-data": s.UploadSerializer},
+        responses={
+            201: OpenApiResponse(s.UploadResponseSerializer, description="At least one file was stored."),
+            200: OpenApiResponse(s.UploadResponseSerializer, description="Every file was a duplicate."),
+            **error_responses(413),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        upload = s.UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        files = upload.validated_data["files"]
+        bad_names = {f"files.{i}": [r] for i, f in enumerate(files) if (r := check_filename(f.name))}
+        if bad_names:
+            raise serializers.ValidationError(bad_names)
+        check_files(files)
+        outcomes = upload_documents(request.user, files)
+        rows = [
+            {
+                "filename": o.filename,
+                "outcome": "duplicate" if o.duplicate_of is not None else "created",
+                "document": o.document,
+            }
+            for o in outcomes
+            if o.document is not None
+        ]
+        created = any(row["outcome"] == "created" for row in rows)
+        body = s.UploadResponseSerializer({"documents": rows}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class OneDocument(APIView):
+    def get_object(self, pk: int) -> Document:
+        return generics.get_object_or_404(visible_documents(self.request.user), pk=pk)
+
+
+class DocumentDetail(OneDocument):
+    @extend_schema(
+        operation_id="documents_retrieve",
+        tags=["documents"],
+        summary="A document with its chunks",
+        responses={200: s.DocumentDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        documents = visible_documents(request.user).select_related("owner").prefetch_related("chunks")
+        return Response(s.DocumentDetailSerializer(generics.get_object_or_404(documents, pk=pk)).data)
+
+    @extend_schema(
+        operation_id="documents_delete",
+        tags=["documents"],
+        summary="Delete a document, its chunks, vectors and file",
+        responses={204: None, **error_responses(404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        delete_document(self.get_object(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentReingest(OneDocument):
+    @extend_schema(
+        operation_id="documents_reingest",
+        tags=["documents"],
+        summary="Read a document again from its file",
+        request=None,
+        responses={202: s.DocumentSerializer, **error_responses(404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        document = self.get_object(pk)
+        reingest_document(document)
+        document.refresh_from_db()
+        return Response(s.DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DocumentProgress(OneDocument):
+    @extend_schema(
+        operation_id="documents_progress",
+        tags=["documents"],
+        summary="Ingestion progress of one document",
+        responses={200: s.ProgressSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.ProgressSerializer(self.get_object(pk)).data)
+
+
+class ProgressList(APIView):
+    @extend_schema(
+        operation_id="documents_progress_many",
+        tags=["documents"],
+        summary="Ingestion progress of several documents",
+        description="Ids you may not see are left out of the answer.",
+        parameters=[s.ProgressQuerySerializer],
+        responses={200: s.ProgressSerializer(many=True), **error_responses()},
+    )
+    def get(self, request: Request) -> Response:
+        query = s.ProgressQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids = [int(i) for i in query.validated_data["ids"].split(",")]
+        return Response(s.ProgressSerializer(find_documents(request.user, ids=ids), many=True).data)
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+class Search(APIView):
+    @extend_schema(
+        operation_id="search",
+        tags=["search"],
+        summary="Semantic search over your indexed documents",
+        request=s.SearchRequestSerializer,
+        responses={200: s.SearchResponseSerializer, **error_responses()},
+        examples=[
+            OpenApiExample("Search", value={"query": "storm damage in 1844", "top_k": 3}, request_only=True)
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        query = s.SearchRequestSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        results = search_chunks(
+            request.user,
+            data["query"],
+            top_k=data.get("top_k") or settings.SEARCH_TOP_K,
+            document_ids=data.get("document_ids"),
+        )
+        return Response(s.SearchResponseSerializer({"query": data["query"], "results": results}).data)
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def _start_answer(request: Request, data: dict[str, Any], max_new_tokens: int) -> AnswerEvents:
+    """Validate the conversation, then start the answer (nothing runs until iterated)."""
+    conversation: Conversation | None = None
+    if "conversation" in data:
+        conversation = visible_conversations(request.user).filter(pk=data["conversation"]).first()
+        if conversation is None:
+            raise serializers.ValidationError({"conversation": ["No conversation of yours has this id."]})
+    return answer_question(
+        request.user,
+        data["question"],
+        conversation=conversation,
+        top_k=data.get("top_k"),
+        config=GenerationConfig(max_new_tokens=max_new_tokens),
+    )
+
+
+class Ask(APIView):
+    @extend_schema(
+        operation_id="ask",
+        tags=["answers"],
+        summary="Answer a question from your documents",
+        description=(
+            "Retrieves passages from your indexed documents, answers with citations, and saves the "
+            "turn in a conversation (pass `conversation` to continue one). `answer.attention` "
+            "summarizes the attention map; GET `answer.attention.url` for the full map. When no "
+            "passage is relevant enough, `answer.status` is `no_evidence` and the model is not run."
+        ),
+        request=s.AskRequestSerializer,
+        responses={200: s.AskResponseSerializer, **error_responses()},
+        examples=[
+            OpenApiExample(
+                "Ask",
+                value={"question": "What did the storm destroy?", "max_new_tokens": 64},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        ask = s.AskRequestSerializer(data=request.data)
+        ask.is_valid(raise_exception=True)
+        started, done = collect_answer(_start_answer(request, ask.validated_data, ask.max_new_tokens_for()))
+        body = {
+            "conversation": started.conversation,
+            "question": {"id": started.question.pk, "content": started.question.content},
+            "answer": done.message,
+        }
+        return Response(s.AskResponseSerializer(body).data)
+
+
+class AskStream(APIView):
+    @extend_schema(
+        operation_id="ask_stream",
+        tags=["answers"],
+        summary="Answer a question, streamed as server-sent events",
+        description=(
+            "The same as /api/ask/, as `text/event-stream`. Events, each `data` a JSON object:\n\n"
+            "* `start`: `{conversation, question, passages}` once retrieval is done;\n"
+            "* `token`: `{text}` for each piece of the answer as it is written;\n"
+            "* `done`: `{message}`, the saved answer with citations and attention summary;\n"
+            "* `error`: the API's error body, only if generation broke.\n\n"
+            "Closing the connection stops generation; the partial answer is saved as `cancelled`."
+        ),
+        request=s.AskRequestSerializer,
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR, description="Server-sent events: start, token…, done."
+            ),
+            **error_responses(),
+        },
+    )
+    def post(self, request: Request) -> StreamingHttpResponse:
+        ask = s.AskRequestSerializer(data=request.data)
+        ask.is_valid(raise_exception=True)
+        return sse_response(_start_answer(request, ask.validated_data, ask.max_new_tokens_for()))
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+class ConversationList(generics.ListAPIView):
+    serializer_class = s.ConversationSerializer
+    pagination_class = Pages
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        return visible_conversations(self.request.user)
+
+    @extend_schema(
+        operation_id="conversations_list",
+        tags=["conversations"],
+        responses={200: s.ConversationSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ConversationDetail(APIView):
+    @extend_schema(
+        operation_id="conversations_retrieve",
+        tags=["conversations"],
+        summary="A conversation with its messages",
+        description="To continue it, POST /api/ask/ (or /api/ask/stream/) with `conversation` set.",
+        responses={200: s.ConversationDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversations = visible_conversations(request.user).prefetch_related(
+            Prefetch("messages", queryset=Message.objects.order_by("id"))
+        )
+        return Response(s.ConversationDetailSerializer(generics.get_object_or_404(conversations, pk=pk)).data)
+
+
+class MessageDetail(APIView):
+    @extend_schema(
+        operation_id="messages_retrieve",
+        tags=["conversations"],
+        summary="A message with its full attention map",
+        responses={200: s.MessageDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(
+            s.MessageDetailSerializer(generics.get_object_or_404(visible_messages(request.user), pk=pk)).data
+        )
