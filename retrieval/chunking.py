@@ -251,15 +251,16 @@ def _segments(doc: ParsedDocument) -> list[_Segment]:
     merged: list[_Segment] = []
     pending: _Segment | None = None  # a heading-only segment waiting for what it heads
     for segment in kept:
+        path = segment.heading_path
+        heading_only = bool(path) and text[segment.start : segment.end] == path[-1]
         if pending is not None:
-            path = pending.heading_path
-            if segment.heading_path[: len(path)] == path and len(segment.heading_path) > len(path):
-                segment.start = pending.start
+            above = pending.heading_path
+            if path[: len(above)] == above and len(path) > len(above):
+                segment.start = pending.start  # chains: "A", then "A > B", then its text
             else:
                 merged.append(pending)
             pending = None
-        path = segment.heading_path
-        if path and text[segment.start : segment.end] == path[-1]:
+        if heading_only:
             pending = segment
         else:
             merged.append(segment)

@@ -42,6 +42,10 @@ _CHROME_WORDS = frozenset({
 })
 # fmt: on
 _ATTRIBUTE_WORDS = re.compile(r"[\s_-]+")
+# ...unless the element also says it is content, or holds much of the page's text: a
+# "post share-enabled" wrapper is the article, not a share bar.
+_CONTENT_WORDS = frozenset({"article", "body", "content", "entry", "main", "post", "story", "text"})
+_CHROME_MAX_SHARE = 0.3
 # fmt: off
 _BLOCK_TAGS = frozenset({
     "address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
@@ -128,12 +132,20 @@ def _without_chrome(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         el for el in body.iter() if isinstance(el.tag, str) and (el.tag == "main" or el.get("role") == "main")
     }
 
+    page_length = len(body.text_content())
+
     def is_chrome(el: lxml.html.HtmlElement) -> bool:
         tag = el.tag.lower()
         if tag in _CHROME_TAGS or el.get("role", "").lower() in _CHROME_ROLES:
             return True
         words = set(_ATTRIBUTE_WORDS.split(f"{el.get('class', '')} {el.get('id', '')}".lower()))
-        if words & _CHROME_WORDS and tag not in _NEVER_CHROME and el.find(".//h1") is None:
+        if (
+            words & _CHROME_WORDS
+            and not words & _CONTENT_WORDS
+            and tag not in _NEVER_CHROME
+            and el.find(".//h1") is None
+            and len(el.text_content()) < _CHROME_MAX_SHARE * page_length
+        ):
             return True
         # An article's own <header>/<footer> holds its title and byline: keep those.
         return tag in {"header", "footer"} and not any(

@@ -53,6 +53,8 @@ def parse_pdf(data: bytes) -> ParsedDocument:
     builder = DocumentBuilder("pdf")
     try:
         pages = list(reader.pages)
+    except DependencyError as error:
+        raise _unsupported_encryption(error) from error
     except Exception as error:
         raise ParseError(f"PDF is damaged and its pages cannot be read ({error})") from error
     image_only_pages = 0
@@ -81,15 +83,21 @@ def parse_pdf(data: bytes) -> ParsedDocument:
 def _open(data: bytes) -> pypdf.PdfReader:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        # pypdf has already tried the empty password, which opens PDFs that are only
+        # protected against printing or copying.
+        locked = reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED
     except DependencyError as error:
-        raise ParseError(f"PDF uses an encryption this server cannot read ({error})") from error
+        raise _unsupported_encryption(error) from error
     except Exception as error:
         raise ParseError(f"PDF is damaged and cannot be read ({error})") from error
-    # pypdf has already tried the empty password, which opens PDFs that are only
-    # protected against printing or copying.
-    if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+    if locked:
         raise ParseError("PDF is encrypted and cannot be read without a password")
     return reader
+
+
+def _unsupported_encryption(error: DependencyError) -> ParseError:
+    # AES needs the optional "cryptography" package; pypdf says so in its message.
+    return ParseError(f"PDF uses an encryption this server cannot read ({error})")
 
 
 def _page_text(page: pypdf.PageObject, number: int, losses: dict[str, list[int]]) -> str | None:
@@ -97,6 +105,8 @@ def _page_text(page: pypdf.PageObject, number: int, losses: dict[str, list[int]]
         text = page.extract_text()
     except FileNotDecryptedError as error:
         raise ParseError("PDF is encrypted and cannot be read without a password") from error
+    except DependencyError as error:
+        raise _unsupported_encryption(error) from error
     except Exception as error:
         # One broken page must not cost the others: say what was lost and go on.
         losses[f"text could not be extracted ({type(error).__name__})"].append(number)

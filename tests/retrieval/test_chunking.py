@@ -201,6 +201,16 @@ def test_chunks_follow_heading_paths_and_carry_them_in_the_header(tokenizer: Any
     assert chunks[0].embed_text == f"Thing{sep}Manual\nManual\n\nIntro text."
 
 
+def test_nested_headings_without_text_all_lead_the_first_chunk_below_them(tokenizer: Any) -> None:
+    doc = parse_document(b"# A\n\n## B\n\n### C\n\nText under C.\n\n## D\n\nText under D.\n", "n.md")
+    chunks = chunk_document(doc, tokenizer, MAX_TOKENS, OVERLAP)
+    assert_chunks_valid(doc, chunks, tokenizer)
+    assert [(c.heading_path, c.text) for c in chunks] == [
+        (("A", "B", "C"), "A\n\nB\n\nC\n\nText under C."),
+        (("A", "D"), "D\n\nText under D."),
+    ]
+
+
 def test_title_equal_to_the_top_heading_is_not_repeated(tokenizer: Any) -> None:
     doc = parse_document(b"# Manual\n\nIntro text.\n", "manual.md")
     assert doc.title == "Manual"

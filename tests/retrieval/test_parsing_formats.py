@@ -407,3 +407,13 @@ def test_html_layout_table_is_read_as_blocks() -> None:
 def test_markdown_link_definitions_are_not_text() -> None:
     doc = parse_document(b"See [the docs][docs].\n\n[docs]: https://example.com/docs\n", "refs.md")
     assert doc.text == "See the docs."
+
+
+def test_html_content_wrapper_with_a_chrome_class_is_kept() -> None:
+    article = " ".join(["The article says something worth finding."] * 30)
+    html = f"""<html><body><div class="menu">Home | About</div>
+    <div class="page share-enabled"><p>{article}</p></div>
+    <div class="post-content social-buttons"><p>Also content.</p></div></body></html>"""
+    doc = parse_document(html.encode(), "blog.html")
+    assert article in doc.text and "Also content." in doc.text
+    assert "Home | About" not in doc.text
