@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -18,18 +19,16 @@ from rest_framework.request import Request
 from app.api.exceptions import PayloadTooLarge
 
 
-class JSONOnly(BaseContentNegotiation):
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        content_type = (request.content_type or "").split(";")[0].strip().lower()
-        for parser in parsers:
-            if parser.media_type == content_type:
-                return parser
-        return None
+class JSONOnly(DefaultContentNegotiation):
+    """DRF's negotiation, except that an unmatched `Accept` gets the first renderer, not a 406."""
 
     def select_renderer(
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 class LimitedJSONParser(JSONParser):

@@ -40,7 +40,10 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            nested = (
+                prefix if key == "non_field_errors" and prefix else f"{prefix}.{key}" if prefix else str(key)
+            )
+            flat.update(_flatten(value, nested))
         return flat
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
