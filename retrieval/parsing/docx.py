@@ -40,7 +40,7 @@ _BODY_TEXT_OUTLINE_LEVEL = 9  # outline level 9 means "body text", not a heading
 
 
 def parse_docx(data: bytes) -> ParsedDocument:
-    _check_zip(data)
+    parts = _check_zip(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:
@@ -65,10 +65,18 @@ def parse_docx(data: bytes) -> ParsedDocument:
             builder.add_paragraph("- " + text.strip())
         else:
             builder.add_paragraph(text)
+    if builder.is_empty:
+        has_images = any(name.startswith("word/media/") for name in parts)
+        raise ParseError(
+            "no extractable text: the document holds only images"
+            if has_images
+            else "no extractable text: the document is empty"
+        )
     return builder.build(title=_core_title(document) or title_paragraph)
 
 
-def _check_zip(data: bytes) -> None:
+def _check_zip(data: bytes) -> list[str]:
+    """The package's part names, once the ZIP is known to be safe to inflate."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
@@ -85,6 +93,7 @@ def _check_zip(data: bytes) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:
             raise ParseError(f"DOCX part {info.filename} is compressed suspiciously well (possible zip bomb)")
+    return [info.filename for info in infos]
 
 
 def _body_blocks(body: etree._Element) -> Iterator[etree._Element]:

@@ -16,7 +16,7 @@ DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "
 SAMPLES = sorted(p for p in DOC_SAMPLES.rglob("*") if p.is_file()) if DOC_SAMPLES.is_dir() else []
 # Supported files that are refused all the same, and why.
 EXPECTED_REFUSALS = {
-    "python-docx/tests/test_files/having-images.docx": "no extractable text",  # images only
+    "python-docx/tests/test_files/having-images.docx": "no extractable text: the document holds only images",
 }
 
 
