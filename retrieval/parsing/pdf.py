@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -45,6 +46,9 @@ _BULLET = re.compile(
 )
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WRAPPED_SHARE = 0.75  # a line at least this share of the page's typical width was wrapped
+# pypdf is pure Python and some pages (huge vector drawings) are slow to read: past this,
+# the remaining pages are reported as not read instead of holding the worker.
+TIME_BUDGET_SECONDS = 300
 _UNTITLED = re.compile(r"^(untitled|document\d*|slide \d+|\s*)$", re.IGNORECASE)
 
 
@@ -59,7 +63,11 @@ def parse_pdf(data: bytes) -> ParsedDocument:
         raise ParseError(f"PDF is damaged and its pages cannot be read ({error})") from error
     image_only_pages = 0
     losses: dict[str, list[int]] = defaultdict(list)  # what was lost -> on which pages
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
     for number, page in enumerate(pages, start=1):
+        if number > 1 and time.monotonic() > deadline:  # the first page is always read
+            losses["not read: the PDF took too long to extract"].extend(range(number, len(pages) + 1))
+            break
         builder.start_page(number)
         text = _page_text(page, number, losses)
         if text is None:

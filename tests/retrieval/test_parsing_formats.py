@@ -417,3 +417,18 @@ def test_html_content_wrapper_with_a_chrome_class_is_kept() -> None:
     doc = parse_document(html.encode(), "blog.html")
     assert article in doc.text and "Also content." in doc.text
     assert "Home | About" not in doc.text
+
+
+def test_pdf_time_budget_reports_the_pages_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from retrieval.parsing import pdf
+
+    writer = pypdf.PdfWriter()
+    for text in ("Page one text.", "Page two text.", "Page three text."):
+        writer.append(pypdf.PdfReader(io.BytesIO(minimal_text_pdf(text))))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    monkeypatch.setattr(pdf, "TIME_BUDGET_SECONDS", 0)  # over budget once the first page is read
+    doc = parse_document(buffer.getvalue(), "slow.pdf")
+    assert doc.text == "Page one text."
+    assert doc.warnings == ("pages 2-3: not read: the PDF took too long to extract",)
+    assert doc.page_count == 3
