@@ -1,0 +1,293 @@
+"""Evaluation metrics as pure functions: no Django, no ORM, no models.
+
+Ranking metrics follow BEIR (which uses trec_eval through pytrec_eval):
+
+* ``ndcg_at_k``: DCG with *linear* gains (the graded relevance itself, as trec_eval's
+  ``ndcg_cut`` does, not 2^rel - 1) and a log2(rank + 1) discount, divided by the DCG of
+  the ideal ranking of the judged documents. Documents judged 0 (or not judged) gain 0.
+* ``recall_at_k``: relevant documents (relevance > 0) found in the top k, over all
+  relevant documents of the query.
+* ``mrr_at_k``: 1 / rank of the first relevant document within the top k, else 0.
+
+Answer metrics follow the official SQuAD v1.1 evaluation script: answers are normalized
+(lowercase, punctuation removed, the articles a/an/the removed, whitespace collapsed),
+then scored by exact match and token F1, each the maximum over the gold answers.
+"Contained" is the normalized gold answer appearing, on word boundaries, inside the
+normalized generated answer (small generative models answer in sentences).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+# --- ranking ----------------------------------------------------------------------------------
+
+
+def dcg(gains: Sequence[float]) -> float:
+    """Discounted cumulative gain of gains listed in rank order (rank 1 first)."""
+    return sum(gain / math.log2(rank + 2) for rank, gain in enumerate(gains))
+
+
+def ndcg_at_k(ranking: Sequence[str], relevance: Mapping[str, float], k: int) -> float:
+    """NDCG@k of `ranking` (document ids, best first) against graded `relevance`."""
+    ideal = sorted((r for r in relevance.values() if r > 0), reverse=True)[:k]
+    best = dcg(ideal)
+    if best == 0:
+        return 0.0
+    seen: set[str] = set()
+    gains = []
+    for doc in ranking[:k]:
+        gains.append(0.0 if doc in seen else float(relevance.get(doc, 0)))
+        seen.add(doc)
+    return dcg(gains) / best
+
+
+def recall_at_k(ranking: Sequence[str], relevance: Mapping[str, float], k: int) -> float:
+    """Share of the relevant documents (relevance > 0) found in the top k."""
+    relevant = {doc for doc, r in relevance.items() if r > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant.intersection(ranking[:k])) / len(relevant)
+
+
+def mrr_at_k(ranking: Sequence[str], relevance: Mapping[str, float], k: int) -> float:
+    """Reciprocal rank of the first relevant document in the top k, 0 when there is none."""
+    for rank, doc in enumerate(ranking[:k], start=1):
+        if relevance.get(doc, 0) > 0:
+            return 1.0 / rank
+    return 0.0
+
+
+def rank_by_max(scored_units: Iterable[tuple[str, float]]) -> list[str]:
+    """Group ids, best first, from (group id, score) pairs: a group scores its best unit.
+
+    This is how a document is ranked from its chunks' scores (a document's score is the
+    maximum over its chunks). Ties keep the order of first appearance.
+    """
+    best: dict[str, float] = {}
+    for group, score in scored_units:
+        if group not in best or score > best[group]:
+            best[group] = score
+    order = {group: i for i, group in enumerate(best)}
+    return sorted(best, key=lambda g: (-best[g], order[g]))
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[str]:
+    """Fuse rankings (best first) by summing 1 / (k + rank); Cormack et al. (2009), k = 60."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
+    order = {doc: i for i, doc in enumerate(scores)}
+    return sorted(scores, key=lambda d: (-scores[d], order[d]))
+
+
+def ranking_metrics(
+    ranking: Sequence[str], relevance: Mapping[str, float], recall_ks: Sequence[int]
+) -> dict[str, float]:
+    """The per-query figures the reports use: ndcg@10, mrr@10 and recall@k."""
+    out = {"ndcg@10": ndcg_at_k(ranking, relevance, 10), "mrr@10": mrr_at_k(ranking, relevance, 10)}
+    for k in recall_ks:
+        out[f"recall@{k}"] = recall_at_k(ranking, relevance, k)
+    return out
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = frozenset(string.punctuation)
+# Source markers the answerer writes: [1], [1, 2], [1-3], [2; 4]. They are not answer text.
+_MARKER = re.compile(r"\s*\[\s*\d{1,3}(?:\s*(?:[,;]|[-\u2013])\s*\d{1,3})*\s*\]")
+# The answerer is told to say "I don't know, the sources do not say." when it cannot answer.
+_DECLINE = re.compile(r"\b(?:i don't know|i do not know|the sources do not say)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD v1.1's normalization: lowercase, no punctuation, no articles, single spaces."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def strip_citation_markers(text: str) -> str:
+    """The answer without its [n] source markers (which would otherwise count as words)."""
+    return _MARKER.sub("", text).strip()
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the normalized prediction equals a normalized gold answer."""
+    norm = normalize_answer(prediction)
+    return float(any(norm == normalize_answer(g) for g in golds))
+
+
+def _f1(prediction: str, gold: str) -> float:
+    predicted, expected = normalize_answer(prediction).split(), normalize_answer(gold).split()
+    common = Counter(predicted) & Counter(expected)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(predicted), same / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token F1, the maximum over the gold answers."""
+    return max((_f1(prediction, g) for g in golds), default=0.0)
+
+
+def contains_answer(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when a normalized gold answer appears, as whole words, in the normalized prediction."""
+    norm = f" {normalize_answer(prediction)} "
+    return float(any(normalize_answer(g) and f" {normalize_answer(g)} " in norm for g in golds))
+
+
+def declined(answer: str) -> bool:
+    """Whether the model said it cannot answer, in the words its instructions give it."""
+    return _DECLINE.search(answer.lower().replace("\u2019", "'")) is not None
+
+
+def citation_precision(cited_documents: Sequence[int], gold_document: int) -> float | None:
+    """Share of an answer's cited sources that come from the gold document (None: no citations).
+
+    Each distinct cited chunk counts once; ``cited_documents`` lists the document of each.
+    """
+    if not cited_documents:
+        return None
+    return sum(1 for d in cited_documents if d == gold_document) / len(cited_documents)
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean of the values that are not None; None when there are none."""
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation, as numpy's default."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def histogram(values: Sequence[float], bins: int = 20) -> dict[str, list[float]]:
+    """Equal-width bins over [min, max]: {"edges": bins + 1 floats, "counts": bins}."""
+    if not values:
+        return {"edges": [], "counts": []}
+    low, high = min(values), max(values)
+    if high == low:
+        high = low + 1.0
+    width = (high - low) / bins
+    counts = [0] * bins
+    for v in values:
+        counts[min(int((v - low) / width), bins - 1)] += 1
+    return {"edges": [low + i * width for i in range(bins + 1)], "counts": [float(c) for c in counts]}
+
+
+def _spread(values: Sequence[float]) -> dict[str, float | None]:
+    return {
+        "mean": mean(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "n": float(len(values)),
+    }
+
+
+def _retrieval(results: Sequence[Mapping], curve_ks: Sequence[int]) -> tuple[dict, dict]:
+    """Mean of each ranking metric per mode, and each mode's recall curve [[k, recall], ...]."""
+    modes: list[str] = []
+    for result in results:
+        modes.extend(m for m in result.get("metrics", {}) if m not in modes)
+    retrieval: dict[str, dict[str, float | None]] = {}
+    curves: dict[str, list[list[float | None]]] = {}
+    for mode in modes:
+        rows = [r["metrics"][mode] for r in results if mode in r.get("metrics", {})]
+        names = [name for name in rows[0] if not name.startswith("curve@")]
+        retrieval[mode] = {name: mean(row.get(name) for row in rows) for name in names}
+        curves[mode] = [[float(k), mean(row.get(f"curve@{k}") for row in rows)] for k in curve_ks]
+    return retrieval, curves
+
+
+def summarize_beir(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict:
+    """A BEIR run's headline figures from its per-query results."""
+    retrieval, curves = _retrieval(results, curve_ks)
+    return {"n": len(results), "retrieval": retrieval, "recall_curve": curves}
+
+
+def summarize_squad(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict:
+    """A SQuAD run's headline figures from its per-question results (see docs/evaluation.md).
+
+    * em, f1, contained: over all questions; an abstention scores 0 (every question has
+      an answer in the corpus). The ``_answered`` variants leave abstentions out.
+    * abstention_rate: no_evidence (retrieval found nothing above ANSWER_MIN_SCORE) or
+      declined (the model said it doesn't know, in its instructed words).
+    * cite_rate: generated answers with at least one citation the model wrote.
+      citation_accuracy: over those answers, the mean share of cited sources that come
+      from the gold paragraph.
+    * by_retrieval: the answer figures split by whether the gold paragraph was among the
+      passages the model was given.
+    """
+    retrieval, curves = _retrieval(results, curve_ks)
+    n = len(results)
+
+    def answer_figures(rows: Sequence[Mapping]) -> dict[str, float | None]:
+        return {
+            "n": float(len(rows)),
+            "em": mean(r["em"] for r in rows),
+            "f1": mean(r["f1"] for r in rows),
+            "contained": mean(r["contained"] for r in rows),
+        }
+
+    generated = [r for r in results if not r["no_evidence"]]
+    answered = [r for r in generated if not r["declined"]]
+    citing = [r for r in generated if r["cited"]]
+    answers = {
+        **answer_figures(results),
+        **{f"{k}_answered": v for k, v in answer_figures(answered).items() if k != "n"},
+        "answered": float(len(answered)),
+        "no_evidence_rate": sum(r["no_evidence"] for r in results) / n if n else None,
+        "declined_rate": sum(r["declined"] for r in results) / n if n else None,
+        "abstention_rate": (n - len(answered)) / n if n else None,
+        "passage_hit_rate": mean(float(r["passage_hit"]) for r in results),
+        "cite_rate": len(citing) / len(generated) if generated else None,
+        "citing_answers": float(len(citing)),
+        "citation_accuracy": mean(r["citation_precision"] for r in citing),
+        "attention_citation_accuracy": mean(r.get("attention_citation_precision") for r in generated),
+    }
+    by_retrieval = {
+        "hit": answer_figures([r for r in results if r["passage_hit"]]),
+        "miss": answer_figures([r for r in results if not r["passage_hit"]]),
+    }
+
+    def stat(name: str) -> list[float]:
+        return [float(r["stats"][name]) for r in generated if r["stats"].get(name) is not None]
+
+    ttft, answer_s = stat("time_to_first_token_s"), stat("total_s")
+    latency = {
+        "time_to_first_token_s": _spread(ttft),
+        "decode_tokens_per_s": _spread(stat("decode_tokens_per_s")),
+        "generated_tokens": _spread(stat("generated_tokens")),
+        "prompt_tokens": _spread(stat("prompt_tokens")),
+        "answer_s": _spread(answer_s),
+        "wall_s": _spread([float(r["wall_s"]) for r in results]),
+        "histograms": {"time_to_first_token_s": histogram(ttft), "answer_s": histogram(answer_s)},
+    }
+    return {
+        "n": n,
+        "retrieval": retrieval,
+        "recall_curve": curves,
+        "answers": answers,
+        "by_retrieval": by_retrieval,
+        "latency": latency,
+    }
