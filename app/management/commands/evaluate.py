@@ -1,0 +1,71 @@
+"""Measure retrieval (BEIR) or retrieval and answers (SQuAD) on a dataset: see docs/evaluation.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from app.evaluation.runner import DEFAULT_MAX_NEW_TOKENS, MODES, EvaluationError, evaluate
+
+
+def _resume(value: str) -> int | bool:
+    if value == "latest":
+        return True
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"--resume takes a run id or nothing, not {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate on a BEIR folder (NDCG@10, recall@k, MRR@10) or a SQuAD-format JSON file "
+        "(paragraph recall@k, exact match, F1, containment, citations, abstention, latency)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("path", nargs="?", type=Path, help="BEIR folder or SQuAD .json file")
+        parser.add_argument("--limit", type=int, default=None, help="a seeded sample of N queries/questions")
+        parser.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
+        parser.add_argument("--split", default="test", help="BEIR qrels split (default test)")
+        parser.add_argument("--oracle", action="store_true", help="SQuAD: give the model the gold paragraph")
+        parser.add_argument(
+            "--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help="answer length cap (SQuAD)"
+        )
+        parser.add_argument(
+            "--modes",
+            default=",".join(MODES),
+            help=f"retrieval modes, comma-separated (default {','.join(MODES)})",
+        )
+        parser.add_argument(
+            "--resume",
+            nargs="?",
+            const="latest",
+            type=_resume,
+            default=None,
+            help="continue run RUN_ID, or (no value) the latest unfinished run of PATH",
+        )
+        parser.add_argument("--output", type=Path, help="write the results as JSON here")
+        parser.add_argument("--html", type=Path, help="write a self-contained HTML report here")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            evaluate(
+                options["path"],
+                limit=options["limit"],
+                seed=options["seed"],
+                split=options["split"],
+                oracle=options["oracle"],
+                max_new_tokens=options["max_new_tokens"],
+                modes=tuple(m.strip() for m in options["modes"].split(",") if m.strip()),
+                resume=options["resume"],
+                output=options["output"],
+                html=options["html"],
+                progress=not options["no_progress"],
+                log=lambda message: self.stdout.write(message),
+            )
+        except EvaluationError as error:
+            raise CommandError(str(error)) from None
