@@ -1,0 +1,196 @@
+"""Evaluation end to end on tiny cuts of SciFact and SQuAD: real ingestion, encoder and model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from app.evaluation import runner
+from app.evaluation.corpus import EVALUATION_USERNAME
+from app.evaluation.runner import EvaluationError, evaluate
+from app.models import Collection, Conversation, Document, EvaluationItem, EvaluationRun
+from app.services.search import search_chunks
+from tests.evaluation.conftest import HOSTILE
+
+pytestmark = pytest.mark.usefixtures("isolated_index")
+
+
+def test_beir_run_end_to_end(db, tiny_beir, tmp_path, make_user):  # type: ignore[no-untyped-def]
+    out, html = tmp_path / "out.json", tmp_path / "report.html"
+    run = evaluate(tiny_beir, output=out, html=html)
+
+    assert run.status == EvaluationRun.Status.COMPLETE and run.finished_at is not None
+    assert run.kind == "beir" and run.items_done == run.items_total == 3
+    assert set(run.metrics["retrieval"]) == {"dense", "bm25", "hybrid"}
+    for figures in run.metrics["retrieval"].values():
+        assert all(0.0 <= value <= 1.0 for value in figures.values())
+    dense = run.metrics["retrieval"]["dense"]
+    # Ten documents: every one is ranked, so all relevant ones are in the top 10. This
+    # fails if chunks are not mapped back to the dataset's document ids.
+    assert dense["recall@10"] == 1.0 and dense["recall@100"] == 1.0
+    assert dense["ndcg@10"] > 0.3
+    assert run.config["documents"] == 10 and run.config["documents_failed"] == 0
+    assert run.config["encoder"] and run.config["chunk_tokens"] and run.config["chunks"] >= 10
+
+    # The dataset lives apart from people's documents.
+    collection = Collection.objects.get(pk=run.config["collection_id"])
+    assert collection.is_evaluation and collection.owner.username == EVALUATION_USERNAME
+    assert not collection.owner.is_active
+    assert Document.objects.filter(collection=collection, status=Document.Status.INDEXED).count() == 10
+    assert search_chunks(make_user("alice"), "cerebral white matter diffusion tensor") == []
+
+    saved = json.loads(out.read_text())
+    assert saved["metrics"] == run.metrics and len(saved["items"]) == 3
+    report = html.read_text()
+    assert "Recall@k" in report and "<svg" in report
+    assert HOSTILE not in report and "&lt;script&gt;" in report
+
+
+def test_corpus_is_reused_for_the_same_dataset_and_configuration(db, tiny_beir, settings):  # type: ignore[no-untyped-def]
+    first = evaluate(tiny_beir, modes=("dense",))
+    documents = set(Document.objects.values_list("id", flat=True))
+    second = evaluate(tiny_beir, modes=("dense",))
+    assert second.config["collection_id"] == first.config["collection_id"]
+    assert set(Document.objects.values_list("id", flat=True)) == documents
+    assert "ingest_s" in first.metrics["timings"] and "ingest_s" not in second.metrics["timings"]
+    assert second.metrics["retrieval"] == first.metrics["retrieval"]
+
+    settings.CHUNK_TOKENS = 64  # another chunking is another corpus
+    third = evaluate(tiny_beir, modes=("dense",))
+    assert third.config["collection_id"] != first.config["collection_id"]
+    assert third.config["chunks"] > first.config["chunks"]
+
+
+def test_beir_resume_skips_done_items(db, tiny_beir, monkeypatch, settings):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(runner, "BATCH", 1)
+    calls: list[str] = []
+    real = runner._ranking_result
+
+    def flaky(query, relevance, rankings):  # type: ignore[no-untyped-def]
+        calls.append(query)
+        if len(calls) == 2 and not resuming:
+            raise RuntimeError("the machine went away")
+        return real(query, relevance, rankings)
+
+    monkeypatch.setattr(runner, "_ranking_result", flaky)
+    resuming = False
+    with pytest.raises(RuntimeError):
+        evaluate(tiny_beir)
+    run = EvaluationRun.objects.get()
+    assert run.status == EvaluationRun.Status.FAILED and "went away" in run.failure_reason
+    first = EvaluationItem.objects.get(run=run)
+
+    calls.clear()
+    resuming = True
+    resumed = evaluate(tiny_beir, resume=True)
+    assert resumed.pk == run.pk and resumed.status == EvaluationRun.Status.COMPLETE
+    assert len(calls) == 2  # only the two queries not done before
+    assert EvaluationItem.objects.filter(run=run).count() == 3
+    assert EvaluationItem.objects.get(pk=first.pk).result == first.result
+    with pytest.raises(EvaluationError, match="already complete"):
+        evaluate(resume=run.pk)
+
+
+def test_resume_refuses_a_changed_configuration(db, tiny_beir, monkeypatch, settings):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(runner, "_ranking_result", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        evaluate(tiny_beir, modes=("dense",))
+    run = EvaluationRun.objects.get()
+    settings.CHUNK_OVERLAP_TOKENS = 8
+    with pytest.raises(EvaluationError, match="configuration changed"):
+        evaluate(resume=run.pk)
+
+
+def test_command_writes_json_and_reports_bad_input(db, tiny_beir, tmp_path):  # type: ignore[no-untyped-def]
+    out = tmp_path / "results.json"
+    call_command("evaluate", str(tiny_beir), "--modes", "dense,bm25", "--no-progress", "--output", str(out))
+    saved = json.loads(out.read_text())
+    assert saved["status"] == "complete" and set(saved["metrics"]["retrieval"]) == {"dense", "bm25"}
+    with pytest.raises(CommandError, match="expected a BEIR folder"):
+        call_command("evaluate", str(tmp_path / "nowhere"), "--no-progress")
+    with pytest.raises(CommandError, match="oracle"):
+        call_command("evaluate", str(tiny_beir), "--oracle", "--no-progress")
+
+
+def test_report_pages_are_for_staff_only(db, client, make_user, tiny_beir):  # type: ignore[no-untyped-def]
+    run = evaluate(tiny_beir, modes=("dense",))
+    urls = ["/evaluations/", f"/evaluations/{run.pk}/", f"/evaluations/{run.pk}/json/"]
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+    client.force_login(make_user("bob"))
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    assert "/evaluations/" not in client.get("/documents/").content.decode()
+
+    client.force_login(make_user("admin", is_staff=True))
+    listing = client.get("/evaluations/").content.decode()
+    assert (
+        f"/evaluations/{run.pk}/" in listing and "scifact-tiny/test" in listing and "NDCG@10 dense" in listing
+    )
+    page = client.get(f"/evaluations/{run.pk}/").content.decode()
+    assert "Recall@k" in page and "<svg" in page
+    assert HOSTILE not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert client.get(f"/evaluations/{run.pk}/json/").json()["metrics"] == run.metrics
+    assert 'href="/evaluations/"' in client.get("/documents/").content.decode()
+
+
+@pytest.mark.slow
+def test_squad_run_with_retrieval_and_oracle(db, tiny_squad):  # type: ignore[no-untyped-def]
+    run = evaluate(tiny_squad, max_new_tokens=16)
+    assert run.status == EvaluationRun.Status.COMPLETE and run.items_done == 3
+    retrieval = run.metrics["retrieval"]["dense"]
+    assert all(0.0 <= v <= 1.0 for v in retrieval.values())
+    # Four paragraphs of one article: the gold one is always among the top 5 chunks.
+    assert retrieval["recall@5"] == 1.0
+    answers = run.metrics["answers"]
+    for name in ("em", "f1", "contained", "abstention_rate", "passage_hit_rate"):
+        assert 0.0 <= answers[name] <= 1.0, name
+    items = [item.result for item in run.items.all()]
+    assert all(r["answer"] for r in items)
+    generated = [r for r in items if not r["no_evidence"]]
+    assert generated and all(r["stats"]["generated_tokens"] <= 16 for r in generated)
+    assert run.metrics["latency"]["time_to_first_token_s"]["p50"] > 0
+    assert run.params["max_new_tokens"] == 16 and run.config["generator"]
+    # Answers are asked in throwaway conversations of the evaluation user.
+    assert not Conversation.objects.exists()
+
+    oracle = evaluate(tiny_squad, max_new_tokens=16, oracle=True)
+    assert oracle.config["collection_id"] == run.config["collection_id"]
+    assert oracle.metrics["answers"]["passage_hit_rate"] == 1.0
+    assert oracle.metrics["answers"]["no_evidence_rate"] == 0.0
+    assert oracle.metrics["by_retrieval"]["miss"]["n"] == 0
+    for item in oracle.items.all():
+        assert set(item.result["passages"]) == {item.result["paragraph"]}
+
+
+@pytest.mark.slow
+def test_squad_resume_asks_only_the_missing_questions(db, tiny_squad, monkeypatch):  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+    real = runner._answer
+
+    def flaky(ctx, question):  # type: ignore[no-untyped-def]
+        asked.append(question.key)
+        if len(asked) == 2 and not resuming:
+            raise KeyboardInterrupt  # Ctrl-C: the run stays "running"
+        return real(ctx, question)
+
+    monkeypatch.setattr(runner, "_answer", flaky)
+    resuming = False
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(tiny_squad, max_new_tokens=8)
+    run = EvaluationRun.objects.get()
+    assert run.status == EvaluationRun.Status.RUNNING and run.items_done == 1
+    done = EvaluationItem.objects.get(run=run)
+
+    asked.clear()
+    resuming = True
+    resumed = evaluate(Path(tiny_squad), resume=True)
+    assert resumed.pk == run.pk and resumed.status == EvaluationRun.Status.COMPLETE
+    assert done.key not in asked and len(asked) == 2
+    assert resumed.items.count() == 3 and resumed.params["max_new_tokens"] == 8
