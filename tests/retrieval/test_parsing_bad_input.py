@@ -7,6 +7,7 @@ import io
 import logging
 import random
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -15,7 +16,6 @@ import pytest
 
 from retrieval.document import ParseError
 from retrieval.parsing import detect_format, parse_document
-from tests.retrieval.test_parsing_formats import minimal_text_pdf
 
 DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
 
@@ -33,8 +33,9 @@ def refused(data: bytes, filename: str) -> str:
     return reason
 
 
-def _pdf() -> bytes:
-    return minimal_text_pdf("Quarterly figures are attached to this memo.")
+@pytest.fixture
+def pdf(make_text_pdf: Callable[[str], bytes]) -> bytes:
+    return make_text_pdf("Quarterly figures are attached to this memo.")
 
 
 def _docx() -> bytes:
@@ -68,9 +69,9 @@ def test_old_word_format_gets_a_hint() -> None:
     assert "save it as .docx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "letter.doc")
 
 
-def test_extension_is_case_insensitive() -> None:
-    assert detect_format("REPORT.PDF", _pdf()) == "pdf"
-    assert parse_document(_pdf(), "REPORT.PDF").format == "pdf"
+def test_extension_is_case_insensitive(pdf: bytes) -> None:
+    assert detect_format("REPORT.PDF", pdf) == "pdf"
+    assert parse_document(pdf, "REPORT.PDF").format == "pdf"
 
 
 def test_random_bytes_named_pdf() -> None:
@@ -84,15 +85,15 @@ def test_pdf_header_followed_by_garbage() -> None:
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
-def test_truncated_pdf(keep: float) -> None:
+def test_truncated_pdf(keep: float, pdf: bytes) -> None:
     sample = DOC_SAMPLES / "docling/tests/data/pdf/sources/multi_page.pdf"
-    data = sample.read_bytes() if sample.is_file() else _pdf()
+    data = sample.read_bytes() if sample.is_file() else pdf
     reason = refused(data[: int(len(data) * keep)], "cut.pdf")
     assert reason.startswith("PDF is damaged")
 
 
-def test_pdf_encrypted_with_a_user_password() -> None:
-    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_pdf()))
+def test_pdf_encrypted_with_a_user_password(pdf: bytes) -> None:
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf))
     writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="RC4-128")
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -196,8 +197,8 @@ def test_docx_with_entity_expansion_is_not_expanded() -> None:
 
 
 @pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html"])
-def test_text_formats_refuse_disguised_binaries(name: str) -> None:
-    assert "is a PDF" in refused(_pdf(), name)
+def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
+    assert "is a PDF" in refused(pdf, name)
     assert "ZIP archive" in refused(_docx(), name)
 
 
@@ -218,10 +219,10 @@ def test_no_other_exception_escapes_on_random_input() -> None:
                 assert doc.text.strip()
 
 
-def test_mangled_real_files_fail_cleanly() -> None:
+def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
     # Flip bytes in the middle of real files: the parser either copes or explains.
     rng = random.Random(3)
-    for name, data in [("m.pdf", _pdf()), ("m.docx", _docx())]:
+    for name, data in [("m.pdf", pdf), ("m.docx", _docx())]:
         for _ in range(20):
             mangled = bytearray(data)
             for _ in range(8):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -334,8 +335,8 @@ def test_docx_built_with_python_docx() -> None:
     assert section_of(doc, "Second chapter").heading_path == ("Chapter Two",)
 
 
-def test_pdf_encrypted_with_only_an_owner_password_opens() -> None:
-    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_sample_pdf()))
+def test_pdf_encrypted_with_only_an_owner_password_opens(make_text_pdf: Callable[[str], bytes]) -> None:
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_sample_pdf(make_text_pdf)))
     writer.encrypt(user_password="", owner_password="owner-secret", algorithm="RC4-128")
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -343,8 +344,8 @@ def test_pdf_encrypted_with_only_an_owner_password_opens() -> None:
     assert doc.text.strip()
 
 
-def test_pdf_blank_page_is_a_warning_not_a_failure() -> None:
-    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_sample_pdf()))
+def test_pdf_blank_page_is_a_warning_not_a_failure(make_text_pdf: Callable[[str], bytes]) -> None:
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(_sample_pdf(make_text_pdf)))
     writer.add_blank_page()
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -354,42 +355,17 @@ def test_pdf_blank_page_is_a_warning_not_a_failure() -> None:
     assert {s.page for s in doc.sections} == {1}
 
 
-def _sample_pdf() -> bytes:
+def _sample_pdf(make_text_pdf: Callable[[str], bytes]) -> bytes:
     """A small one-page PDF with text: the memo from unstructured's samples if present,
     else one written by hand (pypdf cannot typeset text)."""
     memo = DOC_SAMPLES / "unstructured/example-docs/pdf/fake-memo.pdf"
     if memo.is_file():
         return memo.read_bytes()
-    return minimal_text_pdf("A memo about nothing in particular.")
+    return make_text_pdf("A memo about nothing in particular.")
 
 
-def minimal_text_pdf(text: str) -> bytes:
-    """A valid one-page PDF showing ``text`` in Helvetica, with a correct xref table."""
-    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
-
-
-def test_minimal_pdf_parses() -> None:
-    doc = parse_document(minimal_text_pdf("Hello from a hand-made PDF."), "hand.pdf")
+def test_minimal_pdf_parses(make_text_pdf: Callable[[str], bytes]) -> None:
+    doc = parse_document(make_text_pdf("Hello from a hand-made PDF."), "hand.pdf")
     assert doc.text == "Hello from a hand-made PDF."
     assert doc.sections[0].page == 1 and doc.page_count == 1
 
@@ -419,12 +395,14 @@ def test_html_content_wrapper_with_a_chrome_class_is_kept() -> None:
     assert "Home | About" not in doc.text
 
 
-def test_pdf_time_budget_reports_the_pages_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pdf_time_budget_reports_the_pages_not_read(
+    monkeypatch: pytest.MonkeyPatch, make_text_pdf: Callable[[str], bytes]
+) -> None:
     from retrieval.parsing import pdf
 
     writer = pypdf.PdfWriter()
     for text in ("Page one text.", "Page two text.", "Page three text."):
-        writer.append(pypdf.PdfReader(io.BytesIO(minimal_text_pdf(text))))
+        writer.append(pypdf.PdfReader(io.BytesIO(make_text_pdf(text))))
     buffer = io.BytesIO()
     writer.write(buffer)
     monkeypatch.setattr(pdf, "TIME_BUDGET_SECONDS", 0)  # over budget once the first page is read
