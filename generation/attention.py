@@ -67,9 +67,7 @@ def last_row_attention(
     scores = torch.einsum("kgd,ktd->kgt", q, key[0].float()) * scaling  # (Hkv, G, T)
     if mask is not None:  # SDPA masks are bool (True = attend) or additive floats
         last = mask[0, 0, -1, : key.shape[2]]
-        scores = (
-            scores.masked_fill(~last, float("-inf")) if last.dtype == torch.bool else scores + last
-        )
+        scores = scores.masked_fill(~last, float("-inf")) if last.dtype == torch.bool else scores + last
     return scores.softmax(dim=-1).mean(dim=(0, 1))  # (T,)
 
 
@@ -130,8 +128,7 @@ class AttentionMap:
             token_spans=tuple((int(a), int(b)) for a, b in data["token_spans"]),
             passage_mass=tuple(tuple(r) for r in data["passage_mass"]),
             top_spans=tuple(
-                tuple((int(p), int(a), int(b), float(w)) for p, a, b, w in row)
-                for row in data["top_spans"]
+                tuple((int(p), int(a), int(b), float(w)) for p, a, b, w in row) for row in data["top_spans"]
             ),
         )
 

@@ -75,9 +75,7 @@ def parse_citations(text: str, passages: Sequence[Passage]) -> CitationResult:
                 group_claim = claim
         for n in dict.fromkeys(marker_numbers(m.group(1))):  # dedupe, keep order
             if 1 <= n <= len(passages):
-                citations.append(
-                    Citation(n, passages[n - 1].chunk_id, m.start(), m.end(), *group_claim)
-                )
+                citations.append(Citation(n, passages[n - 1].chunk_id, m.start(), m.end(), *group_claim))
             else:
                 unresolved.append((n, m.start(), m.end()))
         floor = prev_end = m.end()

@@ -22,9 +22,7 @@ from generation.types import FinishReason, GenerationConfig, TokenEvent
 Forward = Callable[[Sequence[int], DynamicCache, AttentionRecorder | None], torch.Tensor]
 
 
-def sample_next(
-    logits: torch.Tensor, config: GenerationConfig, generator: torch.Generator | None
-) -> int:
+def sample_next(logits: torch.Tensor, config: GenerationConfig, generator: torch.Generator | None) -> int:
     """Greedy at temperature 0; else temperature + nucleus (top-p) sampling. logits: (V,)."""
     if config.temperature == 0:
         return int(logits.argmax())

@@ -156,9 +156,7 @@ class Engine:
         cache, reused, source = self._start_cache(prompt, config, conversation_key)
         layers = config.attention_layers or default_layers(self.num_layers)
         attention = (
-            AttentionMapBuilder(prompt, layers, config.attention_top_k)
-            if config.capture_attention
-            else None
+            AttentionMapBuilder(prompt, layers, config.attention_top_k) if config.capture_attention else None
         )
         detok = IncrementalDetokenizer(self.tokenizer, config.stop)
         state = DecodeState()

