@@ -42,7 +42,7 @@ class AttentionRecorder:
         self._sum: torch.Tensor | None = None  # (T,)
         self._count = 0
 
-    def record(self, row: torch.Tensor) -> None:
+    def record(self, layer: int, row: torch.Tensor) -> None:
         self._sum = row if self._sum is None else self._sum + row
         self._count += 1
 
@@ -81,9 +81,10 @@ def capture_attention_forward(
 ) -> tuple[torch.Tensor, None]:
     recorder: AttentionRecorder | None = kwargs.pop(RECORDER_KWARG, None)
     out, _ = sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
-    if recorder is not None and module.layer_idx in recorder.layers:
+    layer = int(getattr(module, "layer_idx", -1))
+    if recorder is not None and layer in recorder.layers:
         scaling = kwargs.get("scaling") or query.shape[-1] ** -0.5
-        recorder.record(last_row_attention(query, key, attention_mask, scaling))
+        recorder.record(layer, last_row_attention(query, key, attention_mask, scaling))
     return out, None
 
 
