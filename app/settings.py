@@ -200,7 +200,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"app": {"level": LOG_LEVEL}, "workers": {"level": LOG_LEVEL}},
+    "loggers": {
+        "app": {"level": LOG_LEVEL},
+        "workers": {"level": LOG_LEVEL},
+        # pypdf logs whole font dictionaries for fonts it half-reads; the document's
+        # warnings already say which pages lost text.
+        "pypdf": {"level": "ERROR"},
+    },
 }
 
 # --- API ---
