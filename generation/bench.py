@@ -229,6 +229,8 @@ class CitationReport:
     cited_correct: int  # ... naming the passage that holds the answer
     invalid_markers: int  # markers naming no passage
     attention_correct: int  # the passage with most attention mass is the one with the answer
+    attributed: int  # answers with kind="attention" citations (sentences left uncited)
+    attributed_correct: int  # ... all of which name the passage holding the answer
     answers: tuple[str, ...]
 
 
@@ -236,7 +238,7 @@ def measure_citations(
     engine: Engine, cases: Sequence[Case] = CASES, max_new_tokens: int = 48
 ) -> CitationReport:
     config = GenerationConfig(max_new_tokens=max_new_tokens)
-    cited = correct = invalid = attention = 0
+    cited = correct = invalid = attention = attributed = attributed_correct = 0
     answers = []
     for case in cases:
         answer = engine.answer(case.question, case.passages, config=config)
@@ -244,11 +246,16 @@ def measure_citations(
         cited += bool(numbers)
         correct += case.answer_index in numbers
         invalid += len(answer.unresolved_markers)
+        by_attention = {c.index for c in answer.citations if c.kind == "attention"}
+        attributed += bool(by_attention)
+        attributed_correct += by_attention == {case.answer_index}
         if answer.attention is not None:
             totals = answer.attention.passage_totals()
             attention += bool(totals) and 1 + totals.index(max(totals)) == case.answer_index
         answers.append(answer.text)
-    return CitationReport(len(cases), cited, correct, invalid, attention, tuple(answers))
+    return CitationReport(
+        len(cases), cited, correct, invalid, attention, attributed, attributed_correct, tuple(answers)
+    )
 
 
 def format_citations(report: CitationReport) -> str:
@@ -258,6 +265,8 @@ def format_citations(report: CitationReport) -> str:
         f"answers citing the source that holds the answer: {report.cited_correct}/{n}",
         f"markers naming no source: {report.invalid_markers}",
         f"most-attended source is the one holding the answer: {report.attention_correct}/{n}",
+        f"answers with attention attributions: {report.attributed}/{n}, "
+        f"naming only the source that holds the answer: {report.attributed_correct}/{n}",
     ]
     lines += [f"  {i + 1}. {text!r}" for i, text in enumerate(report.answers)]
     return "\n".join(lines)

@@ -80,3 +80,49 @@ def parse_citations(text: str, passages: Sequence[Passage]) -> CitationResult:
                 unresolved.append((n, m.start(), m.end()))
         floor = prev_end = m.end()
     return CitationResult(tuple(citations), tuple(unresolved))
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each sentence with a word in it, end punctuation excluded."""
+    spans, start = [], 0
+    for m in [*SENTENCE_END.finditer(text), None]:
+        end = m.start() if m is not None else len(text)
+        a, b = claim_span(text, end, start)
+        if re.search(r"\w", text[a:b]):
+            spans.append((a, b))
+        if m is not None:
+            start = m.end()
+    return spans
+
+
+def attribute_by_attention(
+    text: str,
+    passages: Sequence[Passage],
+    token_spans: Sequence[tuple[int, int]],
+    passage_mass: Sequence[Sequence[float]],
+    covered: Sequence[tuple[int, int]] = (),
+    min_mass: float = 0.03,
+    near_best: float = 0.8,
+) -> tuple[Citation, ...]:
+    """`kind="attention"` citations for sentences the model left uncited.
+
+    Per sentence, the mean attention mass its tokens put on each passage. The best passage
+    is attributed if its mean is at least `min_mass`, and so is any other within
+    `near_best` of it (a sentence can draw on two sources). On the default model a grounded
+    sentence puts 0.05-0.12 on its source and an off-topic one about 0.01 on any
+    (docs/generation.md). This is where the model looked, not a source it claimed: the UI
+    must say so.
+    """
+    out = []
+    for a, b in sentence_spans(text):
+        if not passages or any(ca < b and a < cb for ca, cb in covered):
+            continue
+        rows = [m for (s, e), m in zip(token_spans, passage_mass, strict=False) if a <= s < b and e > s]
+        if not rows:
+            continue
+        means = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
+        best = max(means)
+        for i, mean in enumerate(means):
+            if mean >= min_mass and mean >= near_best * best:
+                out.append(Citation(i + 1, passages[i].chunk_id, b, b, a, b, kind="attention"))
+    return tuple(out)

@@ -28,7 +28,7 @@ from generation.attention import (
     AttentionRecorder,
     default_layers,
 )
-from generation.citations import parse_citations
+from generation.citations import attribute_by_attention, parse_citations
 from generation.decode import DecodeState, decode_tokens
 from generation.detokenize import IncrementalDetokenizer
 from generation.kv_cache import CachedSequence, ConversationCaches
@@ -204,14 +204,26 @@ class Engine:
             dropped_passages=prompt.dropped_passages,
             dropped_turns=prompt.dropped_turns,
         )
+        amap = attention.build(spans) if attention is not None else None
+        citations = found.citations
+        if amap is not None and config.attention_citations:
+            covered = [(c.claim_start, c.claim_end) for c in citations]
+            citations += attribute_by_attention(
+                text,
+                prompt.passages,
+                amap.token_spans,
+                amap.passage_mass,
+                covered,
+                config.attention_min_mass,
+            )
         return Answer(
             text=text,
             finish_reason=state.finish_reason,
-            citations=found.citations,
+            citations=tuple(sorted(citations, key=lambda c: (c.claim_start, c.marker_start))),
             passages=prompt.passages,
             stats=stats,
             token_ids=tuple(state.token_ids),
-            attention=attention.build(spans) if attention is not None else None,
+            attention=amap,
             unresolved_markers=found.unresolved,
         )
 

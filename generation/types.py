@@ -56,6 +56,10 @@ class GenerationConfig:
     attention_layers: tuple[int, ...] | None = None
     # Per answer token, how many passage tokens keep their weight in the stored map.
     attention_top_k: int = 32
+    # Sentences the model left uncited get the passage they attended to most, as
+    # kind="attention" citations (needs capture_attention). See citations.attribute_by_attention.
+    attention_citations: bool = True
+    attention_min_mass: float = 0.03
     # Off only to measure what reuse saves: the output is the same either way.
     reuse_cache: bool = True
 

@@ -61,3 +61,39 @@ def test_claims_of_consecutive_sentences_do_not_overlap():
     spans = [(c.claim_start, c.claim_end) for c in cited(text).citations]
     assert [text[a:b] for a, b in spans] == ["First fact", "Second fact", "Third fact"]
     assert all(b <= a2 for (_, b), (a2, _) in itertools.pairwise(spans))
+
+
+def test_attention_attribution_for_uncited_sentences_only():
+    from generation.citations import attribute_by_attention
+
+    text = "Alpha is one. Beta is two [2]. Gamma."
+    # one token per word-ish piece; rows: mass on passages [1], [2], [3]
+    spans = [(0, 5), (5, 8), (8, 13), (13, 19), (19, 22), (22, 26), (26, 30), (30, 37)]
+    mass = [
+        (0.10, 0.01, 0.00),
+        (0.08, 0.02, 0.01),
+        (0.09, 0.01, 0.00),
+        (0.01, 0.20, 0.00),
+        (0.01, 0.20, 0.00),
+        (0.01, 0.20, 0.00),
+        (0.01, 0.20, 0.00),
+        (0.01, 0.01, 0.01),  # "Gamma": looked at nothing
+    ]
+    model = parse_citations(text, PASSAGES).citations
+    covered = [(c.claim_start, c.claim_end) for c in model]
+    found = attribute_by_attention(text, PASSAGES, spans, mass, covered, min_mass=0.03)
+    assert [(c.index, c.kind, text[c.claim_start : c.claim_end]) for c in found] == [
+        (1, "attention", "Alpha is one")
+    ]
+    assert found[0].marker_start == found[0].marker_end == found[0].claim_end
+
+
+def test_attention_attribution_keeps_near_ties_and_drops_weak_rows():
+    from generation.citations import attribute_by_attention
+
+    text = "Both sources say so."
+    spans = [(0, 4), (4, 20)]
+    tie = attribute_by_attention(text, PASSAGES, spans, [(0.06, 0.055, 0.0)] * 2)
+    assert [c.index for c in tie] == [1, 2]
+    assert attribute_by_attention(text, PASSAGES, spans, [(0.01, 0.01, 0.0)] * 2) == ()
+    assert attribute_by_attention(text, (), spans, [(), ()]) == ()

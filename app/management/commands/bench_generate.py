@@ -1,0 +1,56 @@
+"""Benchmark the decoder: a thin wrapper over `generation.bench`.
+
+    manage.py bench_generate                       # modes (a)-(d) at ~250 and ~1000 tokens
+    manage.py bench_generate --dtypes float32,bfloat16 --citations --layers
+
+Settings (model, dtype, threads, cache dir) come from the app's settings, overridable here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from app.services import runtime
+from generation import Engine, bench
+
+
+class Command(BaseCommand):
+    help = "Measure time to first token and decode rate: no cache, KV cache, prefix reuse, capture."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--sizes", default="250,1000", help="prompt sizes in tokens")
+        parser.add_argument("--new-tokens", type=int, default=32)
+        parser.add_argument("--recompute-tokens", type=int, default=8, help="steps for mode (a)")
+        parser.add_argument("--repeats", type=int, default=3, help="runs per mode; the median")
+        parser.add_argument("--dtype", help="override GENERATOR_DTYPE")
+        parser.add_argument("--threads", type=int, help="override TORCH_THREADS")
+        parser.add_argument("--dtypes", help="also compare these dtypes, e.g. float32,bfloat16")
+        parser.add_argument("--citations", action="store_true", help="also measure citing")
+        parser.add_argument("--layers", action="store_true", help="also measure attention layers")
+        parser.add_argument("--skip-modes", action="store_true", help="skip the (a)-(d) table")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        runtime.configure_torch()
+        settings = runtime.engine_settings()
+        overrides = {k: options[k] for k in ("dtype", "threads") if options[k] is not None}
+        settings = dataclasses.replace(settings, **overrides)
+        engine = Engine(settings)
+        sizes = [int(s) for s in options["sizes"].split(",")]
+        if not options["skip_modes"]:
+            result = bench.run_benchmark(
+                engine, sizes, options["new_tokens"], options["recompute_tokens"], options["repeats"]
+            )
+            self.stdout.write(bench.format_benchmark(result))
+        if options["citations"]:
+            self.stdout.write(bench.format_citations(bench.measure_citations(engine)))
+        if options["layers"]:
+            layers = bench.measure_attention_layers(engine)
+            self.stdout.write(bench.format_attention_layers(layers, len(bench.CASES)))
+        if options["dtypes"]:
+            timings = bench.compare_dtypes(
+                settings, options["dtypes"].split(","), sizes, options["new_tokens"], options["repeats"]
+            )
+            self.stdout.write(bench.format_dtypes(timings))
