@@ -105,12 +105,12 @@ def run_benchmark(
 ) -> BenchResult:
     """Time to first token and decode rate for modes (a)-(d) at each prompt size.
 
-    Generation runs greedy to exactly `new_tokens` (EOS ignored by using the same ids for
-    every mode and checking they agree); (a) is limited to `recompute_tokens` steps since
-    each of its steps costs a whole prefill.
+    Every run decodes exactly `new_tokens` greedy tokens (EOS ignored), and all modes must
+    produce the same ones; (a) is limited to `recompute_tokens` steps since each of its
+    steps costs a whole prefill.
     """
     note = machine_note()
-    base = GenerationConfig(max_new_tokens=new_tokens, stop=(), capture_attention=False)
+    base = GenerationConfig(max_new_tokens=new_tokens, stop=(), capture_attention=False, ignore_eos=True)
     configs = {
         "b": replace(base, reuse_cache=False),
         "c": base,
@@ -187,7 +187,11 @@ def compare_dtypes(
     for dtype in dtypes:
         engine = Engine(replace(settings, dtype=dtype))
         config = GenerationConfig(
-            max_new_tokens=new_tokens, stop=(), capture_attention=False, reuse_cache=False
+            max_new_tokens=new_tokens,
+            stop=(),
+            capture_attention=False,
+            reuse_cache=False,
+            ignore_eos=True,
         )
         _cached_run(engine, engine.build_prompt("Warm up?", (), (), 4), config)
         case = CASES[0]

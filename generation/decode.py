@@ -74,7 +74,7 @@ def decode_tokens(
         state.last_token_at = time.perf_counter()
         if state.first_token_at is None:
             state.first_token_at = state.last_token_at
-        if token in eos_ids:
+        if token in eos_ids and not config.ignore_eos:
             state.finish_reason = "eos"
             # Text held back for a stop string that never came is flushed with the EOS.
             if tail := detok.finish():

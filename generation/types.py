@@ -60,6 +60,8 @@ class GenerationConfig:
     # kind="attention" citations (needs capture_attention). See citations.attribute_by_attention.
     attention_citations: bool = True
     attention_min_mass: float = 0.03
+    # Benchmarks only: keep going past EOS so every run decodes exactly max_new_tokens.
+    ignore_eos: bool = False
     # Off only to measure what reuse saves: the output is the same either way.
     reuse_cache: bool = True
 
