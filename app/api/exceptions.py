@@ -25,3 +25,11 @@ class ServerError(exceptions.APIException):
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_detail = "Something went wrong on the server; it has been logged."
     default_code = "server_error"
+
+
+class NotFoundField(exceptions.NotFound):
+    """404 for an id given in the body (a conversation to continue), naming the field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.fields = {field: [message]}

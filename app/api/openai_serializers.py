@@ -15,9 +15,22 @@ from app.api.fields import (
     id_field,
 )
 from app.api.serializers import CitationSerializer, PassageSerializer
+from app.services.runtime import encoder_name, get_encoder
 
 MODEL_ID = "groundwork"
 ROLES = ["system", "developer", "user", "assistant", "tool"]
+
+
+# The schema names the models there are; any other name is OpenAI's 404 model_not_found
+# (raised by the view), not a 400, so the fields themselves take any string.
+@extend_schema_field({"type": "string", "enum": [MODEL_ID]})
+class ChatModelField(StrictCharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": sorted({MODEL_ID, encoder_name()})})
+class EmbeddingModelField(StrictCharField):
+    pass
 
 
 @extend_schema_field(
@@ -79,12 +92,12 @@ class StreamOptionsSerializer(serializers.Serializer):
 
 
 class ChatCompletionRequestSerializer(serializers.Serializer):
-    model = StrictCharField(max_length=200, help_text=f"`{MODEL_ID}` (see GET /v1/models).")
-    messages = ChatMessageSerializer(
-        many=True,
-        allow_empty=False,
+    model = ChatModelField(max_length=200, help_text=f"`{MODEL_ID}` (see GET /v1/models).")
+    messages = serializers.ListField(
+        child=ChatMessageSerializer(),
+        min_length=1,
         max_length=500,
-        help_text="The last message must be the user's question; earlier messages are not used.",
+        help_text="The last user message is the question; other messages are not used.",
     )
     stream = StrictBooleanField(required=False, default=False)
     stream_options = StreamOptionsSerializer(required=False, allow_null=True)
@@ -101,12 +114,18 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
     )
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        last = messages[-1]
-        if last["role"] != "user" or not (last.get("content") or "").strip():
-            raise serializers.ValidationError("The last message must be a user message with text content.")
-        if len(last["content"]) > 4000:
+        question = self.question_in(messages)
+        if not question.strip():
+            raise serializers.ValidationError("A user message with text (the question) is required.")
+        if len(question) > 4000:
             raise serializers.ValidationError("The question is longer than 4000 characters.")
         return messages
+
+    @staticmethod
+    def question_in(messages: list[dict[str, Any]]) -> str:
+        """The last user message's text: the question."""
+        users = [m for m in messages if m["role"] == "user"]
+        return (users[-1].get("content") or "") if users else ""
 
 
 class ChatMessageOutSerializer(serializers.Serializer):
@@ -198,11 +217,19 @@ class EmbeddingInputField(serializers.Field):
 
 
 class EmbeddingRequestSerializer(serializers.Serializer):
-    model = StrictCharField(max_length=200, help_text=f"`{MODEL_ID}` or the encoder's name.")
+    model = EmbeddingModelField(max_length=200, help_text=f"`{MODEL_ID}` or the encoder's name.")
     input = EmbeddingInputField(help_text="A string or a list of up to 256 strings.")
     encoding_format = serializers.ChoiceField(choices=["float", "base64"], required=False, default="float")
-    dimensions = StrictIntegerField(min_value=1, max_value=65536, required=False, allow_null=True)
     user = StrictCharField(required=False, max_length=200)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # Vectors are not shortened: only the encoder's own size may be asked for.
+        dim = get_encoder().dim
+        fields["dimensions"] = StrictIntegerField(
+            min_value=dim, max_value=dim, required=False, allow_null=True, help_text=f"Only {dim}."
+        )
+        return fields
 
 
 class EmbeddingSerializer(serializers.Serializer):
@@ -221,3 +248,11 @@ class EmbeddingListSerializer(serializers.Serializer):
     data = EmbeddingSerializer(many=True)
     model = serializers.CharField()
     usage = EmbeddingUsageSerializer()
+
+
+class ChatCompletionEventSerializer(serializers.Serializer):
+    """One server-sent event of a streamed chat completion."""
+
+    data = serializers.CharField(
+        help_text="A chat.completion.chunk as JSON (the last one carries `citations`), then `[DONE]`."
+    )

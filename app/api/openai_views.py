@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,7 +33,7 @@ from rest_framework.views import APIView
 from app.api import openai_serializers as o
 from app.api import serializers as s
 from app.api.errors import error_body, error_responses
-from app.api.exceptions import ServerError
+from app.api.exceptions import NotFoundField, ServerError
 from app.api.sse import AnswerEvents, collect_answer, event_stream, sse_event
 from app.models import Conversation, Message
 from app.services.answers import AnswerDone, AnswerStarted, AnswerToken, answer_question
@@ -152,10 +151,21 @@ class ChatCompletions(OpenAIView):
         summary="Chat completion answered from your documents (OpenAI-compatible)",
         description=__doc__,
         request=o.ChatCompletionRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "Question",
+                value={
+                    "model": "groundwork",
+                    "messages": [{"role": "user", "content": "What did the storm destroy?"}],
+                    "max_tokens": 64,
+                },
+                request_only=True,
+            )
+        ],
         responses={
             (200, "application/json"): o.ChatCompletionSerializer,
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR,
+                o.ChatCompletionEventSerializer,
                 description="With `stream: true`: chat.completion.chunk events, then [DONE].",
             ),
             **error_responses(404, openai=True),
@@ -171,7 +181,7 @@ class ChatCompletions(OpenAIView):
         if data.get("conversation") is not None:
             conversation = visible_conversations(request.user).filter(pk=data["conversation"]).first()
             if conversation is None:
-                raise serializers.ValidationError({"conversation": ["No conversation of yours has this id."]})
+                raise NotFoundField("conversation", "No conversation of yours has this id.")
         asked = (
             data.get("max_completion_tokens") or data.get("max_tokens") or settings.GENERATOR_MAX_NEW_TOKENS
         )
@@ -182,7 +192,7 @@ class ChatCompletions(OpenAIView):
             seed=data.get("seed"),
         )
         events = answer_question(
-            request.user, data["messages"][-1]["content"], conversation=conversation, config=config
+            request.user, chat.question_in(data["messages"]), conversation=conversation, config=config
         )
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
@@ -223,6 +233,11 @@ class Embeddings(OpenAIView):
         summary="Embeddings with the configured encoder (OpenAI-compatible)",
         description="Unit-length vectors, exactly as documents are embedded for search.",
         request=o.EmbeddingRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "Two texts", value={"model": "groundwork", "input": ["granite", "storm"]}, request_only=True
+            )
+        ],
         responses={200: o.EmbeddingListSerializer, **error_responses(404, openai=True)},
     )
     def post(self, request: Request) -> Response:
@@ -232,11 +247,6 @@ class Embeddings(OpenAIView):
         if data["model"] not in (o.MODEL_ID, encoder_name()):
             raise _model_not_found(data["model"])
         result = embed_texts(data["input"])
-        dim = result.vectors.shape[1]
-        if data.get("dimensions") not in (None, dim):
-            raise serializers.ValidationError(
-                {"dimensions": [f"This encoder's vectors have {dim} dimensions."]}
-            )
         rows = []
         for index, vector in enumerate(result.vectors):
             if data["encoding_format"] == "base64":

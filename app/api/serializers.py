@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -162,8 +163,11 @@ class SearchResponseSerializer(serializers.Serializer):
 # --- answers ----------------------------------------------------------------------------------
 
 
+NOT_BLANK = RegexValidator(r"\S", "This field may not be blank.")
+
+
 class AskRequestSerializer(serializers.Serializer):
-    question = StrictCharField(max_length=4000)
+    question = StrictCharField(max_length=4000, validators=[NOT_BLANK])
     top_k = StrictIntegerField(
         min_value=1, max_value=50, required=False, help_text="Passages to retrieve; default ANSWER_TOP_K."
     )
@@ -328,10 +332,13 @@ class StreamStartSerializer(serializers.Serializer):
     passages = PassageSerializer(many=True)
 
 
-class StreamEventsSerializer(serializers.Serializer):
-    """The events of /api/ask/stream/, in order (documentation only)."""
+class AskStreamEventSerializer(serializers.Serializer):
+    """One server-sent event of /api/ask/stream/ (`data` is a JSON document)."""
 
-    start = StreamStartSerializer()
-    token = serializers.DictField(child=serializers.CharField(), help_text='{"text": "…"}, many times.')
-    done = serializers.DictField(help_text='{"message": Message}: the saved answer with citations.')
-    error = serializers.DictField(help_text="Only if generation broke: the API's error body.")
+    event = serializers.ChoiceField(choices=["start", "token", "done", "error"])
+    data = serializers.CharField(
+        help_text=(
+            "JSON. start: {conversation, question, passages}; token: {text}; "
+            "done: {message} (the saved answer); error: the API's error body."
+        )
+    )

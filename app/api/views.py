@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 
 from app.api import serializers as s
 from app.api.errors import error_responses
+from app.api.exceptions import NotFoundField
 from app.api.sse import AnswerEvents, collect_answer, sse_response
 from app.api.uploads import LimitedUploads, check_filename, check_files
 from app.models import Conversation, Document, Message
@@ -38,9 +38,41 @@ log = logging.getLogger(__name__)
 
 
 class Pages(PageNumberPagination):
+    """`?page=N&page_size=M` (1-500, default 50); a bad page_size is a 400, not ignored."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = f"A whole number from 1 to {self.max_page_size}."
+            raise serializers.ValidationError({self.page_size_query_param: [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
+
+
+def query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """Validated query parameters; a parameter given empty is invalid, not absent."""
+    params = request.query_params
+    blank = {
+        name: ["May not be blank."] for name in serializer_class().fields if params.get(name, None) == ""
+    }
+    if blank:
+        raise serializers.ValidationError(blank)
+    parsed = serializer_class(data=params)
+    parsed.is_valid(raise_exception=True)
+    return dict(parsed.validated_data)
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -59,9 +91,7 @@ class DocumentList(generics.ListAPIView):
         return super().initialize_request(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Document]:
-        filters = s.DocumentFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
+        data = query(s.DocumentFilterSerializer, self.request)
         return find_documents(
             self.request.user,
             status=data.get("status"),
@@ -182,9 +212,7 @@ class ProgressList(APIView):
         responses={200: s.ProgressSerializer(many=True), **error_responses()},
     )
     def get(self, request: Request) -> Response:
-        query = s.ProgressQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        ids = [int(i) for i in query.validated_data["ids"].split(",")]
+        ids = [int(i) for i in query(s.ProgressQuerySerializer, request)["ids"].split(",")]
         return Response(s.ProgressSerializer(find_documents(request.user, ids=ids), many=True).data)
 
 
@@ -203,9 +231,9 @@ class Search(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        query = s.SearchRequestSerializer(data=request.data)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        search = s.SearchRequestSerializer(data=request.data)
+        search.is_valid(raise_exception=True)
+        data = search.validated_data
         results = search_chunks(
             request.user,
             data["query"],
@@ -224,7 +252,7 @@ def _start_answer(request: Request, data: dict[str, Any], max_new_tokens: int) -
     if "conversation" in data:
         conversation = visible_conversations(request.user).filter(pk=data["conversation"]).first()
         if conversation is None:
-            raise serializers.ValidationError({"conversation": ["No conversation of yours has this id."]})
+            raise NotFoundField("conversation", "No conversation of yours has this id.")
     return answer_question(
         request.user,
         data["question"],
@@ -246,7 +274,7 @@ class Ask(APIView):
             "passage is relevant enough, `answer.status` is `no_evidence` and the model is not run."
         ),
         request=s.AskRequestSerializer,
-        responses={200: s.AskResponseSerializer, **error_responses()},
+        responses={200: s.AskResponseSerializer, **error_responses(404)},
         examples=[
             OpenApiExample(
                 "Ask",
@@ -283,9 +311,9 @@ class AskStream(APIView):
         request=s.AskRequestSerializer,
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR, description="Server-sent events: start, token…, done."
+                s.AskStreamEventSerializer, description="Server-sent events: start, token…, done."
             ),
-            **error_responses(),
+            **error_responses(404),
         },
     )
     def post(self, request: Request) -> StreamingHttpResponse:

@@ -145,7 +145,6 @@ def test_no_evidence_answers_without_running_the_decoder(api_client, indexed):  
         ({"question": "q", "max_new_tokens": 1.5}, "max_new_tokens"),
         ({"question": "q", "top_k": 51}, "top_k"),
         ({"question": "q", "conversation": "one"}, "conversation"),
-        ({"question": "q", "conversation": 987654}, "conversation"),
         ({"question": "q" * 4001}, "question"),
     ],
 )
@@ -154,4 +153,12 @@ def test_ask_rejects_bad_input_with_field_errors(api_client, db, body, field):  
     for url in ("/api/ask/", "/api/ask/stream/"):
         error = assert_error(alice.post(url, body, HTTP_ACCEPT="text/event-stream"), 400, "invalid")
         assert field in error["fields"], error
+    assert not Conversation.objects.exists()
+
+
+def test_continuing_an_unknown_conversation_is_404(api_client, db):  # type: ignore[no-untyped-def]
+    alice = api_client("alice")
+    for url in ("/api/ask/", "/api/ask/stream/"):
+        error = assert_error(alice.post(url, {"question": "q", "conversation": 987654}), 404, "not_found")
+        assert error["fields"] == {"conversation": ["No conversation of yours has this id."]}
     assert not Conversation.objects.exists()

@@ -76,7 +76,7 @@ def test_others_conversations_are_not_found(alice_and_bob):  # type: ignore[no-u
     assert_error(bob.get(f"/api/messages/{message.pk}/"), 404)  # type: ignore[union-attr]
     assert conversation.pk not in [c["id"] for c in bob.get("/api/conversations/").json()["results"]]
     for url in ("/api/ask/", "/api/ask/stream/"):
-        error = assert_error(bob.post(url, {"question": QUESTION, "conversation": conversation.pk}), 400)
+        error = assert_error(bob.post(url, {"question": QUESTION, "conversation": conversation.pk}), 404)
         assert "conversation" in error["fields"]
     chat = bob.post(
         "/v1/chat/completions",
@@ -86,7 +86,7 @@ def test_others_conversations_are_not_found(alice_and_bob):  # type: ignore[no-u
             "conversation": conversation.pk,
         },
     )
-    assert chat.status_code == 400 and chat.json()["error"]["param"] == "conversation"
+    assert chat.status_code == 404 and chat.json()["error"]["param"] == "conversation"
     assert conversation.messages.count() == 2  # nothing was added to Alice's conversation
 
 
