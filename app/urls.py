@@ -23,9 +23,6 @@ urlpatterns = [
     path("v1/", include("app.api.openai_urls")),
     path("tokens/", include("app.views.tokens")),
     path("evaluations/", include("app.evaluation.urls")),
-    path("api/", include("app.api.urls")),
-    path("v1/", include("app.api.openai_urls")),
-    path("tokens/", include("app.views.tokens")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]
