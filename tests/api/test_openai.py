@@ -27,7 +27,11 @@ def alice(api_client, indexed):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def openai_client(live_server, alice):  # type: ignore[no-untyped-def]
-    return openai.OpenAI(base_url=live_server.url + "/v1", api_key=alice.key, max_retries=0, timeout=120)
+    client = openai.OpenAI(base_url=live_server.url + "/v1", api_key=alice.key, max_retries=0, timeout=120)
+    yield client
+    # Closes its keep-alive connections: the live server's threads then close their database
+    # connections, and the test database can be dropped at the end of the session.
+    client.close()
 
 
 def test_models(openai_client):  # type: ignore[no-untyped-def]
@@ -131,8 +135,10 @@ def test_openai_errors_are_what_the_client_expects(openai_client, live_server): 
     assert bad.value.param == "input"
     with pytest.raises(openai.BadRequestError):
         openai_client.embeddings.create(model="groundwork", input=[1, 2, 3])
-    intruder = openai.OpenAI(base_url=live_server.url + "/v1", api_key="gw_wrong", max_retries=0)
-    with pytest.raises(openai.AuthenticationError):
+    with (
+        openai.OpenAI(base_url=live_server.url + "/v1", api_key="gw_wrong", max_retries=0) as intruder,
+        pytest.raises(openai.AuthenticationError),
+    ):
         intruder.models.list()
 
 
