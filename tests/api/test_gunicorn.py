@@ -102,16 +102,11 @@ def server(tmp_path_factory) -> Iterator[Server]:  # type: ignore[no-untyped-def
         text=True,
     ).stdout.strip()
     port = _free_port()
+    gunicorn = [sys.executable, "-m", "gunicorn", "app.wsgi", "--config", "gunicorn.conf.py"]
     log_path = data_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                *[sys.executable, "-m", "gunicorn", "app.wsgi"],
-                "-c",
-                "gunicorn.conf.py",
-                "-b",
-                f"127.0.0.1:{port}",
-            ],
+            [*gunicorn, "--bind", f"127.0.0.1:{port}"],
             cwd=REPO,
             env=env,
             stdout=log,
