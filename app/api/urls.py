@@ -19,6 +19,10 @@ urlpatterns = [
     path("conversations/<int:pk>/", views.ConversationDetail.as_view(), name="api-conversation"),
     path("messages/<int:pk>/", views.MessageDetail.as_view(), name="api-message"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
     re_path(r"^(?P<path>.*)$", not_found_api, name="api-not-found"),
 ]

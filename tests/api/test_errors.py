@@ -111,3 +111,4 @@ def test_schema_and_docs_pages_are_served() -> None:
     assert client.get("/api/schema/").content.startswith(b"openapi: 3")
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"/api/schema/" in docs.content
+    assert b'id="docs-offline"' in docs.content  # what shows when the CDN is out of reach
