@@ -6,6 +6,7 @@ Plain Python over torch + transformers; never imports Django, Celery or the app.
 from generation.attention import AttentionMap
 from generation.engine import Engine, EngineSettings, get_engine
 from generation.loading import ModelSource, default_cache_dir, default_model_source
+from generation.prompt import Prompt, PromptTokenizationError, PromptTooLong
 from generation.types import (
     Answer,
     Citation,
@@ -28,6 +29,9 @@ __all__ = [
     "GenerationStats",
     "ModelSource",
     "Passage",
+    "Prompt",
+    "PromptTokenizationError",
+    "PromptTooLong",
     "TokenEvent",
     "Turn",
     "default_cache_dir",
