@@ -86,6 +86,12 @@ def _history(conversation: Conversation) -> list[Turn]:
     return turns
 
 
+def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
+    """What to search for. A follow-up ("when was it finished?") rarely names its subject,
+    so it is searched together with the question before it."""
+    return f"{history[-1].question} {question}" if history else question
+
+
 def _citations(answer: Answer, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Resolve each citation to its chunk, document, page, heading and span."""
     resolved = []
@@ -138,7 +144,10 @@ def answer_question(
     if passages is None:
         threshold = settings.ANSWER_MIN_SCORE if min_score is None else min_score
         found = search_chunks(
-            user, question, top_k=top_k or settings.ANSWER_TOP_K, collection=conversation.collection
+            user,
+            _retrieval_query(question, history),
+            top_k=top_k or settings.ANSWER_TOP_K,
+            collection=conversation.collection,
         )
         passages = [r for r in found if r.score >= threshold]
     snapshots = [_snapshot(i + 1, r.chunk, r.score) for i, r in enumerate(passages)]
