@@ -227,7 +227,11 @@
           if (!root.dataset.conversation) {
             root.dataset.conversation = String(data.conversation);
             document.getElementById("conversation-title").textContent = data.title;
-            window.history.replaceState(null, "", root.dataset.conversationUrl + data.conversation + "/");
+            const url = root.dataset.conversationUrl + data.conversation + "/";
+            window.history.replaceState(null, "", url);
+            const sidebar = document.querySelector(".conversations ul");
+            sidebar.querySelectorAll("li.empty").forEach((li) => li.remove());
+            sidebar.prepend(el("li", { class: "current" }, el("a", { href: url }, data.title)));
           }
         } else if (name === "token") {
           live.append(data.text);
