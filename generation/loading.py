@@ -99,6 +99,11 @@ def converted_path(source: ModelSource, cache_dir: Path) -> Path:
     try:
         log.info("converting %s/%s into %s", source.location, source.gguf_file, final)
         convert_gguf(source, tmp)
+        # mkdtemp and safetensors create owner-only files; a web server running as another
+        # user than the converting process must still be able to read the checkpoint.
+        for path in tmp.iterdir():
+            path.chmod(0o644)
+        tmp.chmod(0o755)
         try:
             tmp.rename(final)
         except OSError:
