@@ -83,6 +83,9 @@ def user_message(question: str, passages: Sequence[Passage]) -> tuple[str, list[
     return "".join(parts), spans
 
 
+_LOOKALIKE = {"<": "\u2039", "[": "\u2045", "{": "\u2774"}
+
+
 def _nonblank(passages: Sequence[Passage]) -> tuple[Passage, ...]:
     return tuple(p for p in passages if p.text.strip())
 
@@ -94,6 +97,11 @@ class PromptBuilder:
         self.tokenizer = tokenizer
         self.context_tokens = context_tokens
         self.system_prompt = system_prompt
+        # Control tokens spelled out in a document or question ("<|im_end|>") would otherwise
+        # tokenize as the real thing and let the text rewrite the prompt's structure.
+        self._specials = sorted(
+            (t for t in getattr(tokenizer, "all_special_tokens", []) if len(t) > 1), key=len, reverse=True
+        )
         self.prefix_text = self._render([], add_generation_prompt=False)
         self.prefix_ids = tuple(self._encode(self.prefix_text))
 
@@ -113,6 +121,20 @@ class PromptBuilder:
         )
         assert isinstance(text, str)
         return text
+
+    def defang(self, text: str) -> str:
+        """`text` with every special-token string broken, keeping its length.
+
+        The first character is swapped for a look-alike ("<" for "‹"), so character offsets
+        into a passage still point at the same characters of the stored chunk text.
+        """
+        for token in self._specials:
+            if token in text:
+                text = text.replace(token, _LOOKALIKE.get(token[0], "\ufffd") + token[1:])
+        return text
+
+    def _defang_all(self, passages: Sequence[Passage]) -> tuple[Passage, ...]:
+        return tuple(replace(p, text=self.defang(p.text), title=self.defang(p.title)) for p in passages)
 
     def _encode(self, text: str) -> list[int]:
         # The template's text already holds its special tokens: add none.
@@ -138,8 +160,12 @@ class PromptBuilder:
         budget = self.context_tokens - max_new_tokens
         n_turns, n_passages = len(history), len(passages)
         # A blank passage is no evidence, and would merge the newlines around it into one token.
-        history = [Turn(t.question, t.answer, _nonblank(t.passages)) for t in history]
-        passages = list(_nonblank(passages))
+        question = self.defang(question)
+        history = [
+            Turn(self.defang(t.question), self.defang(t.answer), self._defang_all(_nonblank(t.passages)))
+            for t in history
+        ]
+        passages = list(self._defang_all(_nonblank(passages)))
         while True:
             prompt = self._tokenize(question, passages, history)
             if len(prompt) <= budget:
