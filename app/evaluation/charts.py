@@ -16,8 +16,8 @@ PALETTE = ("#2f5bd3", "#d9730d", "#127a43", "#b42318", "#6941c6", "#667085")
 
 
 def _fmt(value: float) -> str:
-    if value == 0:
-        return "0"
+    if value == int(value) and abs(value) < 1e6:
+        return str(int(value))
     if abs(value) >= 100:
         return f"{value:.0f}"
     if abs(value) >= 10:

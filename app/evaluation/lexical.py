@@ -17,6 +17,11 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def stemmer_name() -> str:
+    """Which stemming BM25 uses in this environment (recorded with each run)."""
+    return "snowball-english (PyStemmer)" if _stemmer() is not None else "none"
+
+
 def _stemmer() -> Any:
     try:
         import Stemmer  # PyStemmer, optional

@@ -135,12 +135,17 @@ def _examples(run: EvaluationRun) -> list[dict[str, Any]]:
         for key, r in items:
             dense = r.get("metrics", {}).get("dense") or next(iter(r.get("metrics", {}).values()), {})
             top = r.get("top", {}).get("dense") or next(iter(r.get("top", {}).values()), [])
+            titles = r.get("titles", {})
+
+            def named(keys: list[str], titles: dict[str, str] = titles) -> str:
+                return " | ".join(f"{k}: {titles[k]}" if titles.get(k) else k for k in keys)
+
             rows.append(
                 {
                     "key": key,
                     "question": r.get("query", ""),
-                    "gold": ", ".join(sorted(r.get("relevant", {}))),
-                    "answer": ", ".join(top[:5]),
+                    "gold": named(sorted(r.get("relevant", {}))),
+                    "answer": named(top[:3]),
                     "score": dense.get("ndcg@10", 0.0),
                 }
             )

@@ -37,7 +37,7 @@ from django.utils import timezone
 from app.evaluation import metrics
 from app.evaluation.corpus import Corpus, chunking_config, ensure_corpus, evaluation_user
 from app.evaluation.datasets import BeirQuery, Dataset, SquadQuestion, load_dataset, sample_items
-from app.evaluation.lexical import Bm25
+from app.evaluation.lexical import Bm25, stemmer_name
 from app.models import Chunk, EvaluationItem, EvaluationRun
 from app.services.answers import AnswerDone, answer_question, start_conversation
 from app.services.runtime import engine_settings, get_encoder, get_index
@@ -101,7 +101,7 @@ class _Context:
 def _git_revision() -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty"],
             cwd=settings.BASE_DIR,
             capture_output=True,
             text=True,
@@ -122,6 +122,7 @@ def current_config(kind: str) -> dict[str, Any]:
         "encoder_max_seq_length": encoder.max_seq_length,
         # What ingestion actually uses: CHUNK_TOKENS, capped by the encoder's window.
         "effective_chunk_tokens": min(settings.CHUNK_TOKENS, encoder.max_seq_length - 2),
+        "bm25_stemmer": stemmer_name(),
     }
     if kind == "squad":
         source = engine_settings().source()
@@ -255,10 +256,11 @@ def _start(
         dataset = _load(Path(run.dataset), params)
         if dataset.fingerprint() != run.config.get("dataset_fingerprint"):
             raise EvaluationError(f"the dataset at {run.dataset} changed since run {run.pk} started")
+        now = current_config(run.kind)
         changed = {
-            k: (v, current_config(run.kind).get(k))
+            k: (v, now.get(k))
             for k, v in _comparable(run.config).items()
-            if k != "dataset_fingerprint" and current_config(run.kind).get(k) != v
+            if k != "dataset_fingerprint" and now.get(k) != v
         }
         if changed:
             details = "; ".join(f"{k}: was {a!r}, now {b!r}" for k, (a, b) in changed.items())
@@ -418,6 +420,7 @@ def _run_beir(ctx: _Context) -> None:
     searcher = _Searcher.for_corpus(ctx)
     keys_by_document = ctx.corpus.keys_by_document
     bm25 = _bm25_documents(ctx) if "bm25" in modes else None
+    titles = {doc.key: doc.title for doc in ctx.dataset.documents}
     bar = _Bar(ctx.progress, ctx.run.items_total, "queries", "q", initial=ctx.run.items_total - len(todo))
     started = time.perf_counter()
     try:
@@ -439,13 +442,13 @@ def _run_beir(ctx: _Context) -> None:
                 if "hybrid" in modes:
                     rankings["hybrid"] = _rrf(rankings["dense"], rankings["bm25"])
                 results[query.key] = _ranking_result(query.text, query.relevance, rankings)
+                shown = [*query.relevance, *results[query.key]["top"].get("dense", [])[:5]]
+                results[query.key]["titles"] = {key: titles.get(key, "") for key in shown}
             _save_items(ctx.run, results)
             bar.update(len(batch))
     finally:
         bar.close()
     ctx.timings["retrieval_s"] = round(time.perf_counter() - started, 2)
-    if bm25 is not None:
-        ctx.timings["bm25_stemmed"] = float(bm25.stemmed)
 
 
 def _ranking_result(
@@ -479,7 +482,6 @@ def _squad_rankings(ctx: _Context, questions: Sequence[SquadQuestion]) -> dict[s
         rows = Chunk.objects.filter(id__in=list(chunk_key)).select_related("document")
         texts = {row.pk: f"{row.document.title}\n{row.text}" for row in rows}
         bm25 = Bm25(list(texts), list(texts.values()))
-        ctx.timings["bm25_stemmed"] = float(bm25.stemmed)
     out: dict[str, dict[str, list[str]]] = {}
     for batch in _batches(questions, BATCH):
         texts_ = [q.question for q in batch]

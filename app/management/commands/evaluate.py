@@ -69,3 +69,5 @@ class Command(BaseCommand):
             )
         except EvaluationError as error:
             raise CommandError(str(error)) from None
+        except KeyboardInterrupt:
+            raise CommandError("interrupted (the run can be resumed)", returncode=130) from None
