@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,38 +44,37 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use true/false, 1/0, yes/no)")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def _env_number(
+    name: str,
+    default: float,
+    parse: type[int] | type[float],
+    noun: str,
+    minimum: float | None,
+    maximum: float | None,
+) -> Any:
     value = _raw(name)
     if value is None or value == "":
         result = default
     else:
         try:
-            result = int(value)
+            result = parse(value)
         except ValueError:
-            raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+            raise ImproperlyConfigured(f"{name}={value!r} is not {noun}") from None
     if minimum is not None and result < minimum:
         raise ImproperlyConfigured(f"{name}={result} is below its minimum {minimum}")
     if maximum is not None and result > maximum:
         raise ImproperlyConfigured(f"{name}={result} is above its maximum {maximum}")
     return result
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    return int(_env_number(name, default, int, "an integer", minimum, maximum))
 
 
 def env_float(
     name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
 ) -> float:
-    value = _raw(name)
-    if value is None or value == "":
-        result = default
-    else:
-        try:
-            result = float(value)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
-    if minimum is not None and result < minimum:
-        raise ImproperlyConfigured(f"{name}={result} is below its minimum {minimum}")
-    if maximum is not None and result > maximum:
-        raise ImproperlyConfigured(f"{name}={result} is above its maximum {maximum}")
-    return result
+    return float(_env_number(name, default, float, "a number", minimum, maximum))
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
