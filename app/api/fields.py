@@ -2,8 +2,9 @@
 
 DRF's CharField takes a number and makes it a string, and its IntegerField takes "7" and
 7.0; the schema says string and integer, so a client that sends otherwise learns it
-from a 400 instead of finding out later. Text that PostgreSQL cannot store (NUL, lone
-surrogates) is refused here too, never at save time as a 500.
+from a 400 instead of finding out later. Characters that text cannot hold (NUL, which
+PostgreSQL refuses, and lone surrogates, which UTF-8 cannot encode) are cleaned out of
+free text here, so they can never fail a save or a tokenizer as a 500.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from rest_framework import serializers
 MAX_ID = 2**63 - 1  # bigint: larger ids cannot exist, and would overflow a query
 
 
+def clean_text(text: str) -> str:
+    """Text without NUL characters, and with U+FFFD for each lone surrogate."""
+    text = text.replace("\x00", "")
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
 class StrictCharField(serializers.CharField):
-    default_error_messages = {
-        "not_a_string": "Must be a string.",
-        "surrogates": "Must be valid Unicode text (no lone surrogates).",
-    }
+    default_error_messages = {"not_a_string": "Must be a string."}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("not_a_string")
-        if any("\ud800" <= c <= "\udfff" for c in data):
-            self.fail("surrogates")
-        return super().to_internal_value(data)
+        return super().to_internal_value(clean_text(data))
 
 
 class StrictIntegerField(serializers.IntegerField):

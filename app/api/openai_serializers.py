@@ -12,6 +12,7 @@ from app.api.fields import (
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
+    clean_text,
     id_field,
 )
 from app.api.serializers import CitationSerializer, PassageSerializer
@@ -54,7 +55,6 @@ class ContentPartField(serializers.Field):
 
     default_error_messages = {
         "invalid": "Must be a string, null, or a list of content parts with type and text.",
-        "surrogates": "Must be valid Unicode text (no lone surrogates).",
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -73,9 +73,7 @@ class ContentPartField(serializers.Field):
             text = "\n".join(parts)  # type: ignore[arg-type]
         else:
             self.fail("invalid")
-        if "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text):
-            self.fail("surrogates")
-        return text
+        return clean_text(text)
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -84,7 +82,7 @@ class ContentPartField(serializers.Field):
 class ChatMessageSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLES)
     content = ContentPartField(required=False)
-    name = StrictCharField(required=False, max_length=200)
+    name = StrictCharField(required=False, allow_blank=True, trim_whitespace=False, max_length=200)
 
 
 class StreamOptionsSerializer(serializers.Serializer):
@@ -195,7 +193,6 @@ class EmbeddingInputField(serializers.Field):
         "empty": "Must not be empty.",
         "too_many": "At most 256 inputs per request.",
         "too_long": "Each input is at most 20000 characters.",
-        "bad_text": "Must be valid Unicode text without NUL characters.",
     }
 
     def to_internal_value(self, data: Any) -> list[str]:
@@ -208,9 +205,7 @@ class EmbeddingInputField(serializers.Field):
             self.fail("too_many")
         if any(len(item) > 20000 for item in items):
             self.fail("too_long")
-        if any("\x00" in item or any("\ud800" <= c <= "\udfff" for c in item) for item in items):
-            self.fail("bad_text")
-        return items
+        return [clean_text(item) for item in items]
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -220,7 +215,7 @@ class EmbeddingRequestSerializer(serializers.Serializer):
     model = EmbeddingModelField(max_length=200, help_text=f"`{MODEL_ID}` or the encoder's name.")
     input = EmbeddingInputField(help_text="A string or a list of up to 256 strings.")
     encoding_format = serializers.ChoiceField(choices=["float", "base64"], required=False, default="float")
-    user = StrictCharField(required=False, max_length=200)
+    user = StrictCharField(required=False, allow_blank=True, trim_whitespace=False, max_length=200)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

@@ -13,6 +13,11 @@ from app.api.fields import StrictCharField, StrictIntegerField, id_field
 from app.models import Chunk, Conversation, Document, Message
 from generation import AttentionMap
 
+# Text with something besides whitespace, as Python's str.strip() sees whitespace: the
+# schema's pattern means the same to JSON Schema (ECMA regex), whose \s lacks \x1c-\x1f and
+# \x85 but has \ufeff.
+NOT_BLANK = RegexValidator(r"[^\s\x1c-\x1f\x85]|\ufeff", "This field may not be blank.")
+
 # --- documents ----------------------------------------------------------------------------
 
 
@@ -90,7 +95,13 @@ class DocumentFilterSerializer(serializers.Serializer):
     format = serializers.RegexField(
         r"^[a-z0-9]{1,16}$", required=False, help_text="File format key: txt, md, html, pdf, docx."
     )
-    q = serializers.CharField(required=False, max_length=200, help_text="Words in the title (any case).")
+    q = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=200,
+        help_text="Words in the title (any case).",
+    )
 
 
 class ProgressQuerySerializer(serializers.Serializer):
@@ -125,7 +136,9 @@ class UploadResponseSerializer(serializers.Serializer):
 
 
 class SearchRequestSerializer(serializers.Serializer):
-    query = StrictCharField(max_length=2000, help_text="What to look for, in plain words.")
+    query = StrictCharField(
+        max_length=2000, validators=[NOT_BLANK], help_text="What to look for, in plain words."
+    )
     top_k = StrictIntegerField(min_value=1, max_value=100, required=False, help_text="Default SEARCH_TOP_K.")
     document_ids = serializers.ListField(
         child=id_field(),
@@ -161,9 +174,6 @@ class SearchResponseSerializer(serializers.Serializer):
 
 
 # --- answers ----------------------------------------------------------------------------------
-
-
-NOT_BLANK = RegexValidator(r"\S", "This field may not be blank.")
 
 
 class AskRequestSerializer(serializers.Serializer):

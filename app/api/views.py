@@ -65,8 +65,11 @@ class Pages(PageNumberPagination):
 def query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     """Validated query parameters; a parameter given empty is invalid, not absent."""
     params = request.query_params
+    fields = serializer_class().fields
     blank = {
-        name: ["May not be blank."] for name in serializer_class().fields if params.get(name, None) == ""
+        name: ["May not be blank."]
+        for name, field in fields.items()
+        if params.get(name, None) == "" and not getattr(field, "allow_blank", False)
     }
     if blank:
         raise serializers.ValidationError(blank)

@@ -111,6 +111,8 @@ def test_embeddings_match_the_encoder(openai_client):  # type: ignore[no-untyped
         assert got.shape == expected.shape and np.allclose(got, expected, atol=1e-6)
         assert [row.index for row in response.data] == [0, 1]
         assert response.usage.prompt_tokens > len(texts)
+    cleaned = openai_client.embeddings.create(model="groundwork", input="granite\x00 from Mull")
+    assert np.allclose(cleaned.data[0].embedding, get_encoder().encode(["granite from Mull"])[0], atol=1e-6)
     single = openai_client.embeddings.create(model="groundwork", input="granite from Mull")
     assert np.allclose(single.data[0].embedding, expected[0], atol=1e-6)
     raw = openai_client.embeddings.with_raw_response.create(
