@@ -133,6 +133,10 @@ REDIS_URL = env_optional_str("REDIS_URL")
 # Embedded mode runs ingestion in a thread of the web process instead of Celery.
 EMBEDDED_INGESTION = REDIS_URL is None
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The API's per-token throttle counts live in the cache: shared through Redis when there
+# is one, so every web process counts the same requests.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True  # a job whose worker died is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -234,7 +238,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Question answering over your own documents. Authenticate with "
         "`Authorization: Bearer <token>` (create tokens on the API tokens page). "
-        "Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` under /api and "
+        'Errors are `{"error": {"code", "message", "fields"}}` under /api and '
         "OpenAI's shape under /v1."
     ),
     "VERSION": "1.0.0",

@@ -37,10 +37,10 @@ from app.api.exceptions import NotFoundField, ServerError
 from app.api.sse import AnswerEvents, collect_answer, event_stream, sse_event
 from app.models import Conversation, Message
 from app.services.answers import AnswerDone, AnswerStarted, AnswerToken, answer_question
-from app.services.conversations import visible_conversations
 from app.services.embeddings import embed_texts
 from app.services.runtime import encoder_name
-from generation import GenerationConfig
+from app.services.visibility import visible_conversations
+from generation.types import GenerationConfig
 
 log = logging.getLogger(__name__)
 

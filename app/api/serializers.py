@@ -11,7 +11,6 @@ from rest_framework import serializers
 
 from app.api.fields import StrictCharField, StrictIntegerField, id_field
 from app.models import Chunk, Conversation, Document, Message
-from generation import AttentionMap
 
 # Text with something besides whitespace, as Python's str.strip() sees whitespace: the
 # schema's pattern means the same to JSON Schema (ECMA regex), whose \s lacks \x1c-\x1f and
@@ -245,6 +244,8 @@ class AttentionSummarySerializer(serializers.Serializer):
 def attention_summary(message: Message) -> dict[str, Any] | None:
     if not message.attention:
         return None
+    from generation.attention import AttentionMap  # imports torch: only when there is a map
+
     attention = AttentionMap.from_dict(message.attention)
     return {
         "shape": [len(attention.passage_mass), len(attention.passage_totals()) or len(message.passages)],

@@ -27,12 +27,11 @@ from app.api.sse import AnswerEvents, collect_answer, sse_response
 from app.api.uploads import LimitedUploads, check_filename, check_files
 from app.models import Conversation, Document, Message
 from app.services.answers import answer_question
-from app.services.conversations import visible_conversations, visible_messages
 from app.services.ingestion import delete_document, reingest_document, upload_documents
 from app.services.library import find_documents
 from app.services.search import search_chunks
-from app.services.visibility import visible_documents
-from generation import GenerationConfig
+from app.services.visibility import visible_conversations, visible_documents, visible_messages
+from generation.types import GenerationConfig
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from app.services.answers import AnswerDone, answer_question, start_conversation
 from app.services.runtime import engine_settings, get_encoder, get_index
 from app.services.search import SearchResult
 from app.services.visibility import searchable_chunks
-from generation import GenerationConfig
+from generation.types import GenerationConfig
 
 MODES = ("dense", "bm25", "hybrid")
 RECALL_KS = (1, 5, 10, 100)

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from app.models import Chunk, Collection, Conversation, Message
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks
-from generation import Answer, GenerationConfig, Passage, TokenEvent, Turn
+from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 
 NO_EVIDENCE = (
     "I could not find anything in your documents that answers this question, "

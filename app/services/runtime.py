@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from generation import Engine, EngineSettings
-from generation import get_engine as _get_engine
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.index import IndexUnavailable, VectorIndex
+
+if TYPE_CHECKING:
+    from generation.engine import Engine, EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ def get_index() -> VectorIndex:
 
 
 def engine_settings() -> EngineSettings:
+    from generation.engine import EngineSettings
+
     return EngineSettings(
         model=settings.GENERATOR_MODEL or None,
         gguf_file=settings.GENERATOR_GGUF_FILE or None,
@@ -70,5 +74,7 @@ def engine_settings() -> EngineSettings:
 
 def get_engine() -> Engine:
     """The process-wide decoder (converted from GGUF once, then loaded from MODEL_CACHE_DIR)."""
+    from generation.engine import get_engine as load_engine
+
     configure_torch()
-    return _get_engine(engine_settings())
+    return load_engine(engine_settings())

@@ -1,11 +1,11 @@
-"""Who may see which documents. Every page, API view and search goes through here."""
+"""Who may see which documents and conversations. Every page, API view and search goes through here."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from app.models import Chunk, Collection, Document
+from app.models import Chunk, Collection, Conversation, Document, Message
 
 
 def visible_documents(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Document]:
@@ -40,3 +40,17 @@ def searchable_chunks(
     if document_ids is not None:
         documents = documents.filter(id__in=document_ids)
     return Chunk.objects.filter(document__in=documents)
+
+
+# Conversations hold questions and answers quoted from the asker's documents, so unlike
+# documents they are private even from staff (admin is the place to inspect them).
+def visible_conversations(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Conversation]:
+    if not user.is_authenticated:
+        return Conversation.objects.none()
+    return Conversation.objects.filter(owner=user)
+
+
+def visible_messages(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Message]:
+    if not user.is_authenticated:
+        return Message.objects.none()
+    return Message.objects.filter(conversation__owner=user)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from app.models import Conversation, Message
+from app.models import Message
 from app.services.answers import AnswerDone, AnswerEvent, AnswerStarted, AnswerToken, answer_question
+from app.services.visibility import visible_conversations
+from app.sse import event_stream, sse_event
 
 
 class AskForm(forms.Form):
@@ -35,17 +36,12 @@ def message_payload(message: Message) -> dict[str, Any]:
     }
 
 
-def _sse(event: str, data: dict[str, Any]) -> str:
-    # json.dumps escapes newlines, so one `data:` line always holds the whole payload.
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
-def _events(stream: Iterator[AnswerEvent]) -> Iterator[str]:
+def _events(stream: Iterator[AnswerEvent]) -> Iterator[bytes]:
     """Answer events as server-sent events. Closing this closes the answer stream."""
     try:
         for event in stream:
             if isinstance(event, AnswerStarted):
-                yield _sse(
+                yield sse_event(
                     "start",
                     {
                         "conversation": event.conversation.pk,
@@ -55,11 +51,11 @@ def _events(stream: Iterator[AnswerEvent]) -> Iterator[str]:
                     },
                 )
             elif isinstance(event, AnswerToken):
-                yield _sse("token", {"text": event.text})
+                yield sse_event("token", {"text": event.text})
             elif isinstance(event, AnswerDone):
-                yield _sse("done", {"message": message_payload(event.message)})
+                yield sse_event("done", {"message": message_payload(event.message)})
     except Exception as error:  # the stream has started: report in-band, not as a 500
-        yield _sse("error", {"message": f"The answer failed: {type(error).__name__}"})
+        yield sse_event("error", {"message": f"The answer failed: {type(error).__name__}"})
         raise
     finally:
         close = getattr(stream, "close", None)
@@ -69,8 +65,8 @@ def _events(stream: Iterator[AnswerEvent]) -> Iterator[str]:
 
 @login_required
 def chat(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    conversations = Conversation.objects.filter(owner=request.user)[:100]
-    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user) if pk else None
+    conversations = visible_conversations(request.user)[:100]
+    conversation = get_object_or_404(visible_conversations(request.user), pk=pk) if pk else None
     messages = [message_payload(m) for m in conversation.messages.all()] if conversation else []
     return render(
         request,
@@ -89,17 +85,14 @@ def ask(request: HttpRequest) -> HttpResponse:
     conversation = None
     if form.cleaned_data["conversation"]:
         conversation = get_object_or_404(
-            Conversation, pk=form.cleaned_data["conversation"], owner=request.user
+            visible_conversations(request.user), pk=form.cleaned_data["conversation"]
         )
     stream = answer_question(request.user, form.cleaned_data["question"], conversation=conversation)  # type: ignore[arg-type]
-    response = StreamingHttpResponse(_events(stream), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"  # proxies must pass tokens through as they come
-    return response
+    return event_stream(_events(stream))
 
 
 @login_required
 @require_POST
 def delete_conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Conversation, pk=pk, owner=request.user).delete()
+    get_object_or_404(visible_conversations(request.user), pk=pk).delete()
     return redirect("chat")
