@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
-WIDTH, HEIGHT = 560, 280
+WIDTH, HEIGHT = 520, 270
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 16, 30, 46
 PALETTE = ("#2f5bd3", "#d9730d", "#127a43", "#b42318", "#6941c6", "#667085")
 
@@ -151,13 +151,21 @@ def bar_chart(
     return _frame(title, "", y_label, body, legend=names)
 
 
-def histogram_chart(edges: Sequence[float], counts: Sequence[float], *, title: str, x_label: str) -> str:
-    """Bars over equal-width bins (`edges` has one more entry than `counts`)."""
+def histogram_chart(
+    edges: Sequence[float], counts: Sequence[float], *, title: str, x_label: str, overflow: float = 0
+) -> str:
+    """Bars over equal-width bins (`edges` has one more entry than `counts`); `overflow`
+    values beyond the last edge are named in the axis label rather than drawn."""
+    if overflow:
+        x_label = f"{x_label} ({overflow:.0f} above {_fmt(edges[-1])} not shown)"
     if not counts:
         return _frame(title, x_label, "answers", [])
-    peak = max(counts) or 1.0
-    high = float(math.ceil(peak / 5) * 5) if peak > 5 else float(peak)
-    body, y = _y_axis(0.0, high, ticks=5 if high >= 5 else max(int(high), 1))
+    peak = max(max(counts), 1.0)
+    # A round step (1, 2 or 5 times a power of ten) giving at most five gridlines.
+    magnitude = 10 ** math.floor(math.log10(peak / 5)) if peak >= 5 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude * 5 >= peak)
+    ticks = math.ceil(peak / step)
+    body, y = _y_axis(0.0, float(step * ticks), ticks=ticks)
     left, right = MARGIN_LEFT + 4, WIDTH - MARGIN_RIGHT - 4
     width = (right - left) / len(counts)
     for i, count in enumerate(counts):

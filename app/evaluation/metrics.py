@@ -181,18 +181,35 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def histogram(values: Sequence[float], bins: int = 20) -> dict[str, list[float]]:
-    """Equal-width bins over [min, max]: {"edges": bins + 1 floats, "counts": bins}."""
+def histogram(
+    values: Sequence[float], bins: int = 20, clip_percentile: float = 99.0
+) -> dict[str, list[float]]:
+    """Equal-width bins from the minimum to the `clip_percentile`-th percentile.
+
+    Returns {"edges": bins + 1 floats, "counts": bins, "overflow": [n]}: values above the
+    last edge (a shared machine's rare stalls) are counted in `overflow` rather than
+    stretching the axis until every other bar is squeezed into the first bin.
+    """
     if not values:
-        return {"edges": [], "counts": []}
-    low, high = min(values), max(values)
-    if high == low:
-        high = low + 1.0
+        return {"edges": [], "counts": [], "overflow": [0.0]}
+    low = min(values)
+    high = percentile(values, clip_percentile) if clip_percentile < 100 else max(values)
+    assert high is not None
+    if high <= low:
+        high = max(max(values), low + 1.0)
     width = (high - low) / bins
     counts = [0] * bins
+    overflow = 0
     for v in values:
-        counts[min(int((v - low) / width), bins - 1)] += 1
-    return {"edges": [low + i * width for i in range(bins + 1)], "counts": [float(c) for c in counts]}
+        if v > high:
+            overflow += 1
+        else:
+            counts[min(int((v - low) / width), bins - 1)] += 1
+    return {
+        "edges": [low + i * width for i in range(bins + 1)],
+        "counts": [float(c) for c in counts],
+        "overflow": [float(overflow)],
+    }
 
 
 def _spread(values: Sequence[float]) -> dict[str, float | None]:

@@ -115,7 +115,15 @@ def _charts(run: EvaluationRun) -> list[SafeString]:
     for name, (title, unit) in titles.items():
         hist = histograms.get(name)
         if hist and hist.get("counts"):
-            out.append(charts.histogram_chart(hist["edges"], hist["counts"], title=title, x_label=unit))
+            out.append(
+                charts.histogram_chart(
+                    hist["edges"],
+                    hist["counts"],
+                    title=title,
+                    x_label=unit,
+                    overflow=sum(hist.get("overflow", [0])),
+                )
+            )
     # Built by `charts`, which escapes every piece of text it puts in.
     return [mark_safe(svg) for svg in out]  # noqa: S308
 
@@ -167,7 +175,7 @@ def _examples(run: EvaluationRun) -> list[dict[str, Any]]:
             )
     rows.sort(key=lambda row: row["score"])
     for row in rows:
-        row["score"] = _num(row["score"])
+        row["score"] = _num(row["score"], 2)
     return rows[:EXAMPLES]
 
 

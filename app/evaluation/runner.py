@@ -621,23 +621,39 @@ def _run_squad(ctx: _Context) -> None:
 # --- the end ------------------------------------------------------------------------------------
 
 
+def summarize_run(run: EvaluationRun) -> dict[str, Any]:
+    """A run's headline metrics, derived from all of its saved items."""
+    results = list(run.items.values_list("result", flat=True))
+    summarize = metrics.summarize_beir if run.kind == "beir" else metrics.summarize_squad
+    summary = summarize(results, CURVE_KS)
+    summary["timings"] = dict((run.metrics or {}).get("timings", {}))
+    return summary
+
+
 def _finish(ctx: _Context) -> None:
     run = ctx.run
-    results = list(run.items.values_list("result", flat=True))
-    summary = (
-        metrics.summarize_beir(results, CURVE_KS)
-        if run.kind == "beir"
-        else metrics.summarize_squad(results, CURVE_KS)
-    )
-    # Timings of this invocation only (a resumed run's earlier part is not in them).
-    previous = run.metrics.get("timings", {}) if isinstance(run.metrics, dict) else {}
-    summary["timings"] = {**previous, **ctx.timings}
+    summary = summarize_run(run)
+    # A resumed run keeps its earlier invocations' timings unless this one measured the same.
+    summary["timings"].update(ctx.timings)
     run.metrics = summary
-    run.items_done = len(results)
+    run.items_done = summary["n"]
     run.status = EvaluationRun.Status.COMPLETE
     run.finished_at = timezone.now()
     run.save(update_fields=["metrics", "items_done", "status", "finished_at"])
     ctx.log(headline(run))
+
+
+def resummarize(run_id: int) -> EvaluationRun:
+    """Derive a complete run's metrics again from its items (after the summaries changed);
+    the items themselves, and so every per-question score, stay as they were measured."""
+    run = EvaluationRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise EvaluationError(f"there is no evaluation run {run_id}")
+    if run.status != EvaluationRun.Status.COMPLETE:
+        raise EvaluationError(f"run {run_id} is not complete; resume it instead")
+    run.metrics = summarize_run(run)
+    run.save(update_fields=["metrics"])
+    return run
 
 
 def headline(run: EvaluationRun) -> str:

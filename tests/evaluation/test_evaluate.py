@@ -109,6 +109,16 @@ def test_command_writes_json_and_reports_bad_input(db, tiny_beir, tmp_path):  # 
     call_command("evaluate", str(tiny_beir), "--modes", "dense,bm25", "--no-progress", "--output", str(out))
     saved = json.loads(out.read_text())
     assert saved["status"] == "complete" and set(saved["metrics"]["retrieval"]) == {"dense", "bm25"}
+
+    # Summaries are derived from the saved items, and can be derived again.
+    run = EvaluationRun.objects.get(pk=saved["id"])
+    EvaluationRun.objects.filter(pk=run.pk).update(metrics={"timings": run.metrics["timings"]})
+    call_command("evaluate", "--resummarize", str(run.pk), "--output", str(out))
+    run.refresh_from_db()
+    assert run.metrics == saved["metrics"] and json.loads(out.read_text())["metrics"] == saved["metrics"]
+    with pytest.raises(CommandError, match="no evaluation run"):
+        call_command("evaluate", "--resummarize", "999999")
+
     with pytest.raises(CommandError, match="expected a BEIR folder"):
         call_command("evaluate", str(tmp_path / "nowhere"), "--no-progress")
     with pytest.raises(CommandError, match="oracle"):

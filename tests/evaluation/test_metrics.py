@@ -144,8 +144,12 @@ def test_percentile_and_histogram() -> None:
     assert m.percentile([4, 1, 3, 2], 50) == pytest.approx(2.5)
     assert m.percentile([1, 2, 3, 4], 95) == pytest.approx(3.85)
     assert m.percentile([], 50) is None
-    hist = m.histogram([0.0, 0.1, 0.9, 1.0], bins=2)
-    assert hist == {"edges": [0.0, 0.5, 1.0], "counts": [2.0, 2.0]}
+    hist = m.histogram([0.0, 0.1, 0.9, 1.0], bins=2, clip_percentile=100)
+    assert hist == {"edges": [0.0, 0.5, 1.0], "counts": [2.0, 2.0], "overflow": [0.0]}
+    # 99 values in [0, 0.99] and one stall at 50 s: the stall is overflow, not the axis's end.
+    hist = m.histogram([i / 100 for i in range(99)] + [50.0], bins=10, clip_percentile=99)
+    assert hist["overflow"] == [1.0] and sum(hist["counts"]) == 99
+    assert hist["edges"][-1] == pytest.approx(m.percentile([i / 100 for i in range(99)] + [50.0], 99))
     assert m.mean([1.0, None, 3.0]) == 2.0 and m.mean([None]) is None
 
 

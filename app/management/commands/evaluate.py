@@ -7,7 +7,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from app.evaluation.runner import DEFAULT_MAX_NEW_TOKENS, MODES, EvaluationError, evaluate
+from app.evaluation.report import render_standalone
+from app.evaluation.runner import (
+    DEFAULT_MAX_NEW_TOKENS,
+    MODES,
+    EvaluationError,
+    evaluate,
+    headline,
+    resummarize,
+    write_json,
+)
 
 
 def _resume(value: str) -> int | bool:
@@ -47,11 +56,28 @@ class Command(BaseCommand):
             default=None,
             help="continue run RUN_ID, or (no value) the latest unfinished run of PATH",
         )
+        parser.add_argument(
+            "--resummarize",
+            type=int,
+            metavar="RUN_ID",
+            help="derive a complete run's metrics again from its saved items (nothing is re-run)",
+        )
         parser.add_argument("--output", type=Path, help="write the results as JSON here")
         parser.add_argument("--html", type=Path, help="write a self-contained HTML report here")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["resummarize"] is not None:
+            try:
+                run = resummarize(options["resummarize"])
+            except EvaluationError as error:
+                raise CommandError(str(error)) from None
+            if options["output"]:
+                write_json(run, options["output"])
+            if options["html"]:
+                options["html"].write_text(render_standalone(run), encoding="utf-8")
+            self.stdout.write(headline(run))
+            return
         try:
             evaluate(
                 options["path"],
