@@ -21,6 +21,8 @@ DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/groundwork-test.XXXXXX")
 export DATA_DIR
 export MODEL_CACHE_DIR=${MODEL_CACHE_DIR:-$PWD/var/model-cache}
 export HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE
+# Live-server threads must not keep connections open, or the test database cannot be dropped.
+export DB_CONN_MAX_AGE=0
 trap 'rm -rf "$DATA_DIR"' EXIT
 
 .venv/bin/ruff check .
