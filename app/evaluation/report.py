@@ -138,11 +138,13 @@ def _ranking_rows(retrieval: dict[str, dict[str, float]]) -> list[dict[str, Any]
 def _examples(run: EvaluationRun) -> list[dict[str, Any]]:
     """A sample of per-item results, worst first, for reading what went wrong."""
     items = list(run.items.order_by("id").values_list("key", "result")[:2000])
-    rows = []
+    rows: list[dict[str, Any]] = []
     if run.kind == "beir":
         for key, r in items:
-            dense = r.get("metrics", {}).get("dense") or next(iter(r.get("metrics", {}).values()), {})
-            top = r.get("top", {}).get("dense") or next(iter(r.get("top", {}).values()), [])
+            dense: dict[str, float] = r.get("metrics", {}).get("dense") or next(
+                iter(r.get("metrics", {}).values()), {}
+            )
+            top: list[str] = r.get("top", {}).get("dense") or next(iter(r.get("top", {}).values()), [])
             titles = r.get("titles", {})
 
             def named(keys: list[str], titles: dict[str, str] = titles) -> str:
