@@ -9,7 +9,7 @@ partial answer is saved as cancelled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from django.http import StreamingHttpResponse
 
@@ -21,7 +21,7 @@ from app.sse import event_stream, sse_event
 
 log = logging.getLogger(__name__)
 
-AnswerEvents = Iterator[AnswerEvent]
+AnswerEvents = Generator[AnswerEvent, None, None]
 
 
 def _answer_events(events: AnswerEvents) -> Iterator[bytes]:

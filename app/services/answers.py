@@ -7,7 +7,7 @@ and saves what was written so far as a cancelled answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +126,7 @@ def answer_question(
     min_score: float | None = None,
     config: GenerationConfig | None = None,
     passages: Sequence[SearchResult] | None = None,
-) -> Iterator[AnswerEvent]:
+) -> Generator[AnswerEvent, None, None]:
     """Answer `question` from the user's documents, streaming, and save the turn.
 
     `passages` bypasses retrieval (the evaluation's oracle mode hands in the gold
