@@ -37,6 +37,9 @@ SECRET = (
 MAX_NEW_TOKENS = 24
 
 
+QUESTION = "What did the great storm of 1844 carry away at Skerryvore?"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> None:
     """Throttle counts live in the cache; a test must not inherit another's."""
@@ -108,3 +111,10 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+@pytest.fixture
+def alice(api_client, indexed):  # type: ignore[no-untyped-def]
+    client = api_client("alice")
+    client.docs = indexed(client, ("lighthouses.md", LIGHTHOUSE.encode()), ("vault.txt", SECRET.encode()))
+    return client

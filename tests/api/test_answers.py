@@ -8,16 +8,7 @@ import pytest
 
 from app.models import Conversation, Message
 from app.services.runtime import get_engine
-from tests.api.conftest import LIGHTHOUSE, MAX_NEW_TOKENS, SECRET, assert_error, parse_sse
-
-QUESTION = "What did the great storm of 1844 carry away at Skerryvore?"
-
-
-@pytest.fixture
-def alice(api_client, indexed):  # type: ignore[no-untyped-def]
-    client = api_client("alice")
-    client.docs = indexed(client, ("lighthouses.md", LIGHTHOUSE.encode()), ("vault.txt", SECRET.encode()))
-    return client
+from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, SECRET, assert_error, parse_sse
 
 
 def test_search_returns_chunks_with_score_document_page_heading_and_span(alice):  # type: ignore[no-untyped-def]

@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.api.conftest import LIGHTHOUSE, MAX_NEW_TOKENS, parse_sse
+from tests.api.conftest import LIGHTHOUSE, MAX_NEW_TOKENS, QUESTION, parse_sse
 
 REPO = Path(__file__).resolve().parents[2]
-QUESTION = "What did the great storm of 1844 carry away at Skerryvore?"
 
 pytestmark = pytest.mark.slow
 

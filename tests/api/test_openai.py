@@ -13,16 +13,7 @@ import pytest
 
 from app.models import Message
 from app.services.runtime import get_encoder, get_engine
-from tests.api.conftest import LIGHTHOUSE, MAX_NEW_TOKENS, SECRET
-
-QUESTION = "What did the great storm of 1844 carry away at Skerryvore?"
-
-
-@pytest.fixture
-def alice(api_client, indexed):  # type: ignore[no-untyped-def]
-    client = api_client("alice")
-    client.docs = indexed(client, ("lighthouses.md", LIGHTHOUSE.encode()), ("vault.txt", SECRET.encode()))
-    return client
+from tests.api.conftest import MAX_NEW_TOKENS, QUESTION
 
 
 @pytest.fixture
