@@ -9,7 +9,7 @@ from typing import Any
 # Names are imported on first use (PEP 562): `from generation.types import Passage` must not
 # pay for torch and transformers, which only the engine needs.
 _WHERE = {
-    "AttentionMap": "attention",
+    "AttentionMap": "attention_map",
     "Engine": "engine",
     "EngineSettings": "engine",
     "get_engine": "engine",

@@ -15,6 +15,7 @@ import torch
 from transformers import DynamicCache
 
 from generation.attention import AttentionMapBuilder, AttentionRecorder
+from generation.copying import CopyConstraint
 from generation.detokenize import IncrementalDetokenizer
 from generation.types import FinishReason, GenerationConfig, TokenEvent
 
@@ -55,10 +56,12 @@ def decode_tokens(
     detok: IncrementalDetokenizer,
     state: DecodeState,
     attention: AttentionMapBuilder | None = None,
+    constraint: CopyConstraint | None = None,
 ) -> Generator[TokenEvent, None, None]:
-    """Prefill `prompt_ids[cache length:]` into `cache`, then decode until EOS, a stop string or
-    `max_new_tokens`. Yields a TokenEvent per non-EOS token (and one for the EOS only when it
-    flushes held-back text); the final token is never fed
+    """Prefill `prompt_ids[cache length:]` into `cache`, then decode until EOS, a stop string,
+    a repeat or `max_new_tokens`. With a `constraint`, every token is chosen among those it
+    allows (the answer copies a span of the passages). Yields a TokenEvent per non-EOS token
+    (and one for the EOS only when it flushes held-back text); the final token is never fed
     back, so on return the cache holds exactly `(prompt_ids + token_ids)[:cache length]`."""
     recorder = AttentionRecorder(attention.layers) if attention is not None else None
     generator = None
@@ -69,25 +72,36 @@ def decode_tokens(
     for step in range(config.max_new_tokens):
         if attention is not None and recorder is not None:
             attention.add(recorder.take())  # the row that produced this token
+        if constraint is not None:
+            logits = constraint.mask(logits)
         token = sample_next(logits, config, generator)
+        if constraint is not None:
+            constraint.advance(token)
         state.token_ids.append(token)
         state.last_token_at = time.perf_counter()
         if state.first_token_at is None:
             state.first_token_at = state.last_token_at
         if token in eos_ids and not config.ignore_eos:
-            state.finish_reason = "eos"
-            # Text held back for a stop string that never came is flushed with the EOS.
-            if tail := detok.finish():
+            # Text held back for a stop string or a repeat that never came is flushed with the EOS.
+            tail = detok.finish()
+            state.finish_reason = "repeat" if detok.repeated else "eos"
+            if tail:
                 yield TokenEvent(tail, token)
             return
         delta = detok.push(token)
         if detok.stopped:
-            state.finish_reason = "stop"
+            state.finish_reason = "repeat" if detok.repeated else "stop"
             yield TokenEvent(delta, token)
             return
-        if step + 1 == config.max_new_tokens:
-            state.finish_reason = "length"
+        if constraint is not None and constraint.exhausted:
+            # The copied span reached the end of its passage: nothing else may follow.
+            state.finish_reason = "eos"
             yield TokenEvent(delta + detok.finish(), token)
+            return
+        if step + 1 == config.max_new_tokens:
+            tail = detok.finish()
+            state.finish_reason = "repeat" if detok.repeated else "length"
+            yield TokenEvent(delta + tail, token)
             return
         yield TokenEvent(delta, token)
         logits = forward([token], cache, recorder)

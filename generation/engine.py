@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,9 @@ from generation.attention import (
     AttentionRecorder,
     default_layers,
 )
+from generation.checking import check_answer
 from generation.citations import attribute_by_attention, parse_citations
+from generation.copying import CopyConstraint
 from generation.decode import DecodeState, decode_tokens
 from generation.detokenize import IncrementalDetokenizer
 from generation.kv_cache import CachedSequence, ConversationCaches
@@ -39,7 +41,16 @@ from generation.loading import (
     load_model_and_tokenizer,
 )
 from generation.prompt import Prompt, PromptBuilder
-from generation.types import Answer, Event, GenerationConfig, GenerationStats, Passage, Turn
+from generation.types import (
+    Answer,
+    Citation,
+    Event,
+    GenerationConfig,
+    GenerationStats,
+    Passage,
+    Turn,
+    final_answer,
+)
 
 
 @dataclass(frozen=True)
@@ -88,9 +99,6 @@ class Engine:
         self.forward(prefix_ids, cache, None)
         self.prefix = CachedSequence(prefix_ids, cache)
 
-    def count_tokens(self, text: str) -> int:
-        return self.prompts.count_tokens(text)
-
     def forward(
         self, ids: Sequence[int], cache: DynamicCache, recorder: AttentionRecorder | None
     ) -> torch.Tensor:
@@ -137,8 +145,8 @@ class Engine:
         history: Sequence[Turn] = (),
         config: GenerationConfig | None = None,
         conversation_key: str | None = None,
-    ) -> Iterator[Event]:
-        """TokenEvents as tokens come, then one Answer. Closing the iterator stops the work."""
+    ) -> Generator[Event, None, None]:
+        """TokenEvents as tokens come, then one Answer. Closing the generator stops the work."""
         started = time.perf_counter()
         config = config or GenerationConfig()
         prompt = self.build_prompt(question, passages, history, config.max_new_tokens)
@@ -150,7 +158,7 @@ class Engine:
         config: GenerationConfig | None = None,
         conversation_key: str | None = None,
         started: float | None = None,
-    ) -> Iterator[Event]:
+    ) -> Generator[Event, None, None]:
         started = time.perf_counter() if started is None else started
         config = config or GenerationConfig()
         cache, reused, source = self._start_cache(prompt, config, conversation_key)
@@ -158,12 +166,16 @@ class Engine:
         attention = (
             AttentionMapBuilder(prompt, layers, config.attention_top_k) if config.capture_attention else None
         )
-        detok = IncrementalDetokenizer(self.tokenizer, config.stop)
+        detok = IncrementalDetokenizer(self.tokenizer, config.stop, config.repeat_window)
+        constraint = None
+        if config.copy_passages and prompt.passages:
+            sources = [prompt.ids[a:b] for a, b in prompt.passage_ranges]
+            constraint = CopyConstraint(sources, self.eos_ids)
         state = DecodeState()
         finished = False
         try:
             yield from decode_tokens(
-                self.forward, prompt.ids, cache, config, self.eos_ids, detok, state, attention
+                self.forward, prompt.ids, cache, config, self.eos_ids, detok, state, attention, constraint
             )
             finished = True
         except GeneratorExit:
@@ -173,7 +185,7 @@ class Engine:
             if finished and conversation_key is not None and config.reuse_cache:
                 seq = (*prompt.ids, *state.token_ids)[: cache.get_seq_length()]
                 self.conversations.put(conversation_key, seq, cache)
-        yield self._answer(prompt, config, state, detok, attention, reused, source, started)
+        yield self._answer(prompt, config, state, detok, attention, constraint, reused, source, started)
 
     def _answer(
         self,
@@ -182,6 +194,7 @@ class Engine:
         state: DecodeState,
         detok: IncrementalDetokenizer,
         attention: AttentionMapBuilder | None,
+        constraint: CopyConstraint | None,
         reused: int,
         source: str,
         started: float,
@@ -206,6 +219,8 @@ class Engine:
         )
         amap = attention.build(spans) if attention is not None else None
         citations = found.citations
+        if constraint is not None and (copied := self._copy_citation(prompt, constraint, text)):
+            citations += (copied,)
         if amap is not None and config.attention_citations:
             covered = [(c.claim_start, c.claim_end) for c in citations]
             citations += attribute_by_attention(
@@ -216,9 +231,12 @@ class Engine:
                 covered,
                 config.attention_min_mass,
             )
+        checks, supported = check_answer(text, prompt.passages, citations)
+        citations += supported
         return Answer(
             text=text,
             finish_reason=state.finish_reason,
+            checks=checks,
             citations=tuple(sorted(citations, key=lambda c: (c.claim_start, c.marker_start))),
             passages=prompt.passages,
             stats=stats,
@@ -226,6 +244,19 @@ class Engine:
             attention=amap,
             unresolved_markers=found.unresolved,
         )
+
+    @staticmethod
+    def _copy_citation(prompt: Prompt, constraint: CopyConstraint, text: str) -> Citation | None:
+        """The copied span as a citation: exact characters of the passage, by construction."""
+        span = constraint.span()
+        if span is None or not text.strip():
+            return None
+        offsets = prompt.passage_offsets[span.passage]
+        quote = (offsets[span.start_token][0], offsets[span.end_token - 1][1])
+        start = len(text) - len(text.lstrip())
+        end = len(text.rstrip())
+        passage = prompt.passages[span.passage]
+        return Citation(span.passage + 1, passage.chunk_id, end, end, start, end, "copy", quote)
 
     def answer(
         self,
@@ -236,10 +267,7 @@ class Engine:
         conversation_key: str | None = None,
     ) -> Answer:
         """Run a stream to its end and return the Answer."""
-        for event in self.stream(question, passages, history, config, conversation_key):
-            if isinstance(event, Answer):
-                return event
-        raise AssertionError("a stream always ends with an Answer")
+        return final_answer(self.stream(question, passages, history, config, conversation_key))
 
 
 _engines: dict[EngineSettings, Engine] = {}

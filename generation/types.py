@@ -6,14 +6,18 @@ so `generation/` never needs to know about Django models or request objects.
 
 from __future__ import annotations
 
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
-if TYPE_CHECKING:
-    from generation.attention import AttentionMap
+from generation.attention_map import AttentionMap
 
-FinishReason = Literal["eos", "stop", "length", "cancelled"]
-CitationKind = Literal["model", "attention"]
+# "repeat": the decoder began repeating itself and was stopped where the repeat starts.
+FinishReason = Literal["eos", "stop", "length", "repeat", "cancelled"]
+# "model": a marker the model wrote; "attention": attributed from attention mass;
+# "copy": the claim was copied verbatim from the passage (constrained decoding);
+# "support": a free-written claim that checking found in the passage.
+CitationKind = Literal["model", "attention", "copy", "support"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,10 @@ class GenerationConfig:
     # kind="attention" citations (needs capture_attention). See citations.attribute_by_attention.
     attention_citations: bool = True
     attention_min_mass: float = 0.03
+    # Constrained decoding: the answer is one span copied verbatim from the passages.
+    copy_passages: bool = False
+    # Stop when the last `repeat_window` words occurred before (or a sentence repeats); 0: off.
+    repeat_window: int = 8
     # Benchmarks only: keep going past EOS so every run decodes exactly max_new_tokens.
     ignore_eos: bool = False
     # Off only to measure what reuse saves: the output is the same either way.
@@ -90,6 +98,25 @@ class Citation:
     claim_start: int
     claim_end: int
     kind: CitationKind = "model"
+    # [start, end) of the characters of the passage's text that the claim rests on, when
+    # known ("copy": exactly what was copied; "support": the passage sentence that holds it).
+    quote: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of the answer, checked against the passages of its prompt.
+
+    `supported`: its content words are found in one passage (`passage`, 1-based, with the
+    `support` share of its words found there); unsupported sentences are shown as "not
+    found in your documents".
+    """
+
+    start: int  # [start, end) in the answer text
+    end: int
+    supported: bool
+    passage: int | None
+    support: float
 
 
 @dataclass(frozen=True)
@@ -127,11 +154,32 @@ class Answer:
     attention: AttentionMap | None = None
     # (number, start, end) of markers naming no passage; left in the text as written.
     unresolved_markers: tuple[tuple[int, int, int], ...] = field(default=())
-
-    @property
-    def cited(self) -> bool:
-        """Whether the model itself cited anything valid."""
-        return any(c.kind == "model" for c in self.citations)
+    checks: tuple[SentenceCheck, ...] = ()
 
 
 Event = TokenEvent | Answer
+
+
+def final_answer(events: Generator[Event, None, None]) -> Answer:
+    """Run a stream to its end (closing it either way) and return its Answer."""
+    try:
+        for event in events:
+            if isinstance(event, Answer):
+                return event
+    finally:
+        events.close()
+    raise RuntimeError("the stream ended without an Answer")
+
+
+class AnswerEngine(Protocol):
+    """What the answering service needs of a decoder: `engine.Engine` is the real one; tests
+    hand in others (a failing one, to see every client report the same error)."""
+
+    def stream(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        history: Sequence[Turn] = (),
+        config: GenerationConfig | None = None,
+        conversation_key: str | None = None,
+    ) -> Generator[Event, None, None]: ...

@@ -1,0 +1,79 @@
+"""Constrained decoding that copies one contiguous span of the prompt's passages.
+
+The decoder still chooses every token from its own logits, but only among tokens that keep
+the answer a verbatim copy of some passage: at the first step any passage token may start
+the span; afterwards only the tokens that continue one of the spans matched so far, or an
+end-of-answer token. The result is an answer whose every character is in the evidence, with
+its exact character span known by construction (the prompt's token offsets).
+
+A span never crosses from one passage into the next, and it may end anywhere after its
+first token (the model decides where, by preferring an end token over the continuations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class CopiedSpan:
+    passage: int  # 0-based index of the passage in the prompt
+    start_token: int  # [start, end) token positions within that passage's tokens
+    end_token: int
+
+
+class CopyConstraint:
+    """Tracks which passage positions the answer so far copies, and masks the logits."""
+
+    def __init__(self, passages: Sequence[Sequence[int]], end_ids: Iterable[int]) -> None:
+        self.passages = [list(p) for p in passages]
+        self.end_ids = sorted(set(end_ids))
+        # (passage, position of the next token to copy, position where the copy started)
+        self._active: list[tuple[int, int, int]] | None = None
+        self.copied = 0
+
+    @property
+    def exhausted(self) -> bool:
+        """Every matched span reached the end of its passage: only ending is left."""
+        return self._active is not None and all(p == len(self.passages[s]) for s, p, _ in self._active)
+
+    def allowed(self) -> list[int]:
+        if self._active is None:
+            return sorted({t for passage in self.passages for t in passage})
+        options = {self.passages[s][p] for s, p, _ in self._active if p < len(self.passages[s])}
+        return sorted(options | set(self.end_ids))
+
+    def mask(self, logits: torch.Tensor) -> torch.Tensor:
+        """logits (V,) with every token that would leave the passages set to -inf."""
+        allowed = torch.tensor(self.allowed(), dtype=torch.long)
+        masked = torch.full_like(logits, float("-inf"))
+        masked[allowed] = logits[allowed]
+        return masked
+
+    def advance(self, token: int) -> None:
+        if token in self.end_ids:
+            return
+        if self._active is None:
+            self._active = [
+                (s, p + 1, p)
+                for s, passage in enumerate(self.passages)
+                for p, t in enumerate(passage)
+                if t == token
+            ]
+        else:
+            self._active = [
+                (s, p + 1, start)
+                for s, p, start in self._active
+                if p < len(self.passages[s]) and self.passages[s][p] == token
+            ]
+        self.copied += 1
+
+    def span(self) -> CopiedSpan | None:
+        """The span copied so far (the earliest match when several passages hold it)."""
+        if not self._active or not self.copied:
+            return None
+        s, p, start = self._active[0]
+        return CopiedSpan(s, start, p)
