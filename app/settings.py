@@ -156,7 +156,8 @@ GENERATOR_MODEL = env_str("GENERATOR_MODEL", "")
 GENERATOR_GGUF_FILE = env_str("GENERATOR_GGUF_FILE", "")
 # float32 measured faster than bfloat16 for the 135M default on these CPUs (docs/generation.md).
 GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "float32", ("float32", "bfloat16"))
-GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 256, minimum=1, maximum=8192)
+# Evidence-first answers are short: the quotes carry the detail.
+GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 64, minimum=1, maximum=8192)
 GENERATOR_CONTEXT_TOKENS = env_int("GENERATOR_CONTEXT_TOKENS", 0, minimum=0)  # 0: model's own
 ATTENTION_LAYERS = env_str("ATTENTION_LAYERS", "")  # e.g. "12-23"; empty: generation's default
 # torch threads per process. Web and worker share the machine's cores; two busy processes
@@ -171,8 +172,16 @@ if CHUNK_OVERLAP_TOKENS >= CHUNK_TOKENS:
         f"CHUNK_OVERLAP_TOKENS={CHUNK_OVERLAP_TOKENS} must be smaller than CHUNK_TOKENS={CHUNK_TOKENS}"
     )
 SEARCH_TOP_K = env_int("SEARCH_TOP_K", 5, minimum=1, maximum=100)
+# One retrieval path for search, answers, the API and evaluation (docs/evaluation.md).
+RETRIEVAL_MODE = env_choice("RETRIEVAL_MODE", "hybrid", ("hybrid", "dense", "bm25"))
 ANSWER_TOP_K = env_int("ANSWER_TOP_K", 4, minimum=1, maximum=50)
-ANSWER_MIN_SCORE = env_float("ANSWER_MIN_SCORE", 0.25, minimum=-1.0, maximum=1.0)
+# extract: the decoder copies a span of the evidence; free: it writes freely (checked);
+# evidence: quotes only, no decoder. Default by measurement (docs/evaluation.md).
+ANSWER_MODE = env_choice("ANSWER_MODE", "extract", ("extract", "free", "evidence"))
+ANSWER_EVIDENCE = env_int("ANSWER_EVIDENCE", 3, minimum=1, maximum=20)
+# Below this evidence score the answer says the documents do not say (calibrated on SQuAD
+# with and without the gold paragraph: docs/evaluation.md).
+ANSWER_MIN_EVIDENCE = env_float("ANSWER_MIN_EVIDENCE", 0.0, minimum=-10.0, maximum=10.0)
 
 # --- Uploads ----------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_bytes("UPLOAD_MAX_BYTES", 50 * 1024**2)

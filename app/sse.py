@@ -9,6 +9,9 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from rest_framework.utils.encoders import JSONEncoder
 
+from app.services.answer_payloads import answer_event_payloads
+from app.services.answers import AnswerEvents
+
 
 def encode_json(data: Any) -> str:
     return json.dumps(data, cls=JSONEncoder, ensure_ascii=False, separators=(",", ":"))
@@ -26,3 +29,19 @@ def event_stream(body: Iterator[bytes]) -> StreamingHttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
     return response
+
+
+def answer_event_stream(events: AnswerEvents) -> StreamingHttpResponse:
+    """An answer as server-sent events (`start`, `token`…, `done` or `error`): the chat page
+    and /api/ask/stream/ send exactly this. When the client goes away, the WSGI server closes
+    the body, which closes the answer: the decoder stops and the partial answer is saved."""
+    return event_stream(_answer_events(events))
+
+
+def _answer_events(events: AnswerEvents) -> Iterator[bytes]:
+    payloads = answer_event_payloads(events)
+    try:
+        for name, payload in payloads:
+            yield sse_event(name, payload)
+    finally:
+        payloads.close()

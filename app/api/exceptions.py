@@ -33,3 +33,11 @@ class NotFoundField(exceptions.NotFound):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.fields = {field: [message]}
+
+
+class AnswerFailed(exceptions.APIException):
+    """The decoder failed while answering; the partial answer is saved as `failed`."""
+
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = "The answer failed part-way. Please ask again."
+    default_code = "answer_failed"

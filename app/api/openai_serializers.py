@@ -15,7 +15,7 @@ from app.api.fields import (
     clean_text,
     id_field,
 )
-from app.api.serializers import CitationSerializer, PassageSerializer
+from app.api.serializers import CitationSerializer, EvidenceSerializer, MessageSerializer, PassageSerializer
 from app.services.runtime import encoder_name, get_encoder
 
 MODEL_ID = "groundwork"
@@ -155,7 +155,11 @@ class ChatCompletionSerializer(serializers.Serializer):
     usage = UsageSerializer()
     conversation = serializers.IntegerField(help_text="Groundwork extension: the saved conversation.")
     citations = CitationSerializer(many=True, help_text="Groundwork extension: the answer's citations.")
-    passages = PassageSerializer(many=True, help_text="Groundwork extension: the passages the prompt held.")
+    evidence = EvidenceSerializer(
+        many=True, help_text="Groundwork extension: the quotes the answer rests on."
+    )
+    passages = PassageSerializer(many=True, help_text="Groundwork extension: the passages retrieval found.")
+    message = MessageSerializer(help_text="Groundwork extension: the saved answer, as /api/ask/ returns it.")
 
 
 class ModelSerializer(serializers.Serializer):
@@ -249,5 +253,8 @@ class ChatCompletionEventSerializer(serializers.Serializer):
     """One server-sent event of a streamed chat completion."""
 
     data = serializers.CharField(
-        help_text="A chat.completion.chunk as JSON (the last one carries `citations`), then `[DONE]`."
+        help_text=(
+            "A chat.completion.chunk as JSON (the last one carries `citations`, `evidence`, `passages`, "
+            "`conversation` and `message`), then `[DONE]`."
+        )
     )

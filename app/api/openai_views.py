@@ -7,8 +7,9 @@ An OpenAI client pointed at `<server>/v1` with an API token as its key works unc
   system prompts) are not used: the grounded prompt is Groundwork's own. To keep a
   follow-up's context, pass the `conversation` id that every response returns
   (`extra_body={"conversation": id}`), which continues that saved conversation.
-  Citations come in extra fields OpenAI clients ignore: `citations` on the message and
-  on the response (streaming: on the final chunk, with `conversation`).
+  Groundwork's answer comes in extra fields OpenAI clients ignore: `citations` on the
+  message, and `citations`, `evidence`, `passages`, `conversation` and `message` (the saved
+  answer exactly as /api/ask/ returns it) on the response (streaming: on the final chunk).
 * `GET /v1/models`: one model, `groundwork`, answering with the configured decoder.
 * `POST /v1/embeddings`: the configured encoder's unit vectors (float or base64).
 """
@@ -31,16 +32,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from app.api import openai_serializers as o
-from app.api import serializers as s
 from app.api.errors import error_body, error_responses
-from app.api.exceptions import NotFoundField, ServerError
-from app.api.sse import AnswerEvents, collect_answer, event_stream, sse_event
-from app.models import Conversation, Message
-from app.services.answers import AnswerDone, AnswerStarted, AnswerToken, answer_question
+from app.api.exceptions import ServerError
+from app.api.views import find_conversation
+from app.services.answer_payloads import answer_event_payloads, message_payload
+from app.services.answers import AnswerEvents, AnswerFailed, AnswerOptions, answer_question, run_answer
 from app.services.embeddings import embed_texts
 from app.services.runtime import encoder_name
-from app.services.visibility import visible_conversations
-from generation.types import GenerationConfig
+from app.sse import event_stream, sse_event
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +93,26 @@ class ModelDetail(OpenAIView):
         return Response(_model())
 
 
-def _finish_reason(message: Message) -> str:
-    return "length" if message.stats.get("finish_reason") == "length" else "stop"
+def _finish_reason(payload: dict[str, Any]) -> str:
+    return "length" if payload["stats"]["finish_reason"] == "length" else "stop"
 
 
-def _usage(message: Message) -> dict[str, int]:
-    prompt = int(message.stats.get("prompt_tokens", 0))
-    completion = int(message.stats.get("generated_tokens", 0))
+def _usage(payload: dict[str, Any]) -> dict[str, int]:
+    prompt = int(payload["stats"]["prompt_tokens"])
+    completion = int(payload["stats"]["generated_tokens"])
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _extensions(payload: dict[str, Any]) -> dict[str, Any]:
+    """Groundwork's extra fields (OpenAI clients ignore them): the saved answer as every
+    other client receives it, and its citations, evidence and passages beside it."""
+    return {
+        "conversation": payload["conversation"],
+        "citations": payload["citations"],
+        "evidence": payload["evidence"],
+        "passages": payload["passages"],
+        "message": payload,
+    }
 
 
 def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -111,37 +122,32 @@ def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = N
 
 
 def _completion_chunks(events: AnswerEvents, include_usage: bool) -> Iterator[bytes]:
+    """The answer's events (answer_payloads) inside OpenAI's chunk envelope."""
     created = int(time.time())
     cid = "chatcmpl-pending"
+    payloads = answer_event_payloads(events)
     try:
-        for event in events:
-            if isinstance(event, AnswerStarted):
-                cid = f"chatcmpl-{event.question.pk}"
+        for name, data in payloads:
+            if name == "start":
+                cid = f"chatcmpl-{data['question']}"
                 yield _chunk(cid, created, {"role": "assistant", "content": ""})
-            elif isinstance(event, AnswerToken):
-                yield _chunk(cid, created, {"content": event.text})
-            elif isinstance(event, AnswerDone):
-                message = event.message
-                citations = s.CitationSerializer(message.citations, many=True).data
-                yield _chunk(
-                    cid,
-                    created,
-                    {},
-                    _finish_reason(message),
-                    citations=citations,
-                    conversation=message.conversation_id,
-                )
+            elif name == "token":
+                yield _chunk(cid, created, {"content": data["text"]})
+            elif name == "done":
+                message = data["message"]
+                yield _chunk(cid, created, {}, _finish_reason(message), **_extensions(message))
                 if include_usage:
                     body = {"id": cid, "object": "chat.completion.chunk", "created": created}
                     yield sse_event(
                         None, {**body, "model": o.MODEL_ID, "choices": [], "usage": _usage(message)}
                     )
+            elif name == "error":
+                failed = error_body(ServerError(data["error"]["message"]), "openai")
+                yield sse_event(None, {**failed, "message": data["message"]})
+                return
         yield b"data: [DONE]\n\n"
-    except Exception:
-        log.exception("chat completion stream failed")
-        yield sse_event(None, error_body(ServerError(), "openai"))
     finally:
-        events.close()  # a client that went away stops the decoder
+        payloads.close()  # a client that went away stops the decoder
 
 
 class ChatCompletions(OpenAIView):
@@ -177,51 +183,45 @@ class ChatCompletions(OpenAIView):
         data = chat.validated_data
         if data["model"] != o.MODEL_ID:
             raise _model_not_found(data["model"])
-        conversation: Conversation | None = None
-        if data.get("conversation") is not None:
-            conversation = visible_conversations(request.user).filter(pk=data["conversation"]).first()
-            if conversation is None:
-                raise NotFoundField("conversation", "No conversation of yours has this id.")
-        asked = (
-            data.get("max_completion_tokens") or data.get("max_tokens") or settings.GENERATOR_MAX_NEW_TOKENS
-        )
-        config = GenerationConfig(
-            max_new_tokens=min(asked, settings.GENERATOR_MAX_NEW_TOKENS),
+        options = AnswerOptions(
+            max_new_tokens=data.get("max_completion_tokens") or data.get("max_tokens"),
             temperature=data.get("temperature") or 0.0,
             top_p=data.get("top_p") or 1.0,
             seed=data.get("seed"),
         )
         events = answer_question(
-            request.user, chat.question_in(data["messages"]), conversation=conversation, config=config
+            request.user,  # type: ignore[arg-type]
+            chat.question_in(data["messages"]),
+            conversation=find_conversation(request, data.get("conversation")),
+            options=options,
         )
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
             return event_stream(_completion_chunks(events, include_usage))
-        started, done = collect_answer(events)
-        message = done.message
-        citations = s.CitationSerializer(message.citations, many=True).data
+        started, last = run_answer(events)
+        if isinstance(last, AnswerFailed):
+            raise ServerError(last.reason)
+        message = message_payload(last.message)
         body = {
             "id": f"chatcmpl-{started.question.pk}",
             "object": "chat.completion",
-            "created": int(message.created_at.timestamp()),
+            "created": int(last.message.created_at.timestamp()),
             "model": o.MODEL_ID,
             "choices": [
                 {
                     "index": 0,
                     "message": {
                         "role": "assistant",
-                        "content": message.content,
+                        "content": message["content"],
                         "refusal": None,
-                        "citations": citations,
+                        "citations": message["citations"],
                     },
                     "finish_reason": _finish_reason(message),
                     "logprobs": None,
                 }
             ],
             "usage": _usage(message),
-            "conversation": message.conversation_id,
-            "citations": citations,
-            "passages": s.PassageSerializer(message.passages, many=True).data,
+            **_extensions(message),
         }
         return Response(body)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -187,91 +186,111 @@ class AskRequestSerializer(serializers.Serializer):
         help_text="Answer length limit; capped by the server's GENERATOR_MAX_NEW_TOKENS.",
     )
     conversation = id_field(required=False, help_text="Continue this conversation of yours.")
+    mode = serializers.ChoiceField(
+        choices=["extract", "free", "evidence"],
+        required=False,
+        help_text=(
+            "How the answer is written from the evidence quotes; default ANSWER_MODE. `extract`: "
+            "copied verbatim from a quote; `free`: written freely, then checked; `evidence`: quotes only."
+        ),
+    )
 
     def validate_question(self, value: str) -> str:
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value
 
-    def max_new_tokens_for(self) -> int:
-        asked = self.validated_data.get("max_new_tokens") or settings.GENERATOR_MAX_NEW_TOKENS
-        return min(asked, settings.GENERATOR_MAX_NEW_TOKENS)
 
-
-class PassageSerializer(serializers.Serializer):
-    """A passage as the prompt held it (a snapshot: it survives the document's deletion)."""
-
-    index = serializers.IntegerField(help_text="Its number in the prompt: [1], [2], …")
+class SourceFields(serializers.Serializer):
     chunk_id = serializers.IntegerField()
     document_id = serializers.IntegerField()
-    document_title = serializers.CharField()
+    document_title = serializers.CharField(allow_blank=True)
+    original_filename = serializers.CharField(allow_blank=True, help_text="The uploaded file's name.")
     page = serializers.IntegerField(allow_null=True)
-    heading = serializers.CharField()
-    start = serializers.IntegerField()
+    heading = serializers.CharField(allow_blank=True)
+
+
+def _span(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(), min_length=2, max_length=2, help_text=help_text
+    )
+
+
+class PassageSerializer(SourceFields):
+    """A retrieved passage, as it was when the answer was made (a snapshot)."""
+
+    index = serializers.IntegerField(help_text="Its rank in retrieval, from 1.")
+    start = serializers.IntegerField(help_text="[start, end) of the passage in the document's text.")
     end = serializers.IntegerField()
-    score = serializers.FloatField()
+    score = serializers.FloatField(help_text="Cosine similarity to the question.")
+    text = serializers.CharField(allow_blank=True)
+
+
+class EvidenceSerializer(SourceFields):
+    """A sentence quoted exactly from a document: the first part of every answer."""
+
+    index = serializers.IntegerField(help_text="Its number, [1], [2], …, in the prompt and in citations.")
+    passage = serializers.IntegerField(help_text="The `index` of the passage it was quoted from.")
+    start = serializers.IntegerField(help_text="[start, end) of the quote in the document's text.")
+    end = serializers.IntegerField()
     text = serializers.CharField()
+    score = serializers.FloatField(help_text="Evidence ranking score (higher: more likely the answer).")
+    similarity = serializers.FloatField(help_text="Cosine similarity of the quote to the question.")
 
 
 class CitationSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="The passage's number.")
+    evidence = serializers.IntegerField(help_text="The evidence quote's `index`.")
     kind = serializers.ChoiceField(
-        choices=["model", "attention"],
-        help_text="`model`: the answer wrote the marker; `attention`: attributed by attention mass.",
+        choices=["model", "attention", "copy", "support"],
+        help_text=(
+            "`copy`: the claim was copied verbatim from the quote (constrained decoding); `support`: a "
+            "written claim whose words were found in the quote; `model`: a marker the model wrote; "
+            "`attention`: attributed by attention mass."
+        ),
     )
-    marker = serializers.ListField(child=serializers.IntegerField(), help_text="[start, end) in content.")
-    claim = serializers.ListField(child=serializers.IntegerField(), help_text="[start, end) in content.")
+    claim = _span("[start, end) of the claim in content.")
+    marker = _span("[start, end) of a written marker in content; empty when none was written.")
     chunk_id = serializers.IntegerField()
     document_id = serializers.IntegerField()
-    document_title = serializers.CharField()
+    document_title = serializers.CharField(allow_blank=True)
     page = serializers.IntegerField(allow_null=True)
-    heading = serializers.CharField()
-    span = serializers.ListField(child=serializers.IntegerField(), help_text="[start, end) in the document.")
+    span = _span("[start, end) of the exact characters cited, in the document's text.")
+
+
+class CheckSerializer(serializers.Serializer):
+    claim = _span("[start, end) of the sentence in content.")
+    supported = serializers.BooleanField(help_text="False: not found in your documents.")
+    evidence = serializers.IntegerField(allow_null=True, help_text="The quote that supports it.")
+    support = serializers.FloatField(help_text="Share of its content words found in that quote.")
+
+
+class AnswerStatsSerializer(serializers.Serializer):
+    finish_reason = serializers.CharField(
+        help_text="eos | stop | length | repeat | cancelled | failed | abstained | evidence"
+    )
+    prompt_tokens = serializers.IntegerField()
+    reused_prefix_tokens = serializers.IntegerField()
+    reuse_source = serializers.CharField()
+    generated_tokens = serializers.IntegerField()
+    time_to_first_token_s = serializers.FloatField(help_text="From the question's arrival.")
+    decode_tokens_per_s = serializers.FloatField()
+    total_s = serializers.FloatField()
+    retrieval_s = serializers.FloatField()
+    evidence_s = serializers.FloatField()
+    dropped_passages = serializers.IntegerField()
+    top_evidence_score = serializers.FloatField(allow_null=True)
 
 
 class AttentionSummarySerializer(serializers.Serializer):
     shape = serializers.ListField(
-        child=serializers.IntegerField(), help_text="[answer tokens, passages] of the full map."
+        child=serializers.IntegerField(), help_text="[answer tokens, evidence quotes] of the full map."
     )
     layers = serializers.ListField(child=serializers.IntegerField(), help_text="Decoder layers averaged.")
     passage_mass = serializers.ListField(
         child=serializers.FloatField(),
-        help_text="Per passage (in prompt order): its attention mass, averaged over the answer tokens.",
+        help_text="Per evidence quote, in prompt order: its attention mass averaged over answer tokens.",
     )
-    url = serializers.CharField(help_text="The message endpoint, which returns the full map.")
-
-
-def attention_summary(message: Message) -> dict[str, Any] | None:
-    if not message.attention:
-        return None
-    from generation.attention import AttentionMap  # imports torch: only when there is a map
-
-    attention = AttentionMap.from_dict(message.attention)
-    return {
-        "shape": [len(attention.passage_mass), len(attention.passage_totals()) or len(message.passages)],
-        "layers": list(attention.layers),
-        "passage_mass": [round(m, 4) for m in attention.passage_totals()],
-        "url": f"/api/messages/{message.pk}/",
-    }
-
-
-class MessageSerializer(serializers.ModelSerializer):
-    """A question or an answer; answers carry passages, citations, stats and attention."""
-
-    passages = PassageSerializer(many=True)
-    citations = CitationSerializer(many=True)
-    stats = serializers.DictField(help_text="Generation statistics (answers only).")
-    attention = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Message
-        fields = ["id", "conversation", "role", "content", "status", "passages", "citations", "stats"]
-        fields += ["attention", "created_at"]
-        read_only_fields = fields
-
-    @extend_schema_field(AttentionSummarySerializer(allow_null=True))
-    def get_attention(self, message: Message) -> dict[str, Any] | None:
-        return attention_summary(message)
+    url = serializers.CharField(help_text="The message endpoint.")
 
 
 class AttentionMapSerializer(serializers.Serializer):
@@ -283,30 +302,32 @@ class AttentionMapSerializer(serializers.Serializer):
     )
     passage_mass = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField()),
-        help_text="Per answer token, per passage: attention mass (rows sum to <= 1).",
+        help_text="Per answer token, per evidence quote: attention mass (rows sum to <= 1).",
     )
     top_spans = serializers.ListField(
         child=serializers.ListField(child=serializers.ListField(child=serializers.FloatField())),
-        help_text="Per answer token: [passage index, char start, char end, weight], best first.",
+        help_text="Per answer token: [quote index, char start, char end, weight], best first.",
     )
 
 
-class MessageDetailSerializer(MessageSerializer):
-    """A message with its full attention map (answer tokens × passages, and top spans)."""
+class MessageSerializer(serializers.Serializer):
+    """A question or an answer (`app.services.answer_payloads.message_payload`); answers
+    also carry mode, passages, evidence, citations, checks, stats and attention."""
 
-    attention_summary = serializers.SerializerMethodField()
-
-    class Meta(MessageSerializer.Meta):
-        fields = [*MessageSerializer.Meta.fields, "attention_summary"]
-        read_only_fields = fields
-
-    @extend_schema_field(AttentionMapSerializer(allow_null=True))
-    def get_attention(self, message: Message) -> dict[str, Any] | None:
-        return message.attention
-
-    @extend_schema_field(AttentionSummarySerializer(allow_null=True))
-    def get_attention_summary(self, message: Message) -> dict[str, Any] | None:
-        return attention_summary(message)
+    id = serializers.IntegerField()
+    conversation = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=Message.Role.choices)
+    content = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=Message.Status.choices)
+    created_at = serializers.DateTimeField(allow_null=True)
+    mode = serializers.ChoiceField(choices=["extract", "free", "evidence"], required=False)
+    passages = PassageSerializer(many=True, required=False)
+    evidence = EvidenceSerializer(many=True, required=False)
+    citations = CitationSerializer(many=True, required=False)
+    checks = CheckSerializer(many=True, required=False)
+    stats = AnswerStatsSerializer(required=False)
+    attention = AttentionMapSerializer(allow_null=True, required=False)
+    attention_summary = AttentionSummarySerializer(allow_null=True, required=False)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -335,21 +356,55 @@ class AskResponseSerializer(serializers.Serializer):
     answer = MessageSerializer()
 
 
-class StreamStartSerializer(serializers.Serializer):
-    """`data` of the `start` event."""
+# --- stream events: the `data` of each server-sent event (answer_payloads) ----------------------
 
+
+class StreamStartSerializer(serializers.Serializer):
     conversation = serializers.IntegerField()
+    title = serializers.CharField(allow_blank=True, help_text="The conversation's title.")
     question = serializers.IntegerField(help_text="The saved question message's id.")
+    answer = serializers.IntegerField(help_text="The answer message's id (saved as it streams).")
+    mode = serializers.ChoiceField(choices=["extract", "free", "evidence"])
+    abstained = serializers.BooleanField(help_text="True: the evidence is too weak; nothing is written.")
     passages = PassageSerializer(many=True)
+    evidence = EvidenceSerializer(many=True)
+
+
+class StreamTokenSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class StreamDoneSerializer(serializers.Serializer):
+    message = MessageSerializer()
+
+
+class StreamErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class StreamErrorSerializer(serializers.Serializer):
+    error = StreamErrorBodySerializer()
+    message = MessageSerializer(
+        allow_null=True, help_text="The answer as saved (`failed`), when there is one."
+    )
+
+
+STREAM_EVENTS: dict[str, type[serializers.Serializer]] = {
+    "start": StreamStartSerializer,
+    "token": StreamTokenSerializer,
+    "done": StreamDoneSerializer,
+    "error": StreamErrorSerializer,
+}
 
 
 class AskStreamEventSerializer(serializers.Serializer):
     """One server-sent event of /api/ask/stream/ (`data` is a JSON document)."""
 
-    event = serializers.ChoiceField(choices=["start", "token", "done", "error"])
+    event = serializers.ChoiceField(choices=list(STREAM_EVENTS))
     data = serializers.CharField(
         help_text=(
-            "JSON. start: {conversation, question, passages}; token: {text}; "
-            "done: {message} (the saved answer); error: the API's error body."
+            "JSON, by event: start → StreamStart, token → StreamToken, done → StreamDone, "
+            "error → StreamError (see those schemas)."
         )
     )

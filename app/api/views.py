@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
@@ -22,16 +22,17 @@ from rest_framework.views import APIView
 
 from app.api import serializers as s
 from app.api.errors import error_responses
+from app.api.exceptions import AnswerFailed as AnswerFailedError
 from app.api.exceptions import NotFoundField
-from app.api.sse import AnswerEvents, collect_answer, sse_response
 from app.api.uploads import LimitedUploads, check_filename, check_files
 from app.models import Conversation, Document, Message
-from app.services.answers import answer_question
+from app.services.answer_payloads import message_payload
+from app.services.answers import AnswerEvents, AnswerFailed, AnswerOptions, answer_question, run_answer
 from app.services.ingestion import delete_document, reingest_document, upload_documents
 from app.services.library import find_documents
 from app.services.search import search_chunks
 from app.services.visibility import visible_conversations, visible_documents, visible_messages
-from generation.types import GenerationConfig
+from app.sse import answer_event_stream
 
 log = logging.getLogger(__name__)
 
@@ -248,19 +249,26 @@ class Search(APIView):
 # --- answers ----------------------------------------------------------------------------------
 
 
-def _start_answer(request: Request, data: dict[str, Any], max_new_tokens: int) -> AnswerEvents:
+def find_conversation(request: Request, pk: int | None) -> Conversation | None:
+    """The caller's conversation `pk` (None when none was asked for); 404 naming the field."""
+    if pk is None:
+        return None
+    conversation = visible_conversations(request.user).filter(pk=pk).first()
+    if conversation is None:
+        raise NotFoundField("conversation", "No conversation of yours has this id.")
+    return conversation
+
+
+def _start_answer(request: Request, data: dict[str, Any]) -> AnswerEvents:
     """Validate the conversation, then start the answer (nothing runs until iterated)."""
-    conversation: Conversation | None = None
-    if "conversation" in data:
-        conversation = visible_conversations(request.user).filter(pk=data["conversation"]).first()
-        if conversation is None:
-            raise NotFoundField("conversation", "No conversation of yours has this id.")
+    options = AnswerOptions(
+        mode=data.get("mode"), top_k=data.get("top_k"), max_new_tokens=data.get("max_new_tokens")
+    )
     return answer_question(
-        request.user,
+        request.user,  # type: ignore[arg-type]
         data["question"],
-        conversation=conversation,
-        top_k=data.get("top_k"),
-        config=GenerationConfig(max_new_tokens=max_new_tokens),
+        conversation=find_conversation(request, data.get("conversation")),
+        options=options,
     )
 
 
@@ -270,10 +278,12 @@ class Ask(APIView):
         tags=["answers"],
         summary="Answer a question from your documents",
         description=(
-            "Retrieves passages from your indexed documents, answers with citations, and saves the "
-            "turn in a conversation (pass `conversation` to continue one). `answer.attention` "
-            "summarizes the attention map; GET `answer.attention.url` for the full map. When no "
-            "passage is relevant enough, `answer.status` is `no_evidence` and the model is not run."
+            "Retrieves passages from your indexed documents, quotes the sentences that hold the "
+            "answer (`answer.evidence`, exact spans in each document), writes a short answer from "
+            "them, checks every written sentence against them (`answer.checks`), and saves the turn "
+            "in a conversation (pass `conversation` to continue one). When the evidence is too weak, "
+            "`answer.status` is `no_evidence`: the answer says the documents do not say, and "
+            "`answer.evidence` holds the nearest quotes."
         ),
         request=s.AskRequestSerializer,
         responses={200: s.AskResponseSerializer, **error_responses(404)},
@@ -288,13 +298,15 @@ class Ask(APIView):
     def post(self, request: Request) -> Response:
         ask = s.AskRequestSerializer(data=request.data)
         ask.is_valid(raise_exception=True)
-        started, done = collect_answer(_start_answer(request, ask.validated_data, ask.max_new_tokens_for()))
+        started, last = run_answer(_start_answer(request, ask.validated_data))
+        if isinstance(last, AnswerFailed):
+            raise AnswerFailedError(last.reason)
         body = {
-            "conversation": started.conversation,
+            "conversation": s.ConversationSerializer(started.conversation).data,
             "question": {"id": started.question.pk, "content": started.question.content},
-            "answer": done.message,
+            "answer": message_payload(last.message),
         }
-        return Response(s.AskResponseSerializer(body).data)
+        return Response(body)
 
 
 class AskStream(APIView):
@@ -303,17 +315,24 @@ class AskStream(APIView):
         tags=["answers"],
         summary="Answer a question, streamed as server-sent events",
         description=(
-            "The same as /api/ask/, as `text/event-stream`. Events, each `data` a JSON object:\n\n"
-            "* `start`: `{conversation, question, passages}` once retrieval is done;\n"
+            "The same as /api/ask/, as `text/event-stream`; the chat page receives exactly these "
+            "events. Each `data` is a JSON object:\n\n"
+            "* `start`: conversation, question and answer ids, the retrieved `passages` and the "
+            "`evidence` quotes, once retrieval is done;\n"
             "* `token`: `{text}` for each piece of the answer as it is written;\n"
-            "* `done`: `{message}`, the saved answer with citations and attention summary;\n"
-            "* `error`: the API's error body, only if generation broke.\n\n"
+            "* `done`: `{message}`, the saved answer (as in /api/ask/);\n"
+            "* `error`: `{error, message}`, the API's error body and the answer saved as `failed`.\n\n"
             "Closing the connection stops generation; the partial answer is saved as `cancelled`."
         ),
         request=s.AskRequestSerializer,
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                s.AskStreamEventSerializer, description="Server-sent events: start, token…, done."
+                PolymorphicProxySerializer(
+                    component_name="AskStreamEventData",
+                    serializers=list(s.STREAM_EVENTS.values()),
+                    resource_type_field_name=None,
+                ),
+                description="Server-sent events: start, token…, then done or error; `data` is one of these.",
             ),
             **error_responses(404),
         },
@@ -321,7 +340,7 @@ class AskStream(APIView):
     def post(self, request: Request) -> StreamingHttpResponse:
         ask = s.AskRequestSerializer(data=request.data)
         ask.is_valid(raise_exception=True)
-        return sse_response(_start_answer(request, ask.validated_data, ask.max_new_tokens_for()))
+        return answer_event_stream(_start_answer(request, ask.validated_data))
 
 
 # --- conversations ----------------------------------------------------------------------------
@@ -355,17 +374,17 @@ class ConversationDetail(APIView):
         conversations = visible_conversations(request.user).prefetch_related(
             Prefetch("messages", queryset=Message.objects.order_by("id"))
         )
-        return Response(s.ConversationDetailSerializer(generics.get_object_or_404(conversations, pk=pk)).data)
+        conversation = generics.get_object_or_404(conversations, pk=pk)
+        body = s.ConversationSerializer(conversation).data
+        return Response({**body, "messages": [message_payload(m) for m in conversation.messages.all()]})
 
 
 class MessageDetail(APIView):
     @extend_schema(
         operation_id="messages_retrieve",
         tags=["conversations"],
-        summary="A message with its full attention map",
-        responses={200: s.MessageDetailSerializer, **error_responses(404)},
+        summary="A message with its evidence, citations, checks and full attention map",
+        responses={200: s.MessageSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(
-            s.MessageDetailSerializer(generics.get_object_or_404(visible_messages(request.user), pk=pk)).data
-        )
+        return Response(message_payload(generics.get_object_or_404(visible_messages(request.user), pk=pk)))

@@ -23,6 +23,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 # --- ranking ----------------------------------------------------------------------------------
 
@@ -102,8 +103,6 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)
 # Source markers the answerer writes: [1], [1, 2], [1-3], [2; 4]. They are not answer text.
 _MARKER = re.compile(r"\s*\[\s*\d{1,3}(?:\s*(?:[,;]|[-\u2013])\s*\d{1,3})*\s*\]")
-# The answerer is told to say "I don't know, the sources do not say." when it cannot answer.
-_DECLINE = re.compile(r"\b(?:i don't know|i do not know|the sources do not say)\b")
 
 
 def normalize_answer(text: str) -> str:
@@ -144,21 +143,6 @@ def contains_answer(prediction: str, golds: Sequence[str]) -> float:
     """1.0 when a normalized gold answer appears, as whole words, in the normalized prediction."""
     norm = f" {normalize_answer(prediction)} "
     return float(any(normalize_answer(g) and f" {normalize_answer(g)} " in norm for g in golds))
-
-
-def declined(answer: str) -> bool:
-    """Whether the model said it cannot answer, in the words its instructions give it."""
-    return _DECLINE.search(answer.lower().replace("\u2019", "'")) is not None
-
-
-def citation_precision(cited_documents: Sequence[int], gold_document: int) -> float | None:
-    """Share of an answer's cited sources that come from the gold document (None: no citations).
-
-    Each distinct cited chunk counts once; ``cited_documents`` lists the document of each.
-    """
-    if not cited_documents:
-        return None
-    return sum(1 for d in cited_documents if d == gold_document) / len(cited_documents)
 
 
 # --- summaries --------------------------------------------------------------------------------
@@ -242,69 +226,100 @@ def summarize_beir(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict:
     return {"n": len(results), "retrieval": retrieval, "recall_curve": curves}
 
 
+def answer_mode_figures(rows: Sequence[Mapping]) -> dict[str, Any]:
+    """One answer mode's figures over its per-question scores (see evaluation.scoring)."""
+    n = len(rows)
+    answered = [r for r in rows if not r["abstained"]]
+    citing = [r for r in answered if r["citation_accuracy"] is not None]
+
+    def stat(name: str) -> list[float]:
+        return [float(r["stats"][name]) for r in answered if r["stats"].get(name) is not None]
+
+    ttft, answer_s = stat("time_to_first_token_s"), stat("total_s")
+    return {
+        "n": float(n),
+        "evidence_top1": mean(r["evidence_top1"] for r in rows),
+        "evidence_top3": mean(r["evidence_top3"] for r in rows),
+        "contained": mean(r["contained"] for r in rows),
+        "em": mean(r["em"] for r in rows),
+        "f1": mean(r["f1"] for r in rows),
+        "shown_contained": mean(r["shown_contained"] for r in rows),
+        "answered_rate": len(answered) / n if n else None,
+        "abstention_rate": (n - len(answered)) / n if n else None,
+        "citation_accuracy": mean(r["citation_accuracy"] for r in citing),
+        "citing_answers": float(len(citing)),
+        "repeated": float(sum(bool(r["repeated"]) for r in rows)),
+        "unsupported_sentences": mean(float(r["unsupported_sentences"]) for r in answered),
+        "attention_top1": mean(r["attention_top1"] for r in answered),
+        "encoder_top1": mean(r["encoder_top1"] for r in answered),
+        "passage_hit_rate": mean(float(r["passage_hit"]) for r in rows),
+        "hit_at_length_limit": float(sum(r["stats"].get("finish_reason") == "length" for r in rows)),
+        "latency": {
+            "time_to_first_token_s": _spread(ttft),
+            "decode_tokens_per_s": _spread(stat("decode_tokens_per_s")),
+            "generated_tokens": _spread(stat("generated_tokens")),
+            "prompt_tokens": _spread(stat("prompt_tokens")),
+            "answer_s": _spread(answer_s),
+            "wall_s": _spread([float(r["wall_s"]) for r in rows]),
+            "histograms": {"time_to_first_token_s": histogram(ttft), "answer_s": histogram(answer_s)},
+        },
+    }
+
+
+def abstention_curve(answerable: Sequence[float | None], removed: Sequence[float | None]) -> list[dict]:
+    """For thresholds over the observed top evidence scores: the share of answerable
+    questions still answered and of gold-removed ones abstaining (calibrates
+    ANSWER_MIN_EVIDENCE). A None score (no evidence at all) always abstains."""
+    a = [s for s in answerable]
+    r = [s for s in removed]
+    scores = sorted({s for s in (*a, *r) if s is not None})
+    if not scores:
+        return []
+    step = max(1, len(scores) // 40)
+    curve = []
+    for t in scores[::step]:
+        curve.append(
+            {
+                "threshold": round(t, 4),
+                "answered": sum(s is not None and s >= t for s in a) / len(a) if a else None,
+                "abstained_removed": sum(s is None or s < t for s in r) / len(r) if r else None,
+            }
+        )
+    return curve
+
+
 def summarize_squad(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict:
     """A SQuAD run's headline figures from its per-question results (see docs/evaluation.md).
 
-    * em, f1, contained: over all questions; an abstention scores 0 (every question has
-      an answer in the corpus). The ``_answered`` variants leave abstentions out.
-    * abstention_rate: no_evidence (retrieval found nothing above ANSWER_MIN_SCORE) or
-      declined (the model said it doesn't know, in its instructed words).
-    * cite_rate: generated answers with at least one citation the model wrote.
-      citation_accuracy: over those answers, the mean share of cited sources that come
-      from the gold paragraph.
-    * by_retrieval: the answer figures split by whether the gold paragraph was among the
-      passages the model was given.
+    `answer_modes`: each answer mode's figures, side by side; `answers` repeats the first
+    mode's (the configuration under test). `abstention`: the gold-removed questions that
+    abstained, and the threshold curve that calibrates it.
     """
     retrieval, curves = _retrieval(results, curve_ks)
-    n = len(results)
-
-    def answer_figures(rows: Sequence[Mapping]) -> dict[str, float | None]:
-        return {
-            "n": float(len(rows)),
-            "em": mean(r["em"] for r in rows),
-            "f1": mean(r["f1"] for r in rows),
-            "contained": mean(r["contained"] for r in rows),
-        }
-
-    generated = [r for r in results if not r["no_evidence"]]
-    answered = [r for r in generated if not r["declined"]]
-    citing = [r for r in generated if r["cited"]]
-    answers = {
-        **answer_figures(results),
-        **{f"{k}_answered": v for k, v in answer_figures(answered).items() if k != "n"},
-        "answered": float(len(answered)),
-        "no_evidence_rate": sum(r["no_evidence"] for r in results) / n if n else None,
-        "declined_rate": sum(r["declined"] for r in results) / n if n else None,
-        "abstention_rate": (n - len(answered)) / n if n else None,
-        "passage_hit_rate": mean(float(r["passage_hit"]) for r in results),
-        "cite_rate": len(citing) / len(generated) if generated else None,
-        "citing_answers": float(len(citing)),
-        "citation_accuracy": mean(r["citation_precision"] for r in citing),
-        "attention_citation_accuracy": mean(r.get("attention_citation_precision") for r in generated),
+    modes: list[str] = []
+    for result in results:
+        modes.extend(m for m in result.get("modes", {}) if m not in modes)
+    answer_modes = {
+        mode: answer_mode_figures([r["modes"][mode] for r in results if mode in r.get("modes", {})])
+        for mode in modes
     }
-    by_retrieval = {
-        "hit": answer_figures([r for r in results if r["passage_hit"]]),
-        "miss": answer_figures([r for r in results if not r["passage_hit"]]),
-    }
-
-    def stat(name: str) -> list[float]:
-        return [float(r["stats"][name]) for r in generated if r["stats"].get(name) is not None]
-
-    ttft, answer_s = stat("time_to_first_token_s"), stat("total_s")
-    latency = {
-        "time_to_first_token_s": _spread(ttft),
-        "decode_tokens_per_s": _spread(stat("decode_tokens_per_s")),
-        "generated_tokens": _spread(stat("generated_tokens")),
-        "prompt_tokens": _spread(stat("prompt_tokens")),
-        "answer_s": _spread(answer_s),
-        "wall_s": _spread([float(r["wall_s"]) for r in results]),
-        "histograms": {"time_to_first_token_s": histogram(ttft), "answer_s": histogram(answer_s)},
+    removed = [r["gold_removed"] for r in results if "gold_removed" in r]
+    first = modes[0] if modes else None
+    answerable_scores = [
+        r["modes"][first]["top_evidence_score"] for r in results if first in r.get("modes", {})
+    ]
+    abstention = {
+        "gold_removed_n": float(len(removed)),
+        "gold_removed_abstained": mean(float(r["abstained"]) for r in removed),
+        "answerable_answered": answer_modes[first]["answered_rate"] if first else None,
+        "curve": abstention_curve(answerable_scores, [r["top_evidence_score"] for r in removed]),
     }
     return {
-        "n": n,
+        "n": len(results),
         "retrieval": retrieval,
         "recall_curve": curves,
-        "answers": answers,
-        "by_retrieval": by_retrieval,
-        "latency": latency,
+        "answer_modes": answer_modes,
+        "answers": answer_modes[first] if first else {},
+        "abstention": abstention,
+        "latency": answer_modes[first]["latency"] if first else {},
     }

@@ -28,10 +28,12 @@ class Conversation(models.Model):
 class Message(models.Model):
     """One question or one answer.
 
-    An answer keeps a snapshot of the passages its prompt held (`passages`: chunk id,
-    document, page, heading, span and the exact text), so a saved conversation shows its
-    citations even after a document changed or was deleted, and a follow-up rebuilds the
-    earlier prompt token for token (which lets the decoder reuse its KV cache).
+    An answer is an `app.services.answer_record.AnswerRecord` stored in these fields: the
+    passages retrieval found (`passages`), the sentences quoted from them as evidence
+    (`evidence`: exactly what the decoder's prompt held, so a follow-up rebuilds that prompt
+    token for token and reuses its KV cache), citations resolved to document spans, the check
+    of each written sentence (`checks`), stats and the attention map. Snapshots, not
+    references: a saved answer still shows its sources after a document changed or went.
     """
 
     class Role(models.TextChoices):
@@ -43,14 +45,16 @@ class Message(models.Model):
         STREAMING = "streaming", "Streaming"
         CANCELLED = "cancelled", "Cancelled"  # the client went away mid-answer
         NO_EVIDENCE = "no_evidence", "No evidence"  # retrieval found nothing relevant enough
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # generation broke; what was written is kept
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     passages = models.JSONField(default=list, blank=True)
+    evidence = models.JSONField(default=list, blank=True)
     citations = models.JSONField(default=list, blank=True)
+    checks = models.JSONField(default=list, blank=True)
     attention = models.JSONField(null=True, blank=True)
     stats = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,7 +64,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:60]}"
-
-    @property
-    def cited(self) -> bool:
-        return any(c.get("kind") == "model" for c in self.citations)

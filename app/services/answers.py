@@ -1,37 +1,79 @@
-"""Grounded answers: retrieve, generate with citations and attention, save the turn.
+"""Answering a question, evidence first: retrieve, quote, write from the quotes, check, save.
 
-`answer_question` is a generator of events so the chat page and the API can stream the
-answer as it is written; closing the generator (the client went away) stops the decoder
-and saves what was written so far as a cancelled answer.
+1. Retrieval (`search.search_chunks`, hybrid) finds the passages.
+2. Evidence (`evidence.select_evidence`) quotes the few sentences of those passages most
+   likely to hold the answer, verbatim, with their spans in each document. When the best of
+   them scores below ANSWER_MIN_EVIDENCE the answer abstains ("your documents do not say")
+   and shows the nearest quotes instead; the decoder is not run.
+3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
+   `extract` copies one span of the quotes (constrained decoding: checkable by construction),
+   `free` writes freely, `evidence` writes nothing (the quotes are the answer).
+4. Every written sentence is checked against the quotes; the answer, quotes, citations,
+   checks, stats and attention map are stored as one `AnswerRecord`.
+
+`answer_question` is a generator of events so every client can stream. Closing it (the
+client went away) stops the decoder and saves what was written as `cancelled`; a decoder
+that fails saves the answer as `failed` and ends the stream with `AnswerFailed`, the same for
+every client.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
-from app.models import Chunk, Collection, Conversation, Message
+from app.models import Collection, Conversation, Message
+from app.services.answer_record import (
+    AnswerMode,
+    AnswerRecord,
+    AnswerStats,
+    EvidenceQuote,
+    PassageSnapshot,
+    ResolvedCitation,
+    SentenceCheck,
+)
+from app.services.evidence import select_evidence, snapshot
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 
+log = logging.getLogger(__name__)
+
 NO_EVIDENCE = (
-    "I could not find anything in your documents that answers this question, "
-    "so I won't guess. Try rephrasing it, or upload a document that covers it."
+    "Your documents do not seem to say. The closest passages I found are below; "
+    "try rephrasing the question, or upload a document that covers it."
 )
+FAILED = "The answer failed part-way; what was written is kept above. Please ask again."
+
+
+@dataclass(frozen=True)
+class AnswerOptions:
+    """What a client may choose per question; None means the server's setting."""
+
+    mode: AnswerMode | None = None
+    top_k: int | None = None
+    max_new_tokens: int | None = None
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
 class AnswerStarted:
-    """Retrieval is done; generation begins. `passages` are the snapshots shown as sources."""
+    """Retrieval and evidence are done; writing begins (or the answer abstains)."""
 
     conversation: Conversation
     question: Message
-    passages: list[dict[str, Any]]
+    answer: Message  # saved as `streaming`; AnswerDone carries its final state
+    passages: tuple[PassageSnapshot, ...]
+    evidence: tuple[EvidenceQuote, ...]
+    mode: AnswerMode
+    abstained: bool
 
 
 @dataclass(frozen=True)
@@ -41,47 +83,41 @@ class AnswerToken:
 
 @dataclass(frozen=True)
 class AnswerDone:
-    message: Message  # the saved answer, with citations, passages, attention and stats
+    message: Message
+    record: AnswerRecord
 
 
-AnswerEvent = AnswerStarted | AnswerToken | AnswerDone
+@dataclass(frozen=True)
+class AnswerFailed:
+    message: Message  # saved as `failed`, with what was written before the failure
+    reason: str
 
 
-def _snapshot(index: int, chunk: Chunk, score: float) -> dict[str, Any]:
-    return {
-        "index": index,
-        "chunk_id": chunk.pk,
-        "document_id": chunk.document_id,
-        "document_title": chunk.document.title,
-        "page": chunk.page,
-        "heading": chunk.heading,
-        "start": chunk.start,
-        "end": chunk.end,
-        "score": round(score, 4),
-        "text": chunk.text,
-    }
+AnswerEvent = AnswerStarted | AnswerToken | AnswerDone | AnswerFailed
+AnswerEvents = Generator[AnswerEvent, None, None]
 
 
-def _passage(snapshot: dict[str, Any]) -> Passage:
+def _prompt_passage(quote: EvidenceQuote) -> Passage:
     return Passage(
-        chunk_id=snapshot["chunk_id"],
-        text=snapshot["text"],
-        title=snapshot["document_title"],
-        page=snapshot["page"],
-        heading=snapshot["heading"],
-        score=snapshot["score"],
+        chunk_id=quote.chunk_id,
+        text=quote.text,
+        title=quote.document_title,
+        page=quote.page,
+        heading=quote.heading,
+        score=quote.score,
     )
 
 
-def _history(conversation: Conversation) -> list[Turn]:
-    """Earlier finished turns, with exactly the passages their prompts held."""
+def _history(conversation: Conversation, before: int) -> list[Turn]:
+    """Earlier finished turns, with exactly the quotes their prompts held (for exact KV reuse)."""
     turns: list[Turn] = []
     question: Message | None = None
-    for message in conversation.messages.order_by("id"):
+    for message in conversation.messages.filter(id__lt=before).order_by("id"):
         if message.role == Message.Role.USER:
             question = message
-        elif question is not None and message.status in (Message.Status.COMPLETE, Message.Status.NO_EVIDENCE):
-            turns.append(Turn(question.content, message.content, tuple(map(_passage, message.passages))))
+        elif question is not None and message.status == Message.Status.COMPLETE and message.content:
+            quotes = AnswerRecord.of(message).evidence
+            turns.append(Turn(question.content, message.content, tuple(map(_prompt_passage, quotes))))
             question = None
     return turns
 
@@ -92,86 +128,165 @@ def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
     return f"{history[-1].question} {question}" if history else question
 
 
-def _citations(answer: Answer, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Resolve each citation to its chunk, document, page, heading and span."""
+def attention_layers(spec: str) -> tuple[int, ...] | None:
+    """ATTENTION_LAYERS ("12-23" or "3,5,7"; empty: generation's default) as layer numbers."""
+    layers: list[int] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        low, _, high = part.partition("-")
+        layers += range(int(low), int(high or low) + 1)
+    return tuple(layers) or None
+
+
+def generation_config(mode: AnswerMode, options: AnswerOptions) -> GenerationConfig:
+    asked = options.max_new_tokens or settings.GENERATOR_MAX_NEW_TOKENS
+    return GenerationConfig(
+        max_new_tokens=min(asked, settings.GENERATOR_MAX_NEW_TOKENS),
+        temperature=options.temperature,
+        top_p=options.top_p,
+        seed=options.seed,
+        copy_passages=mode == "extract",
+        attention_layers=attention_layers(settings.ATTENTION_LAYERS),
+        # Checking against the quotes attributes sentences; attention stays the heatmap.
+        attention_citations=False,
+    )
+
+
+def _resolve(answer: Answer, evidence: Sequence[EvidenceQuote]) -> tuple[ResolvedCitation, ...]:
     resolved = []
     for citation in answer.citations:
-        source = snapshots[citation.index - 1]
+        quote = evidence[citation.index - 1]
+        span = (quote.start, quote.end)
+        if citation.quote is not None:
+            span = (quote.start + citation.quote[0], quote.start + citation.quote[1])
         resolved.append(
-            {
-                "index": citation.index,
-                "kind": citation.kind,
-                "marker": [citation.marker_start, citation.marker_end],
-                "claim": [citation.claim_start, citation.claim_end],
-                **{k: source[k] for k in ("chunk_id", "document_id", "document_title", "page", "heading")},
-                "span": [source["start"], source["end"]],
-            }
+            ResolvedCitation(
+                evidence=quote.index,
+                kind=citation.kind,
+                claim=(citation.claim_start, citation.claim_end),
+                marker=(citation.marker_start, citation.marker_end),
+                chunk_id=quote.chunk_id,
+                document_id=quote.document_id,
+                document_title=quote.document_title,
+                page=quote.page,
+                span=span,
+            )
         )
-    return resolved
+    return tuple(resolved)
 
 
-def start_conversation(
-    user: AbstractBaseUser, question: str, collection: Collection | None = None
-) -> Conversation:
+def _stats(answer: Answer | None, finish: str, started: float, **timings: float | None) -> AnswerStats:
+    total = round(time.perf_counter() - started, 4)
+    if answer is None:
+        return AnswerStats(finish_reason=finish, total_s=total, **timings)  # type: ignore[arg-type]
+    s = answer.stats
+    return AnswerStats(
+        finish_reason=finish,
+        prompt_tokens=s.prompt_tokens,
+        reused_prefix_tokens=s.reused_prefix_tokens,
+        reuse_source=s.reuse_source,
+        generated_tokens=s.generated_tokens,
+        # Measured from the question's arrival: retrieval and evidence are part of the wait.
+        time_to_first_token_s=round(
+            s.time_to_first_token_s
+            + (timings.get("retrieval_s") or 0.0)
+            + (timings.get("evidence_s") or 0.0),
+            4,
+        ),
+        decode_tokens_per_s=round(s.decode_tokens_per_s, 2),
+        total_s=total,
+        dropped_passages=s.dropped_passages,
+        **timings,  # type: ignore[arg-type]
+    )
+
+
+def start_conversation(user: User, question: str, collection: Collection | None = None) -> Conversation:
     title = " ".join(question.split())[:80] or "New conversation"
     return Conversation.objects.create(owner=user, title=title, collection=collection)
 
 
 def answer_question(
-    user: AbstractBaseUser,
+    user: User,
     question: str,
     *,
     conversation: Conversation | None = None,
-    top_k: int | None = None,
-    min_score: float | None = None,
-    config: GenerationConfig | None = None,
+    options: AnswerOptions | None = None,
     passages: Sequence[SearchResult] | None = None,
-) -> Generator[AnswerEvent, None, None]:
-    """Answer `question` from the user's documents, streaming, and save the turn.
+    exclude_document_ids: Sequence[int] = (),
+) -> AnswerEvents:
+    """Answer `question` from the user's documents, streaming events, and save the turn.
 
-    `passages` bypasses retrieval (the evaluation's oracle mode hands in the gold
-    paragraph); otherwise the top_k chunks scoring at least `min_score` are used, and
-    when none does, the answer says the documents do not contain it instead of guessing.
+    `passages` bypasses retrieval (the evaluation's oracle mode hands in the gold paragraph);
+    `exclude_document_ids` leaves documents out of retrieval (its gold-removed mode).
     """
+    started = time.perf_counter()
     question = question.strip()
     if not question:
         raise ValueError("the question is empty")
+    options = options or AnswerOptions()
+    mode: AnswerMode = options.mode or settings.ANSWER_MODE
     if conversation is None:
         conversation = start_conversation(user, question)
-    history = _history(conversation)
     asked = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=question)
-    config = config or GenerationConfig(max_new_tokens=settings.GENERATOR_MAX_NEW_TOKENS)
+    history = _history(conversation, before=asked.pk)
+    message = Message.objects.create(
+        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
+    )
+    query = _retrieval_query(question, history)
     if passages is None:
-        threshold = settings.ANSWER_MIN_SCORE if min_score is None else min_score
-        found = search_chunks(
+        passages = search_chunks(
             user,
-            _retrieval_query(question, history),
-            top_k=top_k or settings.ANSWER_TOP_K,
+            query,
+            top_k=options.top_k or settings.ANSWER_TOP_K,
             collection=conversation.collection,
+            exclude_document_ids=exclude_document_ids,
         )
-        passages = [r for r in found if r.score >= threshold]
-    snapshots = [_snapshot(i + 1, r.chunk, r.score) for i, r in enumerate(passages)]
-    yield AnswerStarted(conversation, asked, snapshots)
+    retrieved = time.perf_counter()
+    snapshots = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
+    quotes, _ = select_evidence(query, snapshots, settings.ANSWER_EVIDENCE)
+    evidence = tuple(quotes)
+    top_score = evidence[0].score if evidence else None
+    abstained = top_score is None or top_score < settings.ANSWER_MIN_EVIDENCE
+    timings = {
+        "retrieval_s": round(retrieved - started, 4),
+        "evidence_s": round(time.perf_counter() - retrieved, 4),
+        "top_evidence_score": top_score,
+    }
+    yield AnswerStarted(conversation, asked, message, snapshots, evidence, mode, abstained)
 
-    if not snapshots:
-        message = Message.objects.create(
-            conversation=conversation,
-            role=Message.Role.ASSISTANT,
-            content=NO_EVIDENCE,
-            status=Message.Status.NO_EVIDENCE,
-        )
-        yield AnswerToken(NO_EVIDENCE)
+    def finish(record: AnswerRecord) -> Message:
+        for name, value in record.fields().items():
+            setattr(message, name, value)
+        message.save()
         conversation.save(update_fields=["updated_at"])
-        yield AnswerDone(message)
+        return message
+
+    if abstained or mode == "evidence":
+        content = NO_EVIDENCE if abstained else ""
+        if content:
+            yield AnswerToken(content)
+        status = Message.Status.NO_EVIDENCE if abstained else Message.Status.COMPLETE
+        finish_reason = "abstained" if abstained else "evidence"
+        record = AnswerRecord(
+            content,
+            status,
+            mode,
+            snapshots,
+            evidence,
+            (),
+            (),
+            _stats(None, finish_reason, started, **timings),
+        )
+        yield AnswerDone(finish(record), record)
         return
 
     written: list[str] = []
     answer: Answer | None = None
+    failure: Exception | None = None
     stream = get_engine().stream(
         question,
-        [_passage(s) for s in snapshots],
+        [_prompt_passage(q) for q in evidence],
         history,
-        config,
+        generation_config(mode, options),
         conversation_key=f"conversation-{conversation.pk}",
     )
     try:
@@ -182,40 +297,63 @@ def answer_question(
                     yield AnswerToken(event.text)
             else:
                 answer = event
+    except Exception as error:  # the decoder broke: saved as failed, reported in-band below
+        log.exception("answer generation failed")
+        failure = error
     finally:
         stream.close()
-        if answer is None:  # the client went away (or generation broke) mid-answer
-            Message.objects.create(
-                conversation=conversation,
-                role=Message.Role.ASSISTANT,
-                content="".join(written),
-                status=Message.Status.CANCELLED,
-                passages=snapshots,
+        if answer is None and failure is None:  # the client went away mid-answer
+            record = AnswerRecord(
+                "".join(written),
+                Message.Status.CANCELLED,
+                mode,
+                snapshots,
+                evidence,
+                (),
+                (),
+                _stats(None, "cancelled", started, **timings),
             )
-    assert answer is not None, "a finished stream ends with an Answer"
-    # The prompt may have dropped low-ranked passages to fit the context window.
-    used = [s for s in snapshots if s["chunk_id"] in {p.chunk_id for p in answer.passages}]
-    for number, snapshot in enumerate(used, start=1):
-        snapshot["index"] = number
-    message = Message.objects.create(
-        conversation=conversation,
-        role=Message.Role.ASSISTANT,
+            finish(record)
+    if failure is not None or answer is None:
+        record = AnswerRecord(
+            "".join(written),
+            Message.Status.FAILED,
+            mode,
+            snapshots,
+            evidence,
+            (),
+            (),
+            _stats(None, "failed", started, **timings),
+        )
+        yield AnswerFailed(finish(record), f"{FAILED} ({type(failure).__name__})")
+        return
+    checks = tuple(SentenceCheck((c.start, c.end), c.supported, c.passage, c.support) for c in answer.checks)
+    record = AnswerRecord(
         content=answer.text,
         status=Message.Status.COMPLETE,
-        passages=used,
-        citations=_citations(answer, used),
+        mode=mode,
+        passages=snapshots,
+        evidence=evidence,
+        citations=_resolve(answer, evidence),
+        checks=checks,
+        stats=_stats(answer, answer.finish_reason, started, **timings),
         attention=answer.attention.to_dict() if answer.attention is not None else None,
-        stats={
-            "finish_reason": answer.finish_reason,
-            "prompt_tokens": answer.stats.prompt_tokens,
-            "reused_prefix_tokens": answer.stats.reused_prefix_tokens,
-            "reuse_source": answer.stats.reuse_source,
-            "generated_tokens": answer.stats.generated_tokens,
-            "time_to_first_token_s": round(answer.stats.time_to_first_token_s, 4),
-            "decode_tokens_per_s": round(answer.stats.decode_tokens_per_s, 2),
-            "total_s": round(answer.stats.total_s, 4),
-            "dropped_passages": answer.stats.dropped_passages,
-        },
     )
-    conversation.save(update_fields=["updated_at"])
-    yield AnswerDone(message)
+    yield AnswerDone(finish(record), record)
+
+
+def run_answer(events: AnswerEvents) -> tuple[AnswerStarted, AnswerDone | AnswerFailed]:
+    """Run an answer to its end (closing it either way): its start and its last event."""
+    started: AnswerStarted | None = None
+    last: AnswerDone | AnswerFailed | None = None
+    try:
+        for event in events:
+            if isinstance(event, AnswerStarted):
+                started = event
+            elif isinstance(event, AnswerDone | AnswerFailed):
+                last = event
+    finally:
+        events.close()
+    if started is None or last is None:
+        raise RuntimeError("an answer stream always starts and ends with an event")
+    return started, last

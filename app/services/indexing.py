@@ -8,11 +8,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.models import Chunk, Document
-from app.services.runtime import _index, encoder_name, get_encoder
+from app.services.runtime import encoder_name, get_encoder, get_vector_index
+from retrieval.index import IndexUnavailable, VectorIndex
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+
+
+def get_index() -> VectorIndex:
+    """The index to search: reloaded when another process published a newer file, rebuilt
+    from the database when the file is missing, corrupt or made by another encoder."""
+    index = get_vector_index()
+    try:
+        index.refresh()
+    except IndexUnavailable as reason:
+        log.warning("rebuilding the vector index from the database: %s", reason)
+        rebuild_index()
+    return index
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,6 @@ def rebuild_index() -> RebuildReport:
         ids.append(chunk_id)
         vectors.append(vector)
     matrix = np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
-    _index().replace_all(np.asarray(ids, dtype=np.int64), matrix)
+    get_vector_index().replace_all(np.asarray(ids, dtype=np.int64), matrix)
     log.info("vector index rebuilt with %d vectors", len(ids))
     return RebuildReport(vectors=len(ids), requeued_documents=len(stale))

@@ -23,7 +23,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from app.models import Chunk, Collection, Document
-from app.services.runtime import encoder_name, get_encoder, get_index
+from app.services.indexing import get_index
+from app.services.runtime import encoder_name, get_encoder
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
 from retrieval.parsing import parse_document

