@@ -1,4 +1,5 @@
-// Chat page: stream answers over server-sent events, render citations and attention.
+// Chat page: stream answers over server-sent events: evidence quotes first, then the
+// written answer with its checked sentences and citations, and the attention heatmap.
 // Everything from documents or the model is inserted as text (textContent / text
 // nodes), never as HTML.
 (function () {
@@ -60,15 +61,15 @@
     return box;
   }
 
-  // Attention of the answer tokens inside [from, to) over one passage, summed per span.
-  function claimSpans(message, passageIndex, from, to) {
+  // Attention of the answer tokens inside [from, to) over one quote, summed per span.
+  function claimSpans(message, quoteIndex, from, to) {
     const map = message.attention;
     if (!map) return [];
     const sums = new Map();
     map.token_spans.forEach(([a, b], row) => {
       if (a < from || b > to) return;
       for (const [p, start, end, w] of map.top_spans[row]) {
-        if (p !== passageIndex) continue;
+        if (p !== quoteIndex) continue;
         const key = start + ":" + end;
         sums.set(key, (sums.get(key) || 0) + w);
       }
@@ -76,22 +77,45 @@
     return [...sums.entries()].map(([key, w]) => key.split(":").map(Number).concat([w]));
   }
 
-  function openSource(message, passage, citation) {
+  function where(source) {
+    const parts = [source.document_title || source.original_filename || "Untitled"];
+    if (source.original_filename && source.original_filename !== source.document_title) parts.push(source.original_filename);
+    if (source.page) parts.push("page " + source.page);
+    if (source.heading) parts.push(source.heading);
+    return parts.join(" · ");
+  }
+
+  function documentLink(documentId, start, end) {
+    return root.dataset.documentUrl + documentId + "/?start=" + start + "&end=" + end + "#highlight";
+  }
+
+  // A quote (or a retrieved passage) in the side panel, with the cited characters marked.
+  function openSource(message, source, citation, isQuote) {
     const meta = document.getElementById("source-meta");
+    const kinds = {
+      copy: "The answer copies these words exactly",
+      support: "The answer's words are found here",
+      model: "Cited by the model",
+      attention: "Attributed from attention",
+    };
     meta.replaceChildren(
-      el("strong", {}, "[" + passage.index + "] " + passage.document_title),
-      passage.page ? " · page " + passage.page : "",
-      passage.heading ? " · " + passage.heading : "",
-      el("div", { class: "hint" }, citation
-        ? (citation.kind === "model" ? "Cited by the model" : "Attributed from attention (the model wrote no marker)")
-        : "Retrieved, not cited", " · similarity " + Number(passage.score).toFixed(3)),
+      el("strong", {}, (isQuote ? "[" + source.index + "] " : "") + where(source)),
+      el("div", { class: "hint" }, citation ? kinds[citation.kind] || "Cited" : (isQuote ? "Evidence quote" : "Retrieved passage"),
+        " · similarity " + Number(isQuote ? source.similarity : source.score).toFixed(3)),
     );
-    const spans = citation ? claimSpans(message, passage.index - 1, citation.claim[0], citation.claim[1]) : [];
-    const body = spans.length ? shadedText(passage.text, spans) : el("div", { class: "passage-text" }, passage.text);
+    let body;
+    const spans = citation && isQuote ? claimSpans(message, source.index - 1, citation.claim[0], citation.claim[1]) : [];
+    if (citation && citation.span && isQuote) {
+      // The exact characters cited, marked inside the quote.
+      const a = Math.max(0, citation.span[0] - source.start), b = Math.min(source.text.length, citation.span[1] - source.start);
+      body = el("div", { class: "passage-text" }, source.text.slice(0, a), el("mark", { class: "cited-span" }, source.text.slice(a, b)), source.text.slice(b));
+    } else {
+      body = spans.length ? shadedText(source.text, spans) : el("div", { class: "passage-text" }, source.text);
+    }
     body.classList.add("cited-passage");
     document.getElementById("source-text").replaceChildren(body);
-    const link = document.getElementById("source-link");
-    link.href = root.dataset.documentUrl + passage.document_id + "/?start=" + passage.start + "&end=" + passage.end + "#highlight";
+    const span = citation && citation.span ? citation.span : [source.start, source.end];
+    document.getElementById("source-link").href = documentLink(source.document_id, span[0], span[1]);
     showPanel("source-panel");
   }
 
@@ -100,10 +124,10 @@
     const grid = document.getElementById("heatmap");
     const shaded = document.getElementById("shaded");
     shaded.replaceChildren();
-    const passages = message.passages;
+    const quotes = message.evidence;
     const max = Math.max(1e-9, ...map.passage_mass.flat());
     const table = el("table", { class: "heat" });
-    table.append(el("tr", {}, el("th", {}, "token"), ...passages.map((p) => el("th", { title: p.document_title }, "[" + p.index + "]"))));
+    table.append(el("tr", {}, el("th", {}, "token"), ...quotes.map((q) => el("th", { title: q.text }, "[" + q.index + "]"))));
     map.token_spans.forEach(([a, b], row) => {
       const token = message.content.slice(a, b);
       const tr = el("tr", { class: "heat-row", dataset: { row: String(row) } }, el("th", { class: "tok" }, JSON.stringify(token)));
@@ -113,11 +137,11 @@
       tr.addEventListener("click", () => {
         table.querySelectorAll("tr.selected").forEach((r) => r.classList.remove("selected"));
         tr.classList.add("selected");
-        const blocks = passages.map((passage, p) => {
+        const blocks = quotes.map((quote, p) => {
           const spans = map.top_spans[row].filter((s) => s[0] === p).map((s) => [s[1], s[2], s[3]]);
           return el("div", { class: "shaded-passage" },
-            el("div", { class: "meta" }, "[" + passage.index + "] " + passage.document_title + " — mass " + (map.passage_mass[row][p] || 0).toFixed(3)),
-            shadedText(passage.text, spans));
+            el("div", { class: "meta" }, "[" + quote.index + "] " + where(quote) + " — mass " + (map.passage_mass[row][p] || 0).toFixed(3)),
+            shadedText(quote.text, spans));
         });
         shaded.replaceChildren(el("p", { class: "hint" }, "Token " + JSON.stringify(token) + " attended to:"), ...blocks);
       });
@@ -128,57 +152,90 @@
   }
 
   // --- messages ------------------------------------------------------------------------
+  // The evidence comes first: exact quotes, each opening its document at those characters.
+  function evidenceBlock(message, abstained) {
+    const quotes = message.evidence || [];
+    if (!quotes.length) return null;
+    const box = el("div", { class: "evidence" + (abstained ? " nearest" : "") },
+      el("div", { class: "evidence-head" }, abstained ? "Nearest passages found (they do not answer the question):" : "From your documents:"));
+    for (const quote of quotes) {
+      box.append(el("blockquote", { class: "quote", dataset: { index: String(quote.index) } },
+        el("button", { type: "button", class: "quote-text link", onclick: () => openSource(message, quote, null, true) }, quote.text),
+        el("div", { class: "quote-meta" },
+          "[" + quote.index + "] ",
+          el("a", { href: documentLink(quote.document_id, quote.start, quote.end), class: "quote-link" }, where(quote)))));
+    }
+    return box;
+  }
+
+  function citationButton(message, citation) {
+    const quote = (message.evidence || []).find((q) => q.index === citation.evidence);
+    return el("button", {
+      type: "button", class: "cite " + citation.kind,
+      title: (quote ? where(quote) : "") + " — " + citation.kind,
+      onclick: () => quote && openSource(message, quote, citation, true),
+    }, "[" + citation.evidence + "]");
+  }
+
+  // The written answer: each checked sentence, its citation after it; unsupported ones flagged.
   function answerBody(message) {
     const body = el("div", { class: "answer-text" });
     const text = message.content;
-    const byIndex = new Map(message.passages.map((p) => [p.index, p]));
-    const marks = message.citations.slice().sort((a, b) => a.marker[0] - b.marker[0] || a.marker[1] - b.marker[1]);
+    const checks = (message.checks || []).slice().sort((a, b) => a.claim[0] - b.claim[0]);
+    const citations = message.citations || [];
+    if (!checks.length) {
+      body.append(text);
+      return body;
+    }
     let at = 0;
-    for (const citation of marks) {
-      const [start, end] = citation.marker;
+    for (const check of checks) {
+      const [start, end] = check.claim;
       if (start < at) continue;
       body.append(text.slice(at, start));
-      const passage = byIndex.get(citation.index);
-      const label = citation.kind === "model" ? text.slice(start, end) || "[" + citation.index + "]" : "[" + citation.index + "]";
-      body.append(el("button", {
-        type: "button", class: "cite " + citation.kind,
-        title: (citation.kind === "model" ? "Cited: " : "Attributed from attention: ") + (passage ? passage.document_title : ""),
-        onclick: () => passage && openSource(message, passage, citation),
-      }, label));
+      const sentence = el("span", { class: "claim " + (check.supported ? "supported" : "unsupported") }, text.slice(start, end));
+      body.append(sentence);
+      for (const citation of citations.filter((c) => c.claim[0] < end && start < c.claim[1])) body.append(citationButton(message, citation));
+      if (!check.supported) body.append(el("span", { class: "not-found", title: "No evidence quote holds these words" }, "not found in your documents"));
       at = end;
     }
     body.append(text.slice(at));
     return body;
   }
 
-  function sources(message) {
-    if (!message.passages.length) return null;
-    const citedIndexes = new Set(message.citations.filter((c) => c.kind === "model").map((c) => c.index));
-    const cited = message.citations.some((c) => c.kind === "model");
-    const box = el("div", { class: "sources" },
-      el("div", { class: "sources-head" }, cited ? "Sources" : "The model cited no source. Retrieved passages:"));
-    const ul = el("ul");
-    for (const passage of message.passages) {
-      const citation = message.citations.find((c) => c.index === passage.index) || null;
-      ul.append(el("li", { class: citedIndexes.has(passage.index) ? "cited" : "retrieved" },
-        el("button", { type: "button", class: "link", onclick: () => openSource(message, passage, citation) },
-          "[" + passage.index + "] " + passage.document_title + (passage.page ? ", page " + passage.page : "")),
-        el("span", { class: "badge" }, citedIndexes.has(passage.index) ? "cited" : "retrieved")));
+  function passagesBlock(message) {
+    const passages = message.passages || [];
+    if (!passages.length) return null;
+    const list = el("ul");
+    for (const passage of passages) {
+      list.append(el("li", {}, el("button", { type: "button", class: "link", onclick: () => openSource(message, passage, null, false) },
+        "[" + passage.index + "] " + where(passage)), el("span", { class: "hint" }, " similarity " + Number(passage.score).toFixed(3))));
     }
-    box.append(ul);
-    return box;
+    return el("details", { class: "sources" }, el("summary", {}, "Retrieved passages (" + passages.length + ")"), list);
   }
+
+  const NOTES = {
+    length: "(stopped at the length limit)",
+    repeat: "(stopped where the model began repeating itself)",
+    cancelled: "(stopped before the end)",
+    failed: "(the answer failed part-way; please ask again)",
+  };
 
   function renderMessage(message) {
     if (message.role === "user") return el("li", { class: "msg user" }, el("div", { class: "bubble" }, message.content));
+    const abstained = message.status === "no_evidence";
     const footer = el("div", { class: "msg-foot" });
     if (message.attention) footer.append(el("button", { type: "button", class: "link heatmap-button", onclick: () => openHeatmap(message) }, "Attention heatmap"));
-    if (message.stats && message.stats.generated_tokens) {
-      footer.append(el("span", { class: "hint" }, " " + message.stats.generated_tokens + " tokens · first token " + Number(message.stats.time_to_first_token_s).toFixed(2) + " s · " + Number(message.stats.decode_tokens_per_s).toFixed(1) + " tok/s"));
+    const stats = message.stats || {};
+    if (stats.generated_tokens) {
+      footer.append(el("span", { class: "hint" }, " " + stats.generated_tokens + " tokens · first word " + Number(stats.time_to_first_token_s).toFixed(2) + " s · " + Number(stats.total_s).toFixed(2) + " s in all"));
     }
-    const status = message.status === "cancelled" ? el("div", { class: "hint" }, "(stopped before the end)") : null;
+    const reason = message.status === "failed" ? "failed" : message.status === "cancelled" ? "cancelled" : stats.finish_reason;
+    const note = NOTES[reason] ? el("div", { class: "hint note" }, NOTES[reason]) : null;
+    const written = message.content ? el("div", { class: "bubble" }, answerBody(message), note) : (note ? el("div", { class: "bubble" }, note) : null);
     return el("li", { class: "msg assistant " + message.status, dataset: { id: String(message.id) } },
-      el("div", { class: "bubble" }, answerBody(message), status), sources(message), footer);
+      abstained ? written : evidenceBlock(message, false),
+      abstained ? evidenceBlock(message, true) : written,
+      passagesBlock(message), footer);
   }
 
   function load() {
@@ -205,7 +262,8 @@
   async function ask(text) {
     list.append(renderMessage({ role: "user", content: text }));
     const live = el("div", { class: "answer-text streaming" });
-    const pending = el("li", { class: "msg assistant streaming" }, el("div", { class: "bubble" }, live));
+    const quotes = el("div", { class: "evidence-slot" });
+    const pending = el("li", { class: "msg assistant streaming" }, quotes, el("div", { class: "bubble" }, live));
     list.append(pending);
     pending.scrollIntoView({ block: "end" });
     const body = new URLSearchParams({ question: text, conversation: root.dataset.conversation || "" });
@@ -224,6 +282,9 @@
       if (done) break;
       buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (name, data) => {
         if (name === "start") {
+          // The quotes are shown as soon as they are found, before the answer is written.
+          const block = evidenceBlock({ evidence: data.evidence, attention: null }, data.abstained);
+          if (block) quotes.replaceWith(block);
           if (!root.dataset.conversation) {
             root.dataset.conversation = String(data.conversation);
             document.getElementById("conversation-title").textContent = data.title;
@@ -239,7 +300,8 @@
         } else if (name === "done") {
           pending.replaceWith(renderMessage(data.message));
         } else if (name === "error") {
-          live.append(el("div", { class: "error" }, data.message));
+          if (data.message) pending.replaceWith(renderMessage(data.message));
+          else live.append(el("div", { class: "error" }, data.error.message));
         }
       });
     }
