@@ -119,13 +119,13 @@ def ingestion(transactional_db, celery_worker_process, settings, tmp_path) -> It
     if settings.EMBEDDED_INGESTION:
         # SQLite may reuse the ids of rolled-back rows, so each test gets its own index.
         settings.INDEX_DIR = tmp_path / "index"
-        runtime._index.cache_clear()
+        runtime.reset_index()
     yield Ingestion()
     if settings.EMBEDDED_INGESTION:
         from app.services.dispatch import wait_for_embedded_jobs
 
         wait_for_embedded_jobs()
-        runtime._index.cache_clear()
+        runtime.reset_index()
 
 
 @pytest.fixture

@@ -40,6 +40,22 @@ MAX_NEW_TOKENS = 24
 QUESTION = "What did the great storm of 1844 carry away at Skerryvore?"
 
 
+class FailingEngine:
+    """A decoder that writes `tokens` pieces of an answer, then breaks (an injected fault)."""
+
+    def __init__(self, tokens: int = 2) -> None:
+        self.tokens = tokens
+        self.calls = 0
+
+    def stream(self, question, passages, history=(), config=None, conversation_key=None):  # type: ignore[no-untyped-def]
+        from generation.types import TokenEvent
+
+        self.calls += 1
+        for i, text in enumerate(["The storm ", "carried "][: self.tokens]):
+            yield TokenEvent(text, i + 1)
+        raise RuntimeError("the decoder broke")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> None:
     """Throttle counts live in the cache; a test must not inherit another's."""

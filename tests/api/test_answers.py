@@ -7,8 +7,8 @@ import json
 import pytest
 
 from app.models import Conversation, Message
-from app.services.runtime import get_engine
-from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, SECRET, assert_error, parse_sse
+from app.services.runtime import reset_engine, use_engine
+from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, SECRET, FailingEngine, assert_error, parse_sse
 
 
 def test_search_returns_chunks_with_score_document_page_heading_and_span(alice):  # type: ignore[no-untyped-def]
@@ -53,31 +53,35 @@ def test_search_rejects_bad_input_with_field_errors(api_client, db, body, field)
 
 
 @pytest.mark.slow
-def test_ask_answers_with_citations_and_attention_then_continues(alice):  # type: ignore[no-untyped-def]
+def test_ask_answers_from_evidence_with_citations_and_attention_then_continues(alice):  # type: ignore[no-untyped-def]
     lighthouse, _ = alice.docs
     response = alice.post("/api/ask/", {"question": QUESTION, "max_new_tokens": MAX_NEW_TOKENS, "top_k": 2})
     assert response.status_code == 200, response.content
     body = response.json()
     answer = body["answer"]
-    assert answer["role"] == "assistant" and answer["status"] == "complete"
+    assert answer["role"] == "assistant" and answer["status"] == "complete" and answer["mode"] == "extract"
     assert answer["content"].strip()
     assert body["question"]["content"] == QUESTION
     assert 1 <= len(answer["passages"]) <= 2
     assert answer["passages"][0]["document_id"] == lighthouse.pk
+    lighthouse.refresh_from_db()
+    top = answer["evidence"][0]
+    assert "forty feet of the iron scaffolding" in top["text"]
+    assert lighthouse.text[top["start"] : top["end"]] == top["text"]
     assert answer["stats"]["generated_tokens"] <= MAX_NEW_TOKENS
     for citation in answer["citations"]:
-        assert citation["chunk_id"] in {p["chunk_id"] for p in answer["passages"]}
-        assert citation["kind"] in {"model", "attention"}
-    summary = answer["attention"]
-    assert summary["shape"] == [summary["shape"][0], len(answer["passages"])]
-    assert summary["shape"][0] >= 1 and len(summary["passage_mass"]) == len(answer["passages"])
+        quote = answer["evidence"][citation["evidence"] - 1]
+        assert citation["kind"] == "copy"
+        assert quote["start"] <= citation["span"][0] < citation["span"][1] <= quote["end"]
+    summary = answer["attention_summary"]
+    assert summary["shape"] == [summary["shape"][0], len(answer["evidence"])]
+    assert summary["shape"][0] >= 1 and len(summary["passage_mass"]) == len(answer["evidence"])
     assert all(0 <= m <= 1 for m in summary["passage_mass"])
     assert summary["url"] == f"/api/messages/{answer['id']}/"
 
     full = alice.get(summary["url"]).json()
+    assert full == answer
     assert len(full["attention"]["passage_mass"]) == summary["shape"][0]
-    assert all(len(row) == summary["shape"][1] for row in full["attention"]["passage_mass"])
-    assert full["attention_summary"] == summary
 
     conversation = body["conversation"]["id"]
     follow_up = alice.post(
@@ -88,7 +92,7 @@ def test_ask_answers_with_citations_and_attention_then_continues(alice):  # type
     assert follow_up.json()["conversation"]["id"] == conversation
     detail = alice.get(f"/api/conversations/{conversation}/").json()
     assert [m["role"] for m in detail["messages"]] == ["user", "assistant", "user", "assistant"]
-    assert detail["messages"][1]["attention"] == summary
+    assert detail["messages"][1] == answer
     listing = alice.get("/api/conversations/").json()
     assert [c["id"] for c in listing["results"]] == [conversation]
 
@@ -109,22 +113,30 @@ def test_ask_stream_sends_start_tokens_and_done(alice):  # type: ignore[no-untyp
     assert set(names[1:-1]) == {"token"}
     start, done = events[0][1], events[-1][1]
     assert start["passages"] and start["passages"][0]["document_title"] == "Lighthouses of Scotland"
+    assert start["evidence"] and not start["abstained"]
     message = done["message"]
+    assert message["id"] == start["answer"]
     assert message["conversation"] == start["conversation"] and message["status"] == "complete"
     streamed = "".join(data["text"] for name, data in events if name == "token")
-    assert streamed.strip() == message["content"].strip()
+    assert streamed == message["content"]
     assert Message.objects.get(pk=message["id"]).content == message["content"]
-    assert message["attention"]["shape"][1] == len(message["passages"])
+    assert message["attention_summary"]["shape"][1] == len(message["evidence"])
 
 
-def test_no_evidence_answers_without_running_the_decoder(api_client, indexed):  # type: ignore[no-untyped-def]
+def test_unanswerable_question_abstains_without_running_the_decoder(api_client, indexed):  # type: ignore[no-untyped-def]
+    """With the calibrated ANSWER_MIN_EVIDENCE, a question the documents do not touch abstains;
+    a decoder that fails if called proves it never runs."""
     alice = api_client("alice")
     indexed(alice, ("vault.txt", SECRET.encode()))
-    engine_before = get_engine().forward_passes
-    body = alice.post("/api/ask/", {"question": "Recipe for sourdough bread with rye flour?"}).json()
-    assert body["answer"]["status"] == "no_evidence"
-    assert body["answer"]["passages"] == [] and body["answer"]["attention"] is None
-    assert get_engine().forward_passes == engine_before
+    use_engine(FailingEngine(tokens=0))
+    try:
+        body = alice.post("/api/ask/", {"question": "What do ducks eat?"}).json()
+    finally:
+        reset_engine()
+    answer = body["answer"]
+    assert answer["status"] == "no_evidence", answer
+    assert answer["evidence"], "the nearest quotes are shown"
+    assert answer["attention"] is None and answer["citations"] == []
 
 
 @pytest.mark.parametrize(

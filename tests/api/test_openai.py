@@ -54,8 +54,10 @@ def test_chat_completion_answers_from_documents_with_citations(openai_client, al
     extra = completion.model_extra
     assert extra["passages"][0]["document_id"] == lighthouse.pk
     assert extra["citations"] == choice.message.model_extra["citations"]
+    assert extra["evidence"] and extra["message"]["evidence"] == extra["evidence"]
     for citation in extra["citations"]:
         assert citation["chunk_id"] in {p["chunk_id"] for p in extra["passages"]}
+        assert extra["evidence"][citation["evidence"] - 1]["document_id"] == citation["document_id"]
     saved = Message.objects.filter(conversation_id=extra["conversation"], role="assistant").get()
     assert saved.content == choice.message.content
 
@@ -74,7 +76,8 @@ def test_chat_completion_streams_with_citations_on_the_final_chunk(openai_client
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
     assert final.choices[0].finish_reason in {"stop", "length"}
-    assert isinstance(final.model_extra["citations"], list)
+    assert isinstance(final.model_extra["citations"], list) and final.model_extra["evidence"]
+    assert final.model_extra["message"]["content"] == text
     usage = chunks[-1].usage
     assert chunks[-1].choices == [] and 0 < usage.completion_tokens <= MAX_NEW_TOKENS
     saved = Message.objects.filter(conversation_id=final.model_extra["conversation"], role="assistant").get()
@@ -147,8 +150,10 @@ def _read_until(sock: socket.socket, marker: bytes, limit: float = 120) -> bytes
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ["/api/ask/stream/", "/v1/chat/completions"])
-def test_client_disconnect_stops_generation(live_server, alice, path):  # type: ignore[no-untyped-def]
+def test_client_disconnect_stops_generation(live_server, alice, path, settings):  # type: ignore[no-untyped-def]
     """Closing the connection mid-answer stops the decoder and saves a cancelled answer."""
+    settings.GENERATOR_MAX_NEW_TOKENS = 400
+    settings.ANSWER_MODE = "free"  # written freely, so the answer is long enough to leave mid-way
     engine = get_engine()
     body = (
         f'{{"question": "{QUESTION}", "max_new_tokens": 400}}'

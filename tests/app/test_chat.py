@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.models import Chunk, Conversation, Document, Message
+from app.models import Conversation, Document, Message
 
 FACT = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
 DOC = f"""# Skerryvore
@@ -41,7 +41,7 @@ def indexed(client, make_user, ingestion, upload, settings):  # type: ignore[no-
     return user, Document.objects.get(pk=document.pk)
 
 
-def test_answer_streams_cites_and_is_saved(client, indexed):  # type: ignore[no-untyped-def]
+def test_answer_quotes_evidence_first_then_a_checked_answer(client, indexed):  # type: ignore[no-untyped-def]
     user, document = indexed
     response = client.post("/chat/ask/", {"question": "Who built Skerryvore lighthouse?"})
     assert response.status_code == 200
@@ -50,20 +50,28 @@ def test_answer_streams_cites_and_is_saved(client, indexed):  # type: ignore[no-
     names = [name for name, _ in events]
     assert names[0] == "start" and names[-1] == "done" and names.count("token") >= 2
 
+    # Evidence comes first, before a word is written: exact sentences of the document.
     start = events[0][1]
-    holder = Chunk.objects.get(document=document, text__contains=FACT)
-    assert start["passages"][0]["chunk_id"] == holder.pk
+    assert start["mode"] == "extract" and not start["abstained"]
+    top = start["evidence"][0]
+    assert top["text"] == FACT
+    for quote in start["evidence"]:
+        assert document.text[quote["start"] : quote["end"]] == quote["text"]
+        assert quote["document_id"] == document.pk and quote["original_filename"] == "skerryvore.md"
 
     message = events[-1][1]["message"]
     streamed = "".join(data["text"] for name, data in events if name == "token")
     assert message["content"] == streamed and "Stevenson" in streamed
-    assert message["citations"], "the answer cites nothing"
-    assert {c["chunk_id"] for c in message["citations"]} == {holder.pk}
-    citation = message["citations"][0]
-    assert citation["document_id"] == document.pk
-    assert citation["span"] == [holder.start, holder.end]
+    assert message["evidence"] == start["evidence"]
+    # Extract mode copies one span of the evidence; its citation points at those characters.
+    (citation,) = message["citations"]
+    assert citation["kind"] == "copy" and citation["document_id"] == document.pk
+    a, b = citation["span"]
+    assert document.text[a:b].strip() == streamed.strip()
+    assert all(check["supported"] for check in message["checks"]) and message["checks"]
     attention = message["attention"]
-    assert len(attention["passage_mass"]) == len(attention["token_spans"]) > 0
+    assert len(attention["token_spans"]) > 0
+    assert all(len(row) == len(message["evidence"]) for row in attention["passage_mass"])
 
     conversation = Conversation.objects.get(pk=start["conversation"])
     assert conversation.owner == user
@@ -72,7 +80,7 @@ def test_answer_streams_cites_and_is_saved(client, indexed):  # type: ignore[no-
 
     page = client.get(f"/chat/{conversation.pk}/").content.decode()
     assert "Stevenson" in page and "saved-messages" in page
-    detail = client.get(f"/documents/{document.pk}/", {"start": holder.start, "end": holder.end})
+    detail = client.get(f"/documents/{document.pk}/", {"start": a, "end": b})
     assert '<mark class="highlight" id="highlight">' in detail.content.decode()
 
 
@@ -89,13 +97,15 @@ def test_follow_up_continues_the_conversation(client, indexed):  # type: ignore[
     assert Message.objects.filter(conversation_id=conversation).count() == 4
 
 
-def test_no_evidence_means_no_answer(client, indexed, settings):  # type: ignore[no-untyped-def]
-    settings.ANSWER_MIN_SCORE = 0.5
+def test_weak_evidence_abstains_and_shows_the_nearest(client, indexed, settings):  # type: ignore[no-untyped-def]
+    settings.ANSWER_MIN_EVIDENCE = 9.0  # no quote can score this high
     events = _events(client.post("/chat/ask/", {"question": "What is the capital of Peru?"}))
+    assert events[0][1]["abstained"]
     message = events[-1][1]["message"]
     assert message["status"] == "no_evidence"
-    assert message["citations"] == [] and message["passages"] == []
-    assert "could not find" in message["content"]
+    assert message["citations"] == [] and message["evidence"], "the nearest quotes are shown"
+    assert "do not seem to say" in message["content"]
+    assert message["stats"]["finish_reason"] == "abstained"
 
 
 def test_disconnect_stops_and_keeps_what_was_written(client, indexed):  # type: ignore[no-untyped-def]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app.models import Chunk, Document
+from app.services.indexing import get_index
 from app.services.ingestion import ingest_documents
-from app.services.runtime import get_index
 from app.services.search import search_chunks
 
 KNOWN = (

@@ -22,9 +22,9 @@ def isolated_index(settings, tmp_path) -> Iterator[None]:  # type: ignore[no-unt
 
     settings.INDEX_DIR = tmp_path / "index"
     settings.MEDIA_ROOT = tmp_path / "media"
-    runtime._index.cache_clear()
+    runtime.reset_index()
     yield
-    runtime._index.cache_clear()
+    runtime.reset_index()
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from app.evaluation import runner
+from app.evaluation import beir, squad
 from app.evaluation.corpus import EVALUATION_USERNAME
-from app.evaluation.runner import EvaluationError, evaluate
+from app.evaluation.evaluate import evaluate
+from app.evaluation.output import write_json
+from app.evaluation.report import render_standalone
+from app.evaluation.runs import EvaluationError, Params
 from app.models import Collection, Conversation, Document, EvaluationItem, EvaluationRun
 from app.services.search import search_chunks
 from tests.evaluation.conftest import HOSTILE
@@ -20,7 +23,9 @@ pytestmark = pytest.mark.usefixtures("isolated_index")
 
 def test_beir_run_end_to_end(db, tiny_beir, tmp_path, make_user):  # type: ignore[no-untyped-def]
     out, html = tmp_path / "out.json", tmp_path / "report.html"
-    run = evaluate(tiny_beir, output=out, html=html)
+    run = evaluate(tiny_beir)
+    write_json(run, out)
+    html.write_text(render_standalone(run))
 
     assert run.status == EvaluationRun.Status.COMPLETE and run.finished_at is not None
     assert run.kind == "beir" and run.items_done == run.items_total == 3
@@ -50,24 +55,23 @@ def test_beir_run_end_to_end(db, tiny_beir, tmp_path, make_user):  # type: ignor
 
 
 def test_corpus_is_reused_for_the_same_dataset_and_configuration(db, tiny_beir, settings):  # type: ignore[no-untyped-def]
-    first = evaluate(tiny_beir, modes=("dense",))
+    first = evaluate(tiny_beir, Params(modes=("dense",)))
     documents = set(Document.objects.values_list("id", flat=True))
-    second = evaluate(tiny_beir, modes=("dense",))
+    second = evaluate(tiny_beir, Params(modes=("dense",)))
     assert second.config["collection_id"] == first.config["collection_id"]
     assert set(Document.objects.values_list("id", flat=True)) == documents
     assert "ingest_s" in first.metrics["timings"] and "ingest_s" not in second.metrics["timings"]
     assert second.metrics["retrieval"] == first.metrics["retrieval"]
 
     settings.CHUNK_TOKENS = 64  # another chunking is another corpus
-    third = evaluate(tiny_beir, modes=("dense",))
+    third = evaluate(tiny_beir, Params(modes=("dense",)))
     assert third.config["collection_id"] != first.config["collection_id"]
     assert third.config["chunks"] > first.config["chunks"]
 
 
 def test_beir_resume_skips_done_items(db, tiny_beir, monkeypatch, settings):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(runner, "BATCH", 1)
     calls: list[str] = []
-    real = runner._ranking_result
+    real = beir.ranking_result
 
     def flaky(query, relevance, rankings):  # type: ignore[no-untyped-def]
         calls.append(query)
@@ -75,7 +79,7 @@ def test_beir_resume_skips_done_items(db, tiny_beir, monkeypatch, settings):  # 
             raise RuntimeError("the machine went away")
         return real(query, relevance, rankings)
 
-    monkeypatch.setattr(runner, "_ranking_result", flaky)
+    monkeypatch.setattr(beir, "ranking_result", flaky)
     resuming = False
     with pytest.raises(RuntimeError):
         evaluate(tiny_beir)
@@ -95,9 +99,9 @@ def test_beir_resume_skips_done_items(db, tiny_beir, monkeypatch, settings):  # 
 
 
 def test_resume_refuses_a_changed_configuration(db, tiny_beir, monkeypatch, settings):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(runner, "_ranking_result", lambda *args: 1 / 0)
+    monkeypatch.setattr(beir, "ranking_result", lambda *args: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        evaluate(tiny_beir, modes=("dense",))
+        evaluate(tiny_beir, Params(modes=("dense",)))
     run = EvaluationRun.objects.get()
     settings.CHUNK_OVERLAP_TOKENS = 8
     with pytest.raises(EvaluationError, match="configuration changed"):
@@ -126,7 +130,7 @@ def test_command_writes_json_and_reports_bad_input(db, tiny_beir, tmp_path):  # 
 
 
 def test_report_pages_are_for_staff_only(db, client, make_user, tiny_beir):  # type: ignore[no-untyped-def]
-    run = evaluate(tiny_beir, modes=("dense",))
+    run = evaluate(tiny_beir, Params(modes=("dense",)))
     urls = ["/evaluations/", f"/evaluations/{run.pk}/", f"/evaluations/{run.pk}/json/"]
 
     for url in urls:
@@ -151,49 +155,56 @@ def test_report_pages_are_for_staff_only(db, client, make_user, tiny_beir):  # t
 
 
 @pytest.mark.slow
-def test_squad_run_with_retrieval_and_oracle(db, tiny_squad):  # type: ignore[no-untyped-def]
-    run = evaluate(tiny_squad, max_new_tokens=16)
+def test_squad_run_with_retrieval_answer_modes_and_oracle(db, tiny_squad):  # type: ignore[no-untyped-def]
+    run = evaluate(tiny_squad, Params(max_new_tokens=16, answer_modes=("extract", "free")))
     assert run.status == EvaluationRun.Status.COMPLETE and run.items_done == 3
-    retrieval = run.metrics["retrieval"]["dense"]
+    retrieval = run.metrics["retrieval"]["hybrid"]
     assert all(0.0 <= v <= 1.0 for v in retrieval.values())
     # Four paragraphs of one article: the gold one is always among the top 5 chunks.
     assert retrieval["recall@5"] == 1.0
-    answers = run.metrics["answers"]
-    for name in ("em", "f1", "contained", "abstention_rate", "passage_hit_rate"):
-        assert 0.0 <= answers[name] <= 1.0, name
+    assert set(run.metrics["answer_modes"]) == {"extract", "free"}
+    for mode, figures in run.metrics["answer_modes"].items():
+        for name in ("em", "f1", "contained", "evidence_top1", "evidence_top3", "shown_contained"):
+            assert 0.0 <= figures[name] <= 1.0, (mode, name)
+        assert figures["evidence_top1"] <= figures["evidence_top3"] <= figures["shown_contained"] + 1e-9
+        assert figures["repeated"] == 0
+    assert run.metrics["answers"] == run.metrics["answer_modes"]["extract"]
     items = [item.result for item in run.items.all()]
-    assert all(r["answer"] for r in items)
-    generated = [r for r in items if not r["no_evidence"]]
-    assert generated and all(r["stats"]["generated_tokens"] <= 16 for r in generated)
+    for r in items:
+        extract = r["modes"]["extract"]
+        assert extract["evidence"] and extract["stats"]["generated_tokens"] <= 16
+        # Extract mode copies: its answer is a piece of an evidence quote.
+        assert extract["abstained"] or any(extract["answer"].strip() in q for q in extract["evidence"])
+        assert "gold_removed" in r and isinstance(r["gold_removed"]["abstained"], bool)
+    assert run.metrics["abstention"]["gold_removed_n"] == 3 and run.metrics["abstention"]["curve"]
     assert run.metrics["latency"]["time_to_first_token_s"]["p50"] > 0
     assert run.params["max_new_tokens"] == 16 and run.config["generator"]
     # Answers are asked in throwaway conversations of the evaluation user.
     assert not Conversation.objects.exists()
 
-    oracle = evaluate(tiny_squad, max_new_tokens=16, oracle=True)
+    oracle = evaluate(tiny_squad, Params(max_new_tokens=16, oracle=True, answer_modes=("extract",)))
     assert oracle.config["collection_id"] == run.config["collection_id"]
     assert oracle.metrics["answers"]["passage_hit_rate"] == 1.0
-    assert oracle.metrics["answers"]["no_evidence_rate"] == 0.0
-    assert oracle.metrics["by_retrieval"]["miss"]["n"] == 0
     for item in oracle.items.all():
-        assert set(item.result["passages"]) == {item.result["paragraph"]}
+        assert "gold_removed" not in item.result
 
 
 @pytest.mark.slow
 def test_squad_resume_asks_only_the_missing_questions(db, tiny_squad, monkeypatch):  # type: ignore[no-untyped-def]
     asked: list[str] = []
-    real = runner._answer
+    real = squad._ask
 
-    def flaky(ctx, question):  # type: ignore[no-untyped-def]
+    def flaky(ctx, question, options, **kwargs):  # type: ignore[no-untyped-def]
         asked.append(question.key)
         if len(asked) == 2 and not resuming:
             raise KeyboardInterrupt  # Ctrl-C: the run stays "running"
-        return real(ctx, question)
+        return real(ctx, question, options, **kwargs)
 
-    monkeypatch.setattr(runner, "_answer", flaky)
+    monkeypatch.setattr(squad, "_ask", flaky)
     resuming = False
+    params = Params(max_new_tokens=8, answer_modes=("extract",), gold_removed=False)
     with pytest.raises(KeyboardInterrupt):
-        evaluate(tiny_squad, max_new_tokens=8)
+        evaluate(tiny_squad, params)
     run = EvaluationRun.objects.get()
     assert run.status == EvaluationRun.Status.RUNNING and run.items_done == 1
     done = EvaluationItem.objects.get(run=run)

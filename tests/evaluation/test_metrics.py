@@ -124,19 +124,6 @@ def test_citation_markers_are_not_answer_text() -> None:
     assert m.exact_match("1932 [2]", ["1932"]) == 0.0  # why they are stripped first
 
 
-def test_declined() -> None:
-    assert m.declined("I don't know, the sources do not say.")
-    assert m.declined("I don\u2019t know.")
-    assert m.declined("The sources do not say who won.")
-    assert not m.declined("I know: it was 1932 [1].")
-
-
-def test_citation_precision() -> None:
-    assert m.citation_precision([5, 5, 7], 5) == pytest.approx(2 / 3)
-    assert m.citation_precision([7], 5) == 0.0
-    assert m.citation_precision([], 5) is None
-
-
 # --- summaries ----------------------------------------------------------------------------------
 
 
@@ -153,47 +140,85 @@ def test_percentile_and_histogram() -> None:
     assert m.mean([1.0, None, 3.0]) == 2.0 and m.mean([None]) is None
 
 
-def _result(**fields: object) -> dict:
+def _answer(**fields: object) -> dict:
     base = {
+        "abstained": False,
+        "evidence_top1": 0.0,
+        "evidence_top3": 0.0,
+        "contained": 0.0,
         "em": 0.0,
         "f1": 0.0,
-        "contained": 0.0,
-        "no_evidence": False,
-        "declined": False,
+        "shown_contained": 0.0,
         "passage_hit": True,
-        "cited": False,
-        "citation_precision": None,
-        "attention_citation_precision": None,
+        "citation_accuracy": None,
+        "unsupported_sentences": 0,
+        "repeated": False,
+        "attention_top1": None,
+        "encoder_top1": None,
+        "top_evidence_score": 1.0,
         "stats": {"time_to_first_token_s": 0.5, "total_s": 1.0, "decode_tokens_per_s": 20.0},
         "wall_s": 1.1,
-        "metrics": {"dense": {"ndcg@10": 1.0, "mrr@10": 1.0, "recall@1": 1.0, "curve@1": 1.0}},
     }
     return {**base, **fields}
 
 
-def test_summarize_squad() -> None:
+def _item(modes: dict, **fields: object) -> dict:
+    base = {
+        "modes": modes,
+        "metrics": {"hybrid": {"ndcg@10": 1.0, "mrr@10": 1.0, "recall@1": 1.0, "curve@1": 1.0}},
+    }
+    return {**base, **fields}
+
+
+def test_summarize_squad_answer_modes_side_by_side() -> None:
     results = [
-        _result(em=1.0, f1=1.0, contained=1.0, cited=True, citation_precision=1.0),
-        _result(f1=0.5, contained=1.0, cited=True, citation_precision=0.0, passage_hit=False),
-        _result(declined=True),
-        _result(
-            no_evidence=True,
-            passage_hit=False,
-            stats={},
-            metrics={"dense": {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@1": 0.0, "curve@1": 0.0}},
+        _item(
+            {
+                "extract": _answer(
+                    evidence_top1=1.0,
+                    evidence_top3=1.0,
+                    contained=1.0,
+                    em=1.0,
+                    f1=1.0,
+                    shown_contained=1.0,
+                    citation_accuracy=1.0,
+                    attention_top1=1.0,
+                    encoder_top1=1.0,
+                ),
+                "free": _answer(
+                    evidence_top1=1.0, evidence_top3=1.0, shown_contained=1.0, f1=0.5, repeated=True
+                ),
+            },
+            gold_removed={"abstained": True, "top_evidence_score": 0.2},
+        ),
+        _item(
+            {
+                "extract": _answer(
+                    evidence_top3=1.0,
+                    shown_contained=1.0,
+                    citation_accuracy=0.0,
+                    passage_hit=False,
+                    attention_top1=1.0,
+                    encoder_top1=0.0,
+                    top_evidence_score=0.9,
+                ),
+                "free": _answer(abstained=True, stats={}),
+            },
+            gold_removed={"abstained": False, "top_evidence_score": 0.95},
+            metrics={"hybrid": {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@1": 0.0, "curve@1": 0.0}},
         ),
     ]
     summary = m.summarize_squad(results, [1])
-    answers = summary["answers"]
-    assert answers["f1"] == pytest.approx(1.5 / 4)
-    assert answers["f1_answered"] == pytest.approx(1.5 / 2)
-    assert answers["abstention_rate"] == 0.5
-    assert answers["no_evidence_rate"] == 0.25 and answers["declined_rate"] == 0.25
-    assert answers["cite_rate"] == pytest.approx(2 / 3)  # of the 3 generated answers
-    assert answers["citation_accuracy"] == 0.5  # over the 2 citing answers
-    assert answers["passage_hit_rate"] == 0.5
-    assert summary["by_retrieval"]["hit"]["f1"] == pytest.approx(0.5)  # 1.0 and the decline's 0
-    assert summary["by_retrieval"]["miss"]["f1"] == pytest.approx(0.25)
-    assert summary["retrieval"]["dense"]["recall@1"] == 0.75
-    assert summary["recall_curve"]["dense"] == [[1.0, 0.75]]
-    assert summary["latency"]["time_to_first_token_s"]["n"] == 3  # no_evidence has no timing
+    extract, free = summary["answer_modes"]["extract"], summary["answer_modes"]["free"]
+    assert summary["answers"] == extract
+    assert extract["evidence_top1"] == 0.5 and extract["evidence_top3"] == 1.0
+    assert extract["contained"] == 0.5 and extract["shown_contained"] == 1.0
+    assert extract["citation_accuracy"] == 0.5 and extract["passage_hit_rate"] == 0.5
+    assert extract["attention_top1"] == 1.0 and extract["encoder_top1"] == 0.5
+    assert free["repeated"] == 1 and free["abstention_rate"] == 0.5 and free["answered_rate"] == 0.5
+    assert free["latency"]["time_to_first_token_s"]["n"] == 1  # an abstention has no timing
+    assert summary["abstention"]["gold_removed_abstained"] == 0.5
+    curve = {row["threshold"]: row for row in summary["abstention"]["curve"]}
+    assert curve[0.95] == {"threshold": 0.95, "answered": 0.5, "abstained_removed": 0.5}
+    assert summary["retrieval"]["hybrid"]["recall@1"] == 0.5
+    assert summary["recall_curve"]["hybrid"] == [[1.0, 0.5]]

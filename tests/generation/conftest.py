@@ -10,8 +10,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may be downloaded while 
 
 import pytest
 
+from app.benchmarks.cases import CASES
 from generation import Engine, EngineSettings, Passage, get_engine
-from generation.eval_cases import CASES
 
 
 @pytest.fixture(scope="session")

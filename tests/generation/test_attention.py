@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from app.benchmarks.cases import CASES
 from generation import AttentionMap, GenerationConfig
 from generation.attention import default_layers
-from generation.eval_cases import CASES
 
 EPS = 1e-3  # values are stored rounded to 4 decimals
 

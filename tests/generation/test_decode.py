@@ -3,8 +3,8 @@ with no reuse, with the system-prefix KV reused, and with a conversation's KV re
 
 import torch
 
+from app.benchmarks.cases import CASES
 from generation import Answer, GenerationConfig, TokenEvent, Turn
-from generation.eval_cases import CASES
 
 N = 24  # new tokens per answer: enough to diverge if anything were off, cheap on 2 cores
 GREEDY = GenerationConfig(max_new_tokens=N, stop=(), capture_attention=False)

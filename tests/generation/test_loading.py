@@ -3,8 +3,8 @@
 import os
 from pathlib import Path
 
+from app.benchmarks.cases import CASES
 from generation import Engine, EngineSettings, GenerationConfig
-from generation.eval_cases import CASES
 from generation.loading import (
     DEFAULT_GGUF_FILE,
     ModelSource,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from generation.eval_cases import CASES
+from app.benchmarks.cases import CASES
 from generation.prompt import PromptBuilder, PromptTooLong
 from generation.types import Passage, Turn
 

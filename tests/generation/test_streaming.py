@@ -2,8 +2,8 @@
 
 import threading
 
+from app.benchmarks.cases import CASES
 from generation import Answer, GenerationConfig
-from generation.eval_cases import CASES
 
 CONFIG = GenerationConfig(max_new_tokens=16, stop=())
 

@@ -1,4 +1,4 @@
-"""Benchmark the decoder: a thin wrapper over `generation.bench`.
+"""Benchmark the decoder: a thin wrapper over `app.benchmarks.generation`.
 
     manage.py bench_generate                       # modes (a)-(d) at ~250 and ~1000 tokens
     manage.py bench_generate --dtypes float32,bfloat16 --citations --layers
@@ -14,7 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from app.services import runtime
-from generation import Engine, bench
+from app.benchmarks import generation as bench
+from generation.engine import Engine
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """A handful of realistic grounded questions over team documents, with the passage that
-answers each. Used to measure how often the model cites (bench.measure_citations) and by
+answers each. Used to measure how often the model cites (app.benchmarks.generation.measure_citations) and by
 the tests as realistic inputs. Hand-written; each answer is in exactly one passage."""
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from transformers import DynamicCache
 
 from generation.attention import AttentionRecorder, default_layers
 from generation.engine import Engine, EngineSettings
-from generation.eval_cases import CASES, Case
+from app.benchmarks.cases import CASES, Case
 from generation.prompt import Prompt
 from generation.types import Answer, GenerationConfig, Passage
 
