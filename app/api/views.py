@@ -31,6 +31,7 @@ from app.services.ingestion import delete_document, reingest_document, upload_do
 from app.services.library import find_documents
 from app.services.search import search_chunks
 from app.services.visibility import visible_conversations, visible_documents, visible_messages
+from app.users import authenticated_user
 from generation.types import GenerationConfig
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class DocumentList(generics.ListAPIView):
         if bad_names:
             raise serializers.ValidationError(bad_names)
         check_files(files)
-        outcomes = upload_documents(request.user, files)
+        outcomes = upload_documents(authenticated_user(request.user), files)
         rows = [
             {
                 "filename": o.filename,
@@ -256,7 +257,7 @@ def _start_answer(request: Request, data: dict[str, Any], max_new_tokens: int) -
         if conversation is None:
             raise NotFoundField("conversation", "No conversation of yours has this id.")
     return answer_question(
-        request.user,
+        authenticated_user(request.user),
         data["question"],
         conversation=conversation,
         top_k=data.get("top_k"),
