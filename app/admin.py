@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from app.api import admin as api_admin  # noqa: F401  (registers ApiTokenAdmin)
 from app.models import Chunk, Collection, Document
 from app.services.ingestion import delete_document, reingest_document, upload_documents
+from app.users import User, authenticated_user
 
 
 class DocumentUploadForm(forms.ModelForm):
@@ -38,8 +39,8 @@ class DocumentUploadForm(forms.ModelForm):
 
 class ChunkInline(admin.TabularInline):
     model = Chunk
-    fields = ["ordinal", "page", "heading_path", "token_count", "text"]
-    readonly_fields = fields
+    readonly_fields = ("ordinal", "page", "heading_path", "token_count", "text")
+    fields = readonly_fields
     extra = 0
     can_delete = False
     show_change_link = False
@@ -97,7 +98,7 @@ class DocumentAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         # Uploads go through the same service as the library page: dedupe, queue.
-        owner = form.cleaned_data.get("owner") or request.user
+        owner: User = form.cleaned_data.get("owner") or authenticated_user(request.user)
         outcome = upload_documents(
             owner, [form.cleaned_data["file"]], collection=form.cleaned_data.get("collection")
         )[0]

@@ -28,7 +28,11 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(help_text="TXT, Markdown, HTML, PDF or DOCX; several at once if you like.")
+    # The form's metaclass moves declared fields off the class, so `form.files` stays the
+    # uploaded-files dict; the stubs cannot see that (and the field name is the HTML name).
+    files = MultipleFileField(  # type: ignore[assignment]
+        help_text="TXT, Markdown, HTML, PDF or DOCX; several at once if you like."
+    )
 
     def clean_files(self) -> list[Any]:
         files: list[Any] = self.cleaned_data["files"]

@@ -117,7 +117,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "groundwork.sqlite3",
+            "NAME": str(DATA_DIR / "groundwork.sqlite3"),
             # WAL lets the embedded ingestion thread write while pages read.
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

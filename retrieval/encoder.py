@@ -54,7 +54,11 @@ class Encoder:
         if dim is None:
             raise RuntimeError(f"encoder {name_or_path!r} does not declare its embedding size")
         self.dim: int = int(dim)
-        self.max_seq_length: int = int(self._model.max_seq_length)
+        max_seq_length = self._model.max_seq_length
+        if max_seq_length is None:
+            # Chunking measures against this limit; without it chunks could be cut silently.
+            raise RuntimeError(f"encoder {name_or_path!r} does not declare its maximum sequence length")
+        self.max_seq_length: int = int(max_seq_length)
 
     @property
     def tokenizer(self) -> Any:

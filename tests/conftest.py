@@ -20,7 +20,40 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+# The shared evaluation data: ../shared/data beside the checkout, or SHARED_DATA_DIR.
+SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR") or REPO.parent / "shared" / "data")
+# CI sets CI=true (GitHub, GitLab and .ci/run all do).
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require_shared_data(relative: str) -> Path:
+    """`../shared/data/<relative>`, which the calling test needs, or the test does not run.
+
+    Locally a missing data set skips the test: not every checkout has the shared data. In
+    CI it fails it, with what is missing: a CI run without the data would otherwise pass
+    with every test that needs it skipped. The one place that makes that choice; tests
+    call it from fixtures, or mark themselves `@needs_shared_data(...)`.
+    """
+    path = SHARED_DATA / relative
+    if not path.exists():
+        message = f"{path} is missing (the shared evaluation data; see its README)"
+        if IN_CI:
+            pytest.fail(f"{message}: with CI=true a test that needs it fails, not skips", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def needs_shared_data(*relative: str) -> pytest.MarkDecorator:
+    """Mark a test (or module, as `pytestmark`) that reads these paths under ../shared/data."""
+    return pytest.mark.shared_data(*relative)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # tryfirst: before the skip of an empty parameter set (a sweep over a missing folder).
+    for mark in item.iter_markers("shared_data"):
+        for relative in mark.args:
+            require_shared_data(relative)
 
 
 @pytest.fixture

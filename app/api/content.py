@@ -7,6 +7,7 @@ a client asking for `text/event-stream` still gets a JSON error body when there 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +24,9 @@ class JSONOnly(DefaultContentNegotiation):
     """DRF's negotiation, except that an unmatched `Accept` gets the first renderer, not a 406."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:

@@ -132,7 +132,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Machine-readable: invalid, not_found, throttled, …")
     message = serializers.CharField(help_text="For people.")
-    fields = serializers.DictField(
+    # The serializer metaclass moves declared fields off the class, so `.fields` stays DRF's
+    # field mapping; the stubs cannot see that, and "fields" is the error body's key.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Invalid input only: field (dotted for nested) -> messages.",

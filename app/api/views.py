@@ -33,6 +33,7 @@ from app.services.library import find_documents
 from app.services.search import search_chunks
 from app.services.visibility import visible_conversations, visible_documents, visible_messages
 from app.sse import answer_event_stream
+from app.users import authenticated_user
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class DocumentList(generics.ListAPIView):
         if bad_names:
             raise serializers.ValidationError(bad_names)
         check_files(files)
-        outcomes = upload_documents(request.user, files)
+        outcomes = upload_documents(authenticated_user(request.user), files)
         rows = [
             {
                 "filename": o.filename,
@@ -265,7 +266,7 @@ def _start_answer(request: Request, data: dict[str, Any]) -> AnswerEvents:
         mode=data.get("mode"), top_k=data.get("top_k"), max_new_tokens=data.get("max_new_tokens")
     )
     return answer_question(
-        request.user,  # type: ignore[arg-type]
+        authenticated_user(request.user),
         data["question"],
         conversation=find_conversation(request, data.get("conversation")),
         options=options,

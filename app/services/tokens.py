@@ -11,11 +11,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from app.models import ApiToken
+from app.users import User
 
 TOKEN_PREFIX = "gw_"  # noqa: S105 (a public marker, not a secret)
 _SECRET_CHARS = 43  # secrets.token_urlsafe(32)
@@ -28,7 +28,7 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_token(user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for `user`; returns the row and the secret, which is never stored."""
     secret = secrets.token_urlsafe(32)
     key = TOKEN_PREFIX + secret
@@ -45,7 +45,7 @@ def revoke_api_token(token: ApiToken) -> None:
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=token.revoked_at)
 
 
-def api_tokens_of(user: AbstractBaseUser) -> QuerySet[ApiToken]:
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
 
 

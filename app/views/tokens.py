@@ -11,6 +11,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from app.services.tokens import api_tokens_of, create_api_token, revoke_api_token
+from app.users import authenticated_user
 
 
 class TokenForm(forms.Form):
@@ -19,6 +20,7 @@ class TokenForm(forms.Form):
 
 @login_required
 def tokens(request: HttpRequest) -> HttpResponse:
+    user = authenticated_user(request.user)
     form = TokenForm()
     secret = None
     status = 200
@@ -26,11 +28,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
         form = TokenForm(request.POST)
         if form.is_valid():
             # Rendered, not redirected: the secret is never stored, so it can't be shown later.
-            _, secret = create_api_token(request.user, form.cleaned_data["name"])  # type: ignore[arg-type]
+            _, secret = create_api_token(user, form.cleaned_data["name"])
             form, status = TokenForm(), 201
         else:
             status = 400
-    context = {"form": form, "secret": secret, "tokens": api_tokens_of(request.user)}  # type: ignore[arg-type]
+    context = {"form": form, "secret": secret, "tokens": api_tokens_of(user)}
     response = render(request, "tokens.html", context, status=status)
     response["Cache-Control"] = "no-store"  # a page showing a secret is never cached
     return response
@@ -39,7 +41,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(api_tokens_of(request.user), pk=pk)  # type: ignore[arg-type]
+    token = get_object_or_404(api_tokens_of(authenticated_user(request.user)), pk=pk)
     revoke_api_token(token)
     messages.success(request, f"The token “{token.name}” is revoked; it no longer works.")
     return redirect("api-tokens")

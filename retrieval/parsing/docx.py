@@ -188,11 +188,12 @@ class _ParagraphStyles:
         self._styles: dict[str, etree._Element] = {}
         self._default: str | None = None
         for style in styles.iter(f"{_W}style"):
-            if style.get(f"{_W}type") != "paragraph" or not style.get(f"{_W}styleId"):
+            style_id = style.get(f"{_W}styleId")
+            if style.get(f"{_W}type") != "paragraph" or not style_id:
                 continue
-            self._styles[style.get(f"{_W}styleId")] = style
+            self._styles[style_id] = style
             if style.get(f"{_W}default") in {"1", "true"}:
-                self._default = style.get(f"{_W}styleId")
+                self._default = style_id
         self._cache: dict[str | None, tuple[int, bool, bool]] = {}
 
     def heading_level(self, style_id: str | None) -> int:

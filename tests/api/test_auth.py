@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -38,7 +39,7 @@ OPENAI_ENDPOINTS = [
 ]
 
 
-def _call(client: Client, method: str, url: str, body: object) -> object:
+def _call(client: Client, method: str, url: str, body: object) -> Any:
     return (
         getattr(client, method)(url, body, content_type="application/json")
         if body

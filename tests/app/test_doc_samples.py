@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.models import Document
 from app.services.ingestion import upload_documents
 from app.services.search import search_chunks
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, needs_shared_data
 
 SAMPLES = SHARED_DATA / "doc-samples"
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/data/doc-samples is not there")
+pytestmark = needs_shared_data("doc-samples")
 
 
 def _files() -> list[Path]:

@@ -34,6 +34,7 @@ pytestmark = [
 
 @pytest.fixture
 def page(live_server, tmp_path):  # type: ignore[no-untyped-def]
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test
@@ -56,6 +57,11 @@ def page(live_server, tmp_path):  # type: ignore[no-untyped-def]
         page.set_default_timeout(240_000)
         yield page
         browser.close()
+        # While Playwright's loop runs in this thread, asgiref keeps database connections per
+        # context, not per thread: the ORM calls the test made opened a connection that
+        # pytest-django never sees once the loop stops. Closed here, inside the loop, or the
+        # test database cannot be dropped at the end of the session.
+        connections.close_all()
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import require_shared_data
 
-SCIFACT = SHARED_DATA / "beir-scifact"
-SQUAD = SHARED_DATA / "squad-v1.1-dev" / "dev-v1.1.reconstructed.json"
 HOSTILE = "<script>alert('x')</script> Does aspirin reduce mortality?"
 
 
@@ -31,19 +29,18 @@ def isolated_index(settings, tmp_path) -> Iterator[None]:  # type: ignore[no-unt
 def tiny_beir(tmp_path: Path) -> Path:
     """3 SciFact test queries, their relevant abstracts, and filler up to 10 documents,
     plus one unjudged-irrelevant query text that would break an unescaped page."""
-    if not SCIFACT.exists():
-        pytest.skip(f"{SCIFACT} not found")
+    scifact = require_shared_data("beir-scifact")
     qrels: dict[str, dict[str, int]] = {}
-    lines = (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]
+    lines = (scifact / "qrels" / "test.tsv").read_text().splitlines()[1:]
     for line in lines:
         query, doc, score = line.split("\t")
         qrels.setdefault(query, {})[doc] = int(score)
     chosen = [q for q in qrels if len(qrels[q]) == 1][:3]
     wanted = {doc for q in chosen for doc in qrels[q]}
-    corpus = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
+    corpus = [json.loads(line) for line in (scifact / "corpus.jsonl").open()]
     docs = [d for d in corpus if d["_id"] in wanted]
     docs += [d for d in corpus if d["_id"] not in wanted][: 10 - len(docs)]
-    queries = {json.loads(line)["_id"]: json.loads(line) for line in (SCIFACT / "queries.jsonl").open()}
+    queries = {json.loads(line)["_id"]: json.loads(line) for line in (scifact / "queries.jsonl").open()}
     folder = tmp_path / "scifact-tiny"
     (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
@@ -60,9 +57,8 @@ def tiny_beir(tmp_path: Path) -> Path:
 @pytest.fixture
 def tiny_squad(tmp_path: Path) -> Path:
     """The first article's first four paragraphs, and one question from each of three."""
-    if not SQUAD.exists():
-        pytest.skip(f"{SQUAD} not found")
-    article = json.loads(SQUAD.read_text())["data"][0]
+    squad = require_shared_data("squad-v1.1-dev/dev-v1.1.reconstructed.json")
+    article = json.loads(squad.read_text())["data"][0]
     paragraphs = []
     for i, paragraph in enumerate(article["paragraphs"][:4]):
         paragraphs.append({**paragraph, "qas": paragraph["qas"][:1] if i < 3 else []})

@@ -29,7 +29,7 @@ def test_line_chart_escapes_labels_and_plots_each_point() -> None:
     assert len(root.findall("svg:polyline", ns)) == 2
     assert len(root.findall("svg:circle", ns)) == 5  # the missing point is not drawn
     # Higher recall is drawn higher (smaller y).
-    ys = [float(c.get("cy")) for c in root.findall("svg:circle", ns)[:3]]
+    ys = [float(c.attrib["cy"]) for c in root.findall("svg:circle", ns)[:3]]
     assert ys[0] > ys[1] > ys[2]
 
 

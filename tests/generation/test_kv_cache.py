@@ -2,6 +2,7 @@
 
 import torch
 from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 
 from generation.kv_cache import CachedSequence, ConversationCaches, cache_nbytes, common_prefix_len
 
@@ -12,6 +13,15 @@ def make_cache(length: int, layers: int = 2) -> DynamicCache:
         k = torch.arange(length, dtype=torch.float32).reshape(1, 1, length, 1).repeat(1, 2, 1, 4)
         cache.update(k, -k, layer)  # (batch, kv heads, length, head dim)
     return cache
+
+
+def layer_keys(cache: DynamicCache) -> list[torch.Tensor]:
+    """The key tensor of each layer (all DynamicLayers, filled, in these tests)."""
+    keys = []
+    for layer in cache.layers:
+        assert isinstance(layer, DynamicLayer) and layer.keys is not None
+        keys.append(layer.keys)
+    return keys
 
 
 def test_common_prefix_and_reusable_length():
@@ -25,12 +35,12 @@ def test_common_prefix_and_reusable_length():
 
 def test_fork_copies_and_crops_without_touching_the_original():
     seq = CachedSequence((1, 2, 3, 4, 5), make_cache(5))
-    before = [layer.keys.clone() for layer in seq.cache.layers]
+    before = [keys.clone() for keys in layer_keys(seq.cache)]
     fork = seq.fork(3)
     assert fork.get_seq_length() == 3
     fork.update(torch.zeros(1, 2, 1, 4), torch.zeros(1, 2, 1, 4), 0)
     assert seq.cache.get_seq_length() == 5
-    assert all(torch.equal(b, layer.keys) for b, layer in zip(before, seq.cache.layers, strict=True))
+    assert all(torch.equal(b, keys) for b, keys in zip(before, layer_keys(seq.cache), strict=True))
     owned = CachedSequence((1, 2, 3, 4, 5), make_cache(5)).consume(2)
     assert owned.get_seq_length() == 2
 

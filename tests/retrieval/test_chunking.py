@@ -10,7 +10,6 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +24,9 @@ from retrieval.chunking import (
 )
 from retrieval.document import ParsedDocument, ParseError, Section
 from retrieval.parsing import parse_document
+from tests.conftest import SHARED_DATA, require_shared_data
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DOC_SAMPLES = SHARED_DATA / "doc-samples"
-SQUAD_DEV = SHARED_DATA / "squad-v1.1-dev" / "dev-v1.1.reconstructed.json"
 MAX_SEQ_LENGTH = 256  # all-MiniLM-L6-v2, [CLS] and [SEP] included
 MAX_TOKENS = MAX_SEQ_LENGTH - 2
 OVERLAP = 32
@@ -83,9 +81,7 @@ def _overlap_tokens(tokenizer: Any, doc: ParsedDocument, before: ChunkSpec, afte
 
 
 def squad_articles() -> list[dict[str, Any]]:
-    if not SQUAD_DEV.is_file():
-        pytest.skip(f"{SQUAD_DEV} is absent")
-    return json.loads(SQUAD_DEV.read_text())["data"]
+    return json.loads(require_shared_data("squad-v1.1-dev/dev-v1.1.reconstructed.json").read_text())["data"]
 
 
 def single_section(text: str, title: str | None = None) -> ParsedDocument:
@@ -100,8 +96,7 @@ SAMPLES = sorted(p for p in DOC_SAMPLES.rglob("*") if p.is_file()) if DOC_SAMPLE
 @pytest.fixture(scope="module")
 def sample_documents() -> list[ParsedDocument]:
     """Every sample file that parses (refusals are test_parsing_samples' business)."""
-    if not SAMPLES:
-        pytest.skip(f"{DOC_SAMPLES} is absent")
+    require_shared_data("doc-samples")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     docs = []
     for path in SAMPLES:

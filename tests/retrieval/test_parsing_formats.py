@@ -15,10 +15,11 @@ import pytest
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import parse_document
+from tests.conftest import SHARED_DATA, needs_shared_data
 
-DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
+DOC_SAMPLES = SHARED_DATA / "doc-samples"
 DOCLING = DOC_SAMPLES / "docling" / "tests" / "data"
-needs_samples = pytest.mark.skipif(not DOC_SAMPLES.is_dir(), reason=f"{DOC_SAMPLES} is absent")
+needs_samples = needs_shared_data("doc-samples")
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,9 @@ import pytest
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import EXTENSIONS, SUPPORTED_FORMATS, parse_document
+from tests.conftest import SHARED_DATA, needs_shared_data
 
-DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
+DOC_SAMPLES = SHARED_DATA / "doc-samples"
 SAMPLES = sorted(p for p in DOC_SAMPLES.rglob("*") if p.is_file()) if DOC_SAMPLES.is_dir() else []
 # Supported files that are refused all the same, and why.
 EXPECTED_REFUSALS = {
@@ -49,7 +50,7 @@ def _sample_id(path: Path) -> str:
     return str(path.relative_to(DOC_SAMPLES))
 
 
-@pytest.mark.skipif(not SAMPLES, reason=f"{DOC_SAMPLES} is absent")
+@needs_shared_data("doc-samples")
 @pytest.mark.parametrize("path", SAMPLES, ids=_sample_id)
 def test_sample_parses_or_is_refused_with_a_reason(path: Path) -> None:
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged-PDF chatter is expected here
@@ -73,7 +74,7 @@ def test_sample_parses_or_is_refused_with_a_reason(path: Path) -> None:
     assert_valid(doc)
 
 
-@pytest.mark.skipif(not SAMPLES, reason=f"{DOC_SAMPLES} is absent")
+@needs_shared_data("doc-samples")
 def test_the_sample_folder_holds_what_the_sweep_expects() -> None:
     # Guards the sweep above against silently testing nothing.
     suffixes = {p.suffix.lower() for p in SAMPLES}
