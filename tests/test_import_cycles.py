@@ -32,9 +32,8 @@ EXCLUDED = ("app/migrations/",)
 # only under TYPE_CHECKING.)
 KNOWN_CYCLES: list[frozenset[str]] = [
     frozenset({"app.services.ingestion", "app.services.dispatch", "workers.tasks"}),
-    frozenset({"app.services.runtime", "app.services.indexing"}),
-    # ingestion -> runtime -> indexing -> ingestion: goes with the one above.
-    frozenset({"app.services.ingestion", "app.services.runtime", "app.services.indexing"}),
+    # ingestion -> indexing -> ingestion (rebuild_index re-queues stale documents).
+    frozenset({"app.services.ingestion", "app.services.indexing"}),
 ]
 
 
@@ -135,9 +134,7 @@ class ImportGraph:
                     if f"{source}.{alias.name}" in self.modules:  # a submodule
                         targets.append(f"{source}.{alias.name}")
                     elif (known := self._known(source)) is not None:
-                        targets.append(
-                            self._reexported_from(known, alias.name) if known == source else known
-                        )
+                        targets.append(self._reexported_from(known, alias.name) if known == source else known)
             edges += [Edge(t, node.lineno) for t in targets if t is not None and t != module]
         first: dict[str, Edge] = {}
         for edge in edges:  # one edge per target: the first import of it

@@ -173,7 +173,7 @@ class ModelSerializer(serializers.Serializer):
 
 class ModelListSerializer(serializers.Serializer):
     object = serializers.CharField(default="list")
-    data = ModelSerializer(many=True)
+    data = ModelSerializer(many=True)  # type: ignore[assignment]  # OpenAI's field; stubs see Serializer.data
 
 
 @extend_schema_field(
@@ -244,7 +244,7 @@ class EmbeddingUsageSerializer(serializers.Serializer):
 
 class EmbeddingListSerializer(serializers.Serializer):
     object = serializers.CharField(default="list")
-    data = EmbeddingSerializer(many=True)
+    data = EmbeddingSerializer(many=True)  # type: ignore[assignment]  # OpenAI's field; stubs see Serializer.data
     model = serializers.CharField()
     usage = EmbeddingUsageSerializer()
 
@@ -252,7 +252,7 @@ class EmbeddingListSerializer(serializers.Serializer):
 class ChatCompletionEventSerializer(serializers.Serializer):
     """One server-sent event of a streamed chat completion."""
 
-    data = serializers.CharField(
+    data = serializers.CharField(  # type: ignore[assignment]  # the SSE `data:` line; stubs see Serializer.data
         help_text=(
             "A chat.completion.chunk as JSON (the last one carries `citations`, `evidence`, `passages`, "
             "`conversation` and `message`), then `[DONE]`."

@@ -40,6 +40,7 @@ from app.services.answers import AnswerEvents, AnswerFailed, AnswerOptions, answ
 from app.services.embeddings import embed_texts
 from app.services.runtime import encoder_name
 from app.sse import event_stream, sse_event
+from app.users import authenticated_user
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ class ChatCompletions(OpenAIView):
             seed=data.get("seed"),
         )
         events = answer_question(
-            request.user,  # type: ignore[arg-type]
+            authenticated_user(request.user),
             chat.question_in(data["messages"]),
             conversation=find_conversation(request, data.get("conversation")),
             options=options,

@@ -402,7 +402,7 @@ class AskStreamEventSerializer(serializers.Serializer):
     """One server-sent event of /api/ask/stream/ (`data` is a JSON document)."""
 
     event = serializers.ChoiceField(choices=list(STREAM_EVENTS))
-    data = serializers.CharField(
+    data = serializers.CharField(  # type: ignore[assignment]  # the SSE `data:` line; stubs see Serializer.data
         help_text=(
             "JSON, by event: start → StreamStart, token → StreamToken, done → StreamDone, "
             "error → StreamError (see those schemas)."

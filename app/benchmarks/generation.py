@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 import torch
 from transformers import DynamicCache
 
+from app.benchmarks.cases import CASES, Case
 from generation.attention import AttentionRecorder, default_layers
 from generation.engine import Engine, EngineSettings
-from app.benchmarks.cases import CASES, Case
 from generation.prompt import Prompt
 from generation.types import Answer, GenerationConfig, Passage
 

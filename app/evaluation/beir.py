@@ -8,7 +8,7 @@ into passages.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from app.evaluation import metrics
 from app.evaluation.datasets import BeirQuery
@@ -54,7 +54,9 @@ def run_beir(ctx: Context) -> None:
     try:
         for query in todo:
             rankings = {
-                mode: document_ranking(ctx, query.text, mode, CHUNK_DEPTH)[:RANKING_DEPTH]
+                mode: document_ranking(ctx, query.text, cast(RetrievalMode, mode), CHUNK_DEPTH)[
+                    :RANKING_DEPTH
+                ]
                 for mode in ctx.params.modes
             }
             result = ranking_result(query.text, query.relevance, rankings)

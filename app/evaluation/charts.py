@@ -72,7 +72,7 @@ def _y_axis(low: float, high: float, ticks: int = 5) -> tuple[list[str], Callabl
 
 
 def line_chart(
-    series: Mapping[str, Sequence[Sequence[float]]],
+    series: Mapping[str, Sequence[Sequence[float | None]]],
     *,
     title: str,
     x_label: str,
@@ -81,10 +81,14 @@ def line_chart(
     y_range: tuple[float, float] = (0.0, 1.0),
 ) -> str:
     """One line per series of (x, y) points; x on a log scale by default (recall@k curves)."""
-    points = [p for values in series.values() for p in values if p[1] is not None]
-    if not points:
+    # A point whose value is None (a metric with nothing to average) is left out.
+    kept_points = {
+        name: [(float(px), float(py)) for px, py in values if px is not None and py is not None]
+        for name, values in series.items()
+    }
+    if not any(kept_points.values()):
         return _frame(title, x_label, y_label, [])
-    xs = sorted({p[0] for p in points})
+    xs = sorted({px for values in kept_points.values() for px, _ in values})
     scale = (lambda v: math.log10(v)) if log_x else (lambda v: v)
     x_low, x_high = scale(xs[0]), scale(xs[-1])
     left, right = MARGIN_LEFT + 8, WIDTH - MARGIN_RIGHT - 8
@@ -99,9 +103,8 @@ def line_chart(
             f'<text x="{x(value):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" text-anchor="middle">'
             f"{escape(_fmt(value))}</text>"
         )
-    for i, values in enumerate(series.values()):
+    for i, kept in enumerate(kept_points.values()):
         color = PALETTE[i % len(PALETTE)]
-        kept = [(px, py) for px, py in values if py is not None]
         path = " ".join(f"{x(px):.1f},{y(py):.1f}" for px, py in kept)
         body.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         for px, py in kept:

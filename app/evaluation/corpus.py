@@ -17,14 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.evaluation.datasets import Dataset, SourceDocument
 from app.models import Collection, Document
 from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents, upload_documents
 from app.services.runtime import encoder_name
+from app.users import User
 
 EVALUATION_USERNAME = "evaluation"
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -41,11 +40,9 @@ class Corpus:
     reused: bool  # True when every document was already indexed before this call
 
 
-def evaluation_user() -> AbstractBaseUser:
+def evaluation_user() -> User:
     """The inactive user that owns evaluation documents (it can never log in)."""
-    user, created = get_user_model().objects.get_or_create(
-        username=EVALUATION_USERNAME, defaults={"is_active": False}
-    )
+    user, created = User.objects.get_or_create(username=EVALUATION_USERNAME, defaults={"is_active": False})
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
@@ -124,7 +121,7 @@ def ensure_corpus(dataset: Dataset, *, progress: Progress | None = None) -> Corp
 
 
 def _ingest_missing(
-    user: AbstractBaseUser,
+    user: User,
     collection: Collection,
     dataset: Dataset,
     found: dict[str, Document],

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from app.evaluation.beir import run_beir
@@ -16,6 +15,7 @@ from app.evaluation.runs import Log, Params, Runner, prepare, start
 from app.evaluation.runs import resume as resume_run
 from app.evaluation.squad import run_squad
 from app.models import EvaluationRun
+from app.users import User
 
 RUNNERS: dict[str, Runner] = {"beir": run_beir, "squad": run_squad}
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import transaction
 
 from app.evaluation.corpus import Corpus, chunking_config, ensure_corpus, evaluation_user
@@ -30,6 +29,7 @@ from app.evaluation.progress import ProgressBar
 from app.models import Chunk, EvaluationItem, EvaluationRun
 from app.services.runtime import engine_settings, get_encoder
 from app.services.search import RETRIEVAL_MODES
+from app.users import User
 from retrieval.lexical import stemmer_name
 
 ANSWER_MODES = ("extract", "free", "evidence")

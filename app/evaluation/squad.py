@@ -13,7 +13,7 @@ Per question:
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from app.evaluation import metrics
 from app.evaluation.beir import CURVE_KS, RANKING_DEPTH, RECALL_KS
@@ -22,8 +22,9 @@ from app.evaluation.progress import ProgressBar
 from app.evaluation.runs import Context
 from app.evaluation.scoring import score_answer
 from app.models import Chunk
+from app.services.answer_record import AnswerMode
 from app.services.answers import AnswerDone, AnswerOptions, answer_question, run_answer, start_conversation
-from app.services.search import SearchResult, search_chunks
+from app.services.search import RetrievalMode, SearchResult, search_chunks
 
 
 def _retrieval(ctx: Context, question: SquadQuestion) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def _retrieval(ctx: Context, question: SquadQuestion) -> dict[str, Any]:
             question.question,
             top_k=RANKING_DEPTH,
             collection=ctx.corpus.collection,
-            mode=mode,  # type: ignore[arg-type]
+            mode=cast(RetrievalMode, mode),
         )
         rankings[mode] = [key_of[r.chunk.document_id] for r in found if r.chunk.document_id in key_of]
     return {
@@ -90,7 +91,7 @@ def run_squad(ctx: Context) -> None:
             }
             passages = _oracle_passages(ctx, question.paragraph) if ctx.params.oracle else None
             for mode in ctx.params.answer_modes:
-                options = AnswerOptions(mode=mode, max_new_tokens=ctx.params.max_new_tokens)  # type: ignore[arg-type]
+                options = AnswerOptions(mode=cast(AnswerMode, mode), max_new_tokens=ctx.params.max_new_tokens)
                 record, wall = _ask(ctx, question, options, passages=passages)
                 result["modes"][mode] = score_answer(ctx.corpus, question, record, wall)
             gold = gold_document.get(question.paragraph)

@@ -23,9 +23,9 @@ import logging
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
-from django.contrib.auth.models import User
 
 from app.models import Collection, Conversation, Message
 from app.services.answer_record import (
@@ -40,6 +40,7 @@ from app.services.answer_record import (
 from app.services.evidence import select_evidence, snapshot
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks
+from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def answer_question(
     if not question:
         raise ValueError("the question is empty")
     options = options or AnswerOptions()
-    mode: AnswerMode = options.mode or settings.ANSWER_MODE
+    mode: AnswerMode = options.mode or cast(AnswerMode, settings.ANSWER_MODE)
     if conversation is None:
         conversation = start_conversation(user, question)
     asked = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=question)

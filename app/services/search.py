@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from django.conf import settings
@@ -72,7 +72,7 @@ def search_chunks(
     (the evaluation asks questions with their gold paragraph removed).
     """
     query = query.strip()
-    mode = mode or settings.RETRIEVAL_MODE
+    mode = mode or cast(RetrievalMode, settings.RETRIEVAL_MODE)
     if not query or top_k <= 0:
         return []
     scope = searchable_chunks(user, collection=collection, document_ids=document_ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,6 +13,7 @@ from app.services.answer_payloads import message_payload
 from app.services.answers import answer_question
 from app.services.visibility import visible_conversations
 from app.sse import answer_event_stream
+from app.users import authenticated_user
 
 
 class AskForm(forms.Form):
@@ -33,7 +35,7 @@ def chat(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 @require_POST
-def ask(request: HttpRequest) -> HttpResponse:
+def ask(request: HttpRequest) -> HttpResponseBase:
     """Stream an answer as `text/event-stream`: start, token..., done (or error)."""
     form = AskForm(request.POST)
     if not form.is_valid():
@@ -43,7 +45,9 @@ def ask(request: HttpRequest) -> HttpResponse:
         conversation = get_object_or_404(
             visible_conversations(request.user), pk=form.cleaned_data["conversation"]
         )
-    stream = answer_question(request.user, form.cleaned_data["question"], conversation=conversation)  # type: ignore[arg-type]
+    stream = answer_question(
+        authenticated_user(request.user), form.cleaned_data["question"], conversation=conversation
+    )
     return answer_event_stream(stream)
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
+from app.evaluation.output import run_payload
 from app.evaluation.report import (
     config_summary,
     dataset_name,
@@ -18,7 +19,6 @@ from app.evaluation.report import (
     params_summary,
     report_context,
 )
-from app.evaluation.output import run_payload
 from app.models import EvaluationRun
 
 RUNS_SHOWN = 200

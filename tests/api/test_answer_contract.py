@@ -97,7 +97,7 @@ def test_every_client_gets_the_same_answer_payload(alice, client, settings):  # 
 
     # Every streamed event is exactly what the schema says it is.
     for name, data in [*rest, *chat]:
-        _validate(STREAM_EVENTS[name], data)
+        _validate(STREAM_EVENTS[str(name)], data)
     chunks = [chunk for _, chunk in v1 if chunk != "[DONE]"]
     final = next(c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"])
     _validate(MessageSerializer, final["message"])

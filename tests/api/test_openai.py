@@ -13,6 +13,7 @@ import pytest
 
 from app.models import Message
 from app.services.runtime import get_encoder, get_engine
+from generation.engine import Engine
 from tests.api.conftest import MAX_NEW_TOKENS, QUESTION
 
 
@@ -155,6 +156,7 @@ def test_client_disconnect_stops_generation(live_server, alice, path, settings):
     settings.GENERATOR_MAX_NEW_TOKENS = 400
     settings.ANSWER_MODE = "free"  # written freely, so the answer is long enough to leave mid-way
     engine = get_engine()
+    assert isinstance(engine, Engine)  # the real decoder, whose forward passes we count
     body = (
         f'{{"question": "{QUESTION}", "max_new_tokens": 400}}'
         if path.startswith("/api")

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from app.services import runtime
 from app.benchmarks import generation as bench
+from app.services import runtime
 from generation.engine import Engine
 
 

@@ -75,12 +75,12 @@ class Command(BaseCommand):
             tempfile.TemporaryDirectory() as scratch,
             override_settings(MEDIA_ROOT=Path(scratch) / "media", INDEX_DIR=Path(scratch) / "index"),
         ):
-            runtime._index.cache_clear()
+            runtime.reset_index()
             try:
                 self._ingestion(paragraphs, encoder)
                 self._search(encoder, questions, options)
             finally:
-                runtime._index.cache_clear()
+                runtime.reset_index()
 
     # --- throughput -------------------------------------------------------------------------
     def _chunk_texts(self, paragraphs: list[str], encoder: Any) -> list[str]:
