@@ -1,7 +1,7 @@
 """Every answer sentence checked against the passages its prompt held.
 
 A sentence is *supported* when one passage holds at least `threshold` of its content words
-(numbers included, which matter most: "1932" is not "1933"). A sentence that copies a span
+and every number in it ("1932" is not "1933"). A sentence that copies a span
 (a "copy" citation covers it) is supported by construction. Supported sentences without a
 citation get one of kind "support" pointing at the passage sentence that holds them, so
 every supported claim can be checked by a click; unsupported ones are flagged, never hidden.
@@ -55,11 +55,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _best_passage(words: list[str], passages: Sequence[Passage]) -> tuple[int | None, float]:
+    """The passage holding the largest share of `words`; a passage missing any of its
+    numbers holds none of it (a changed figure is a different claim)."""
     if not words:
         return None, 1.0
+    numbers = [w for w in words if any(ch.isdigit() for ch in w)]
     best, best_share = None, 0.0
     for i, passage in enumerate(passages):
         held = set(content_words(passage.text))
+        if any(n not in held for n in numbers):
+            continue
         share = sum(1 for w in words if w in held) / len(words)
         if share > best_share:
             best, best_share = i, share

@@ -53,12 +53,14 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tup
             cut = window.rfind(" ")
         if cut <= 0:
             cut = max_chars - 1
-        yield start, start + cut + 1
+        piece = _trimmed(text, start, start + cut + 1)
+        if piece[1] > piece[0]:
+            yield piece
         start += cut + 1
         while start < end and text[start].isspace():
             start += 1
     if start < end:
-        yield start, end
+        yield _trimmed(text, start, end)
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

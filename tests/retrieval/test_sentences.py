@@ -1,0 +1,98 @@
+"""Sentences are the unit of evidence: their spans must slice the text exactly, in order,
+covering every word, on hand-made cases and on every real sample document."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.document import ParseError
+from retrieval.evidence import EvidenceSource, answer_type, rank_sentences
+from retrieval.parsing import parse_document
+from retrieval.sentences import split_sentences
+from tests.conftest import needs_shared_data
+from tests.retrieval.test_parsing_samples import SAMPLES, _sample_id
+
+
+def assert_sentences(text: str) -> list[str]:
+    spans = split_sentences(text)
+    for start, end in spans:
+        assert 0 <= start < end <= len(text)
+        piece = text[start:end]
+        assert piece == piece.strip() and any(c.isalnum() for c in piece)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start, "sentences never overlap and come in order"
+    covered = np.zeros(len(text), dtype=bool)
+    for start, end in spans:
+        covered[start:end] = True
+    missed = [c for c, hit in zip(text, covered, strict=True) if c.isalnum() and not hit]
+    assert not missed, f"words left out of every sentence: {''.join(missed)[:80]!r}"
+    return [text[a:b] for a, b in spans]
+
+
+def test_sentence_rules() -> None:
+    text = (
+        "Dr. Smith went to Washington, D.C. in 1999. He met J. K. Rowling there! "
+        '"Why?" she asked. It cost $3.50, e.g. for apples.\n\nA table row | 2023 | 2022\n'
+        "He said no. and left. The U.S. economy grew 3.1%."
+    )
+    assert assert_sentences(text) == [
+        "Dr. Smith went to Washington, D.C. in 1999.",
+        "He met J. K. Rowling there!",
+        '"Why?" she asked.',
+        "It cost $3.50, e.g. for apples.",
+        "A table row | 2023 | 2022",
+        "He said no. and left.",
+        "The U.S. economy grew 3.1%.",
+    ]
+
+
+def test_a_run_on_sentence_is_cut_where_a_reader_would_pause() -> None:
+    text = "; ".join(f"item {i} costs {i * 3} euros and ships in {i} days" for i in range(40)) + "."
+    pieces = assert_sentences(text)
+    assert len(pieces) > 1 and all(len(p) <= 400 for p in pieces)
+
+
+def test_evidence_ranking_returns_every_sentence_once_best_first_with_exact_spans() -> None:
+    question = "When did the bridge open?"
+    sources = [
+        EvidenceSource(1, "The bridge is painted red. It opened in 1932 after six years of work.", 0.6),
+        EvidenceSource(2, "Bridges carry roads over rivers.", 0.4),
+    ]
+    vocab = sorted({w for t in [question, *(s.text for s in sources)] for w in t.lower().split()})
+
+    def encode(texts: list[str]) -> np.ndarray:  # a bag-of-words stand-in for the encoder
+        rows = np.array([[t.lower().split().count(w) for w in vocab] for t in texts], dtype=np.float32)
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+    ranked = rank_sentences(question, encode([question])[0], sources, encode)
+    assert answer_type(question) == "date"
+    assert sorted(r.sentence.text for r in ranked) == [
+        "Bridges carry roads over rivers.",
+        "It opened in 1932 after six years of work.",
+        "The bridge is painted red.",
+    ]
+    scores = [r.score for r in ranked]
+    assert scores == sorted(scores, reverse=True)
+    for r in ranked:
+        assert sources[r.sentence.source].text[r.sentence.start : r.sentence.end] == r.sentence.text
+    # The sentence that holds a date (what "when" asks for) outranks the off-topic one.
+    order = [r.sentence.text for r in ranked]
+    assert order.index("It opened in 1932 after six years of work.") < order.index(
+        "Bridges carry roads over rivers."
+    )
+
+
+@needs_shared_data("doc-samples")
+@pytest.mark.parametrize("path", SAMPLES, ids=_sample_id)
+def test_sentences_of_every_sample_slice_its_text_exactly(path: Path) -> None:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        doc = parse_document(path.read_bytes(), path.name)
+    except ParseError:
+        return  # refusals are test_parsing_samples' business
+    assert_sentences(doc.text)
