@@ -179,6 +179,8 @@ ANSWER_TOP_K = env_int("ANSWER_TOP_K", 4, minimum=1, maximum=50)
 # evidence: quotes only, no decoder. Default by measurement (docs/evaluation.md).
 ANSWER_MODE = env_choice("ANSWER_MODE", "extract", ("extract", "free", "evidence"))
 ANSWER_EVIDENCE = env_int("ANSWER_EVIDENCE", 3, minimum=1, maximum=20)
+# The decoder reranks the encoder's best evidence candidates (measured: docs/evaluation.md).
+ANSWER_RERANK = env_bool("ANSWER_RERANK", True)
 # Below this evidence score the answer says the documents do not say (calibrated on SQuAD
 # with and without the gold paragraph: docs/evaluation.md).
 ANSWER_MIN_EVIDENCE = env_float("ANSWER_MIN_EVIDENCE", 0.0, minimum=-10.0, maximum=10.0)

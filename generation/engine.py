@@ -115,6 +115,37 @@ class Engine:
             )
         return out.logits[0, -1].float()  # (V,)
 
+    def question_likelihood(self, question: str, texts: Sequence[str]) -> list[float]:
+        """For each text, the mean log-probability of the question's tokens after it
+        ("Passage: <text>\nA question this passage answers: <question>"): how well the text
+        predicts the question. One padded batch; evidence ranking uses it to rerank its top
+        candidates (measured +5.5 points top-1 on SQuAD, docs/evaluation.md)."""
+        if not texts:
+            return []
+        encode = self.prompts.encode
+        asked = encode(" " + self.prompts.defang(question.strip()))[:64]
+        rows = [
+            encode(f"Passage: {self.prompts.defang(text.strip())[:1200]}\nA question this passage answers:")
+            + asked
+            for text in texts
+        ]
+        width = max(map(len, rows))
+        ids = torch.zeros((len(rows), width), dtype=torch.long)  # (B, T), right-padded
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row)
+            mask[i, : len(row)] = 1
+        with self._lock, torch.no_grad():
+            self.forward_passes += 1
+            logits = self.model(input_ids=ids, attention_mask=mask).logits  # (B, T, V)
+        scores = []
+        target = torch.tensor(asked)  # (Q,)
+        for i, row in enumerate(rows):
+            start = len(row) - len(asked)  # first question token
+            logprobs = logits[i, start - 1 : len(row) - 1].float().log_softmax(-1)  # (Q, V)
+            scores.append(float(logprobs.gather(1, target[:, None]).mean()))
+        return scores
+
     def build_prompt(
         self,
         question: str,

@@ -140,8 +140,9 @@ class PromptBuilder:
         # The template's text already holds its special tokens: add none.
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._encode(text))
+    def encode(self, text: str) -> list[int]:
+        """Token ids of plain text (no special tokens added)."""
+        return self._encode(text)
 
     def build(
         self,

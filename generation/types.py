@@ -183,3 +183,7 @@ class AnswerEngine(Protocol):
         config: GenerationConfig | None = None,
         conversation_key: str | None = None,
     ) -> Generator[Event, None, None]: ...
+
+    def question_likelihood(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Per text, the mean log-probability of the question given the text."""
+        ...

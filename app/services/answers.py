@@ -243,7 +243,9 @@ def answer_question(
         )
     retrieved = time.perf_counter()
     snapshots = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
-    quotes, _ = select_evidence(query, snapshots, settings.ANSWER_EVIDENCE)
+    quotes, _ = select_evidence(
+        query, snapshots, settings.ANSWER_EVIDENCE, rerank_with_decoder=settings.ANSWER_RERANK
+    )
     evidence = tuple(quotes)
     top_score = evidence[0].score if evidence else None
     abstained = top_score is None or top_score < settings.ANSWER_MIN_EVIDENCE

@@ -3,19 +3,30 @@
 The ranking itself is `retrieval.evidence` (plain Python); this module feeds it the
 encoder, word statistics of the whole library (BM25's document frequencies), and turns the
 winners into `EvidenceQuote`s with spans into each document's text.
+
+With ANSWER_RERANK (the default) the decoder then reranks the encoder's best
+`RERANK_CANDIDATES`: each candidate's score gains `RERANK_WEIGHT` times the mean
+log-probability of the question given the sentence (`Engine.question_likelihood`). A small
+language model is a poor writer but a fair judge of which sentence a question is about:
+measured on SQuAD dev (docs/evaluation.md), it lifts the top quote's hit rate by about five
+points for one short batched forward pass.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from app.services.answer_record import EvidenceQuote, PassageSnapshot
-from app.services.runtime import get_encoder, get_lexical_index
+from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
 from retrieval.evidence import EvidenceSource, Idf, ScoredSentence, rank_sentences
+
+RERANK_CANDIDATES = 5
+RERANK_WEIGHT = 0.5  # measured best of 0.1-1.0 on a SQuAD dev sample (0.3-1.0 within a point)
 
 
 def snapshot(index: int, result: SearchResult) -> PassageSnapshot:
@@ -43,8 +54,18 @@ def _idf(texts: Sequence[str]) -> Callable[[str], float]:
     return Idf(texts)
 
 
+def rerank(question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The best candidates reordered by encoder score + decoder question likelihood."""
+    head, tail = ranked[:RERANK_CANDIDATES], ranked[RERANK_CANDIDATES:]
+    likelihood = get_engine().question_likelihood(question, [c.sentence.text for c in head])
+    rescored = [
+        replace(c, score=c.score + RERANK_WEIGHT * ql) for c, ql in zip(head, likelihood, strict=True)
+    ]
+    return sorted(rescored, key=lambda c: -c.score) + tail
+
+
 def select_evidence(
-    question: str, passages: Sequence[PassageSnapshot], count: int
+    question: str, passages: Sequence[PassageSnapshot], count: int, *, rerank_with_decoder: bool = True
 ) -> tuple[list[EvidenceQuote], list[ScoredSentence]]:
     """The `count` best evidence sentences of `passages` for `question`, best first; and
     every ranked sentence (for reports)."""
@@ -59,6 +80,8 @@ def select_evidence(
         lambda texts: encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32),
         _idf([p.text for p in passages]),
     )
+    if rerank_with_decoder:
+        ranked = rerank(question, ranked)
     quotes = []
     for number, scored in enumerate(ranked[:count], start=1):
         sentence = scored.sentence

@@ -55,6 +55,9 @@ class FailingEngine:
             yield TokenEvent(text, i + 1)
         raise RuntimeError("the decoder broke")
 
+    def question_likelihood(self, question, texts):  # type: ignore[no-untyped-def]
+        return [0.0] * len(texts)  # no opinion: the encoder's order stands
+
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> None:
