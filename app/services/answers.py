@@ -218,6 +218,8 @@ def answer_question(
 
     `passages` bypasses retrieval (the evaluation's oracle mode hands in the gold paragraph);
     `exclude_document_ids` leaves documents out of retrieval (its gold-removed mode).
+    Whatever happens, the answer message ends `complete`, `no_evidence`, `cancelled` (the
+    consumer closed the stream) or `failed` (an error, reported as `AnswerFailed`).
     """
     started = time.perf_counter()
     question = question.strip()
@@ -232,117 +234,130 @@ def answer_question(
     message = Message.objects.create(
         conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
     )
-    query = _retrieval_query(question, history)
-    if passages is None:
-        passages = search_chunks(
-            user,
-            query,
-            top_k=options.top_k or settings.ANSWER_TOP_K,
-            collection=conversation.collection,
-            exclude_document_ids=exclude_document_ids,
-        )
-    retrieved = time.perf_counter()
-    snapshots = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
-    quotes, _ = select_evidence(
-        query, snapshots, settings.ANSWER_EVIDENCE, rerank_with_decoder=settings.ANSWER_RERANK
-    )
-    evidence = tuple(quotes)
-    top_score = evidence[0].score if evidence else None
-    abstained = top_score is None or top_score < settings.ANSWER_MIN_EVIDENCE
-    timings = {
-        "retrieval_s": round(retrieved - started, 4),
-        "evidence_s": round(time.perf_counter() - retrieved, 4),
-        "top_evidence_score": top_score,
-    }
-    yield AnswerStarted(conversation, asked, message, snapshots, evidence, mode, abstained)
-
-    def finish(record: AnswerRecord) -> Message:
-        for name, value in record.fields().items():
-            setattr(message, name, value)
-        message.save()
-        conversation.save(update_fields=["updated_at"])
-        return message
-
-    if abstained or mode == "evidence":
-        content = NO_EVIDENCE if abstained else ""
-        if content:
-            yield AnswerToken(content)
-        status = Message.Status.NO_EVIDENCE if abstained else Message.Status.COMPLETE
-        finish_reason = "abstained" if abstained else "evidence"
-        record = AnswerRecord(
-            content,
-            status,
-            mode,
-            snapshots,
-            evidence,
-            (),
-            (),
-            _stats(None, finish_reason, started, **timings),
-        )
-        yield AnswerDone(finish(record), record)
-        return
-
-    written: list[str] = []
-    answer: Answer | None = None
-    failure: Exception | None = None
-    stream = get_engine().stream(
-        question,
-        [_prompt_passage(q) for q in evidence],
-        history,
-        generation_config(mode, options),
-        conversation_key=f"conversation-{conversation.pk}",
-    )
+    turn = _Turn(conversation, message, mode, started)
     try:
-        for event in stream:
-            if isinstance(event, TokenEvent):
-                if event.text:
-                    written.append(event.text)
-                    yield AnswerToken(event.text)
-            else:
-                answer = event
-    except Exception as error:  # the decoder broke: saved as failed, reported in-band below
-        log.exception("answer generation failed")
-        failure = error
+        yield from turn.run(user, question, history, options, passages, exclude_document_ids, asked)
+    except Exception as error:  # retrieval or the decoder broke: saved as failed, reported in-band
+        log.exception("answering failed")
+        yield AnswerFailed(turn.save(Message.Status.FAILED, "failed"), f"{FAILED} ({type(error).__name__})")
     finally:
-        stream.close()
-        if answer is None and failure is None:  # the client went away mid-answer
+        if not turn.saved:  # the consumer closed the stream: keep what was written
+            turn.save(Message.Status.CANCELLED, "cancelled")
+
+
+class _Turn:
+    """One answer being made: what it has gathered and written so far, and how it is saved."""
+
+    def __init__(
+        self, conversation: Conversation, message: Message, mode: AnswerMode, started: float
+    ) -> None:
+        self.conversation, self.message, self.mode, self.started = conversation, message, mode, started
+        self.passages: tuple[PassageSnapshot, ...] = ()
+        self.evidence: tuple[EvidenceQuote, ...] = ()
+        self.timings: dict[str, float | None] = {}
+        self.written: list[str] = []
+        self.saved = False
+
+    def save(self, status: str, finish_reason: str, record: AnswerRecord | None = None) -> Message:
+        if record is None:
             record = AnswerRecord(
-                "".join(written),
-                Message.Status.CANCELLED,
-                mode,
-                snapshots,
-                evidence,
+                "".join(self.written),
+                status,
+                self.mode,
+                self.passages,
+                self.evidence,
                 (),
                 (),
-                _stats(None, "cancelled", started, **timings),
+                _stats(None, finish_reason, self.started, **self.timings),
             )
-            finish(record)
-    if failure is not None or answer is None:
-        record = AnswerRecord(
-            "".join(written),
-            Message.Status.FAILED,
-            mode,
-            snapshots,
-            evidence,
-            (),
-            (),
-            _stats(None, "failed", started, **timings),
+        for name, value in record.fields().items():
+            setattr(self.message, name, value)
+        self.message.save()
+        self.conversation.save(update_fields=["updated_at"])
+        self.saved = True
+        return self.message
+
+    def run(
+        self,
+        user: User,
+        question: str,
+        history: list[Turn],
+        options: AnswerOptions,
+        passages: Sequence[SearchResult] | None,
+        exclude_document_ids: Sequence[int],
+        asked: Message,
+    ) -> AnswerEvents:
+        query = _retrieval_query(question, history)
+        if passages is None:
+            passages = search_chunks(
+                user,
+                query,
+                top_k=options.top_k or settings.ANSWER_TOP_K,
+                collection=self.conversation.collection,
+                exclude_document_ids=exclude_document_ids,
+            )
+        retrieved = time.perf_counter()
+        self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
+        quotes, _ = select_evidence(
+            query, self.passages, settings.ANSWER_EVIDENCE, rerank_with_decoder=settings.ANSWER_RERANK
         )
-        yield AnswerFailed(finish(record), f"{FAILED} ({type(failure).__name__})")
-        return
-    checks = tuple(SentenceCheck((c.start, c.end), c.supported, c.passage, c.support) for c in answer.checks)
-    record = AnswerRecord(
-        content=answer.text,
-        status=Message.Status.COMPLETE,
-        mode=mode,
-        passages=snapshots,
-        evidence=evidence,
-        citations=_resolve(answer, evidence),
-        checks=checks,
-        stats=_stats(answer, answer.finish_reason, started, **timings),
-        attention=answer.attention.to_dict() if answer.attention is not None else None,
-    )
-    yield AnswerDone(finish(record), record)
+        self.evidence = tuple(quotes)
+        top_score = self.evidence[0].score if self.evidence else None
+        abstained = top_score is None or top_score < settings.ANSWER_MIN_EVIDENCE
+        self.timings = {
+            "retrieval_s": round(retrieved - self.started, 4),
+            "evidence_s": round(time.perf_counter() - retrieved, 4),
+            "top_evidence_score": top_score,
+        }
+        yield AnswerStarted(
+            self.conversation, asked, self.message, self.passages, self.evidence, self.mode, abstained
+        )
+
+        if abstained:
+            self.written.append(NO_EVIDENCE)
+            yield AnswerToken(NO_EVIDENCE)
+        if abstained or self.mode == "evidence":
+            status = Message.Status.NO_EVIDENCE if abstained else Message.Status.COMPLETE
+            message = self.save(status, "abstained" if abstained else "evidence")
+            yield AnswerDone(message, AnswerRecord.of(message))
+            return
+
+        answer: Answer | None = None
+        stream = get_engine().stream(
+            question,
+            [_prompt_passage(q) for q in self.evidence],
+            history,
+            generation_config(self.mode, options),
+            conversation_key=f"conversation-{self.conversation.pk}",
+        )
+        try:
+            for event in stream:
+                if isinstance(event, TokenEvent):
+                    if event.text:
+                        self.written.append(event.text)
+                        yield AnswerToken(event.text)
+                else:
+                    answer = event
+        finally:
+            stream.close()
+        if answer is None:
+            raise RuntimeError("the decoder's stream ended without an answer")
+        checks = tuple(
+            SentenceCheck((c.start, c.end), c.supported, c.passage, c.support) for c in answer.checks
+        )
+        record = AnswerRecord(
+            content=answer.text,
+            status=Message.Status.COMPLETE,
+            mode=self.mode,
+            passages=self.passages,
+            evidence=self.evidence,
+            citations=_resolve(answer, self.evidence),
+            checks=checks,
+            stats=_stats(answer, answer.finish_reason, self.started, **self.timings),
+            attention=answer.attention.to_dict() if answer.attention is not None else None,
+        )
+        message = self.save(Message.Status.COMPLETE, answer.finish_reason, record)
+        yield AnswerDone(message, record)
 
 
 def run_answer(events: AnswerEvents) -> tuple[AnswerStarted, AnswerDone | AnswerFailed]:

@@ -1,8 +1,9 @@
 """A person's path through the product, in real headless Chromium (Debian's package).
 
 Upload a document on the library page, watch it get indexed, ask in the chat, see the
-answer stream in, open a citation's passage and the attention heatmap. A screenshot is
-saved to test-artifacts/ for a human to look at.
+evidence quotes first and the answer stream in, open a quote in its document with exactly
+that span highlighted, a citation's source and the attention heatmap. Screenshots are saved
+to test-artifacts/ for a human to look at.
 """
 
 from __future__ import annotations
@@ -83,16 +84,19 @@ def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, se
     page.goto(live_server.url + "/chat/")
     page.fill("#question", "Who built Skerryvore lighthouse?")
     page.keyboard.press("Enter")
-    # Tokens arrive one by one into the streaming bubble, then the saved answer replaces it.
-    page.wait_for_selector("li.msg.assistant.streaming .answer-text:not(:empty)")
+    # The quotes arrive before the answer is written, then tokens stream into the bubble.
+    page.wait_for_selector("li.msg.assistant.streaming .evidence blockquote.quote")
     answer = page.wait_for_selector("li.msg.assistant[data-id]")
     assert "Stevenson" in answer.inner_text()
+    quotes = page.query_selector_all("li.msg.assistant[data-id] .evidence blockquote.quote")
+    assert quotes and "Alan Stevenson" in quotes[0].inner_text()
 
-    citation = page.query_selector("li.msg.assistant .cite") or page.query_selector(".sources li button")
-    assert citation is not None
+    citation = page.query_selector("li.msg.assistant .cite")
+    assert citation is not None, "the answer carries no citation"
     citation.click()
     panel = page.wait_for_selector("#source-panel:not([hidden])")
     assert "Alan Stevenson" in panel.inner_text()
+    assert panel.query_selector("mark.cited-span"), "the cited characters are not marked"
 
     page.click("li.msg.assistant .heatmap-button")
     page.wait_for_selector("#heatmap table.heat tr.heat-row")
@@ -107,3 +111,9 @@ def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, se
 
     page.reload()  # the conversation, its citations and its heatmap come back from the database
     page.wait_for_selector("li.msg.assistant[data-id] .heatmap-button")
+
+    # A quote opens its document with exactly that span highlighted.
+    page.click("li.msg.assistant[data-id] .evidence .quote-link >> nth=0")
+    mark = page.wait_for_selector("mark#highlight")
+    assert mark.inner_text() == "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
+    page.screenshot(path=str(ARTIFACTS / "evidence-in-document.png"), full_page=True)
