@@ -8,6 +8,8 @@ export DJANGO_SETTINGS_MODULE=app.settings
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 .venv/bin/python manage.py ensure_admin
+# Convert the bundled decoder now (once, ~35 s): the first question must not pay for it.
+.venv/bin/python manage.py prepare_models
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 echo "Groundwork is starting on http://$HOST:$PORT/ (Ctrl-C stops it)"

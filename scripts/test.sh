@@ -29,6 +29,8 @@ export DB_CONN_MAX_AGE=0
 # Silent: nothing may be printed after pytest's summary line.
 trap 'rm -rf "$DATA_DIR" >/dev/null 2>&1 || true' EXIT
 
+# Convert the bundled decoder before any test: no test pays for it (nor for its first load).
+.venv/bin/python manage.py prepare_models
 .venv/bin/ruff check .
 .venv/bin/mypy .
 .venv/bin/python -m pytest "$@"
