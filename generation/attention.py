@@ -35,40 +35,47 @@ def default_layers(num_layers: int) -> tuple[int, ...]:
 
 
 class AttentionRecorder:
-    """Sums, over the chosen layers, the head-averaged attention row of the last query."""
+    """Sums, over the chosen layers, the head-averaged attention rows of the last `queries`
+    queries of a forward pass (1 for prefill and plain decoding; more when several copied
+    tokens are verified in one pass)."""
 
     def __init__(self, layers: tuple[int, ...]):
         self.layers = frozenset(layers)
-        self._sum: torch.Tensor | None = None  # (T,)
+        self.queries = 1
+        self._sum: torch.Tensor | None = None  # (queries, T)
         self._count = 0
 
-    def record(self, layer: int, row: torch.Tensor) -> None:
-        self._sum = row if self._sum is None else self._sum + row
+    def record(self, layer: int, rows: torch.Tensor) -> None:
+        self._sum = rows if self._sum is None else self._sum + rows
         self._count += 1
 
     def take(self) -> torch.Tensor:
-        """The mean row over the recorded layers, (T,) float32; resets for the next step."""
+        """The mean rows over the recorded layers, (queries, T) float32; resets."""
         assert self._sum is not None and self._count == len(self.layers), "layers missed"
-        row, self._sum, self._count = self._sum / self._count, None, 0
-        return row
+        rows, self._sum, self._count = self._sum / self._count, None, 0
+        return rows
 
 
-def last_row_attention(
-    query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float
+def last_rows_attention(
+    query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float, n: int = 1
 ) -> torch.Tensor:
-    """Head-mean softmax attention of the last query over all keys.
+    """Head-mean softmax attention of the last `n` queries over all keys.
 
-    query (1, H, Q, D), key (1, Hkv, T, D) -> (T,). Grouped heads share a key head, so the
-    queries are folded into (Hkv, H/Hkv) instead of repeating the keys.
+    query (1, H, Q, D), key (1, Hkv, T, D) -> (n, T). Grouped heads share a key head, so the
+    queries are folded into (Hkv, H/Hkv) instead of repeating the keys. The last `n` queries
+    sit at key positions T-n .. T-1 and see keys up to their own position (causal).
     """
     _, n_heads, _, dim = query.shape
-    n_kv = key.shape[1]
-    q = query[0, :, -1, :].reshape(n_kv, n_heads // n_kv, dim).float()  # (Hkv, G, D)
-    scores = torch.einsum("kgd,ktd->kgt", q, key[0].float()) * scaling  # (Hkv, G, T)
+    n_kv, t = key.shape[1], key.shape[2]
+    q = query[0, :, -n:, :].reshape(n_kv, n_heads // n_kv, n, dim).float()  # (Hkv, G, n, D)
+    scores = torch.einsum("kgnd,ktd->kgnt", q, key[0].float()) * scaling  # (Hkv, G, n, T)
     if mask is not None:  # SDPA masks are bool (True = attend) or additive floats
-        last = mask[0, 0, -1, : key.shape[2]]
+        last = mask[0, 0, -n:, :t]  # (n, T)
         scores = scores.masked_fill(~last, float("-inf")) if last.dtype == torch.bool else scores + last
-    return scores.softmax(dim=-1).mean(dim=(0, 1))  # (T,)
+    if n > 1:  # SDPA may run is_causal without a mask: apply causality here either way
+        ahead = torch.arange(t)[None, :] > (t - n + torch.arange(n))[:, None]  # (n, T)
+        scores = scores.masked_fill(ahead, float("-inf"))
+    return scores.softmax(dim=-1).mean(dim=(0, 1))  # (n, T)
 
 
 def capture_attention_forward(
@@ -84,7 +91,7 @@ def capture_attention_forward(
     layer = int(getattr(module, "layer_idx", -1))
     if recorder is not None and layer in recorder.layers:
         scaling = kwargs.get("scaling") or query.shape[-1] ** -0.5
-        recorder.record(layer, last_row_attention(query, key, attention_mask, scaling))
+        recorder.record(layer, last_rows_attention(query, key, attention_mask, scaling, recorder.queries))
     return out, None
 
 

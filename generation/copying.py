@@ -71,6 +71,21 @@ class CopyConstraint:
             ]
         self.copied += 1
 
+    def forced_run(self, limit: int) -> list[int]:
+        """The next tokens (up to `limit`) that every matched span continues with alike: the
+        copy can only go on this way (or end), so they can be verified in one forward pass."""
+        if not self._active:
+            return []
+        run: list[int] = []
+        for offset in range(limit):
+            if any(p + offset >= len(self.passages[s]) for s, p, _ in self._active):
+                break
+            nexts = {self.passages[s][p + offset] for s, p, _ in self._active}
+            if len(nexts) != 1:
+                break
+            run.append(nexts.pop())
+        return run
+
     def span(self) -> CopiedSpan | None:
         """The span copied so far (the earliest match when several passages hold it)."""
         if not self._active or not self.copied:

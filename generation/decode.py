@@ -19,8 +19,10 @@ from generation.copying import CopyConstraint
 from generation.detokenize import IncrementalDetokenizer
 from generation.types import FinishReason, GenerationConfig, TokenEvent
 
-# forward(new ids, cache, recorder or None) -> logits of the last position, (V,)
-Forward = Callable[[Sequence[int], DynamicCache, AttentionRecorder | None], torch.Tensor]
+# forward(new ids, cache, recorder or None, keep) -> logits of the last `keep` positions, (keep, V)
+Forward = Callable[[Sequence[int], DynamicCache, AttentionRecorder | None, int], torch.Tensor]
+# Copied tokens verified per forward pass at most (speculative copying).
+MAX_RUN = 16
 
 
 def sample_next(logits: torch.Tensor, config: GenerationConfig, generator: torch.Generator | None) -> int:
@@ -62,46 +64,82 @@ def decode_tokens(
     a repeat or `max_new_tokens`. With a `constraint`, every token is chosen among those it
     allows (the answer copies a span of the passages). Yields a TokenEvent per non-EOS token
     (and one for the EOS only when it flushes held-back text); the final token is never fed
-    back, so on return the cache holds exactly `(prompt_ids + token_ids)[:cache length]`."""
+    back, so on return the cache holds exactly `(prompt_ids + token_ids)[:cache length]`.
+
+    Speculative copying (greedy copy mode): when the copy can only continue one way, the
+    chosen token is fed together with that forced run, and one forward pass gives the logits
+    after each of them. Each run token is then accepted only if the masked argmax picks it,
+    exactly as one-token-at-a-time decoding would; at the first disagreement the unverified
+    tail is cropped from the cache. So the output is the same, in fewer forward passes.
+    """
     recorder = AttentionRecorder(attention.layers) if attention is not None else None
     generator = None
     if config.temperature > 0 and config.seed is not None:
         generator = torch.Generator().manual_seed(config.seed)
+    speculate = constraint is not None and config.temperature == 0 and config.speculative_copy
 
-    logits = forward(prompt_ids[cache.get_seq_length() :], cache, recorder)  # prefill
-    for step in range(config.max_new_tokens):
-        if attention is not None and recorder is not None:
-            attention.add(recorder.take())  # the row that produced this token
-        if constraint is not None:
-            logits = constraint.mask(logits)
-        token = sample_next(logits, config, generator)
-        if constraint is not None:
-            constraint.advance(token)
-        state.token_ids.append(token)
-        state.last_token_at = time.perf_counter()
-        if state.first_token_at is None:
-            state.first_token_at = state.last_token_at
-        if token in eos_ids and not config.ignore_eos:
-            # Text held back for a stop string or a repeat that never came is flushed with the EOS.
-            tail = detok.finish()
-            state.finish_reason = "repeat" if detok.repeated else "eos"
-            if tail:
-                yield TokenEvent(tail, token)
-            return
-        delta = detok.push(token)
-        if detok.stopped:
-            state.finish_reason = "repeat" if detok.repeated else "stop"
+    logits = forward(prompt_ids[cache.get_seq_length() :], cache, recorder, 1)  # prefill, (1, V)
+    # Logits (and attention rows) computed but not yet used, oldest first, and the run tokens
+    # fed ahead of being chosen: pending[i] follows ahead[i - 1] (pending[0] the last chosen).
+    pending = list(zip(logits, _rows(recorder, 1), strict=True))
+    ahead: list[int] = []
+    try:
+        for step in range(config.max_new_tokens):
+            logits, row = pending.pop(0)
+            if attention is not None and row is not None:
+                attention.add(row)  # the row that produced this token
+            if constraint is not None:
+                logits = constraint.mask(logits)
+            token = sample_next(logits, config, generator)
+            if ahead:
+                if token == ahead.pop(0):
+                    pass  # verified: it is in the cache already, and so are the logits after it
+                else:
+                    cache.crop(-(1 + len(ahead)))  # the run diverged: drop the unverified tail
+                    ahead.clear()
+                    pending.clear()
+            if constraint is not None:
+                constraint.advance(token)
+            state.token_ids.append(token)
+            state.last_token_at = time.perf_counter()
+            if state.first_token_at is None:
+                state.first_token_at = state.last_token_at
+            if token in eos_ids and not config.ignore_eos:
+                # Text held back for a stop string or a repeat that never came is flushed with the EOS.
+                tail = detok.finish()
+                state.finish_reason = "repeat" if detok.repeated else "eos"
+                if tail:
+                    yield TokenEvent(tail, token)
+                return
+            delta = detok.push(token)
+            if detok.stopped:
+                state.finish_reason = "repeat" if detok.repeated else "stop"
+                yield TokenEvent(delta, token)
+                return
+            if constraint is not None and constraint.exhausted:
+                # The copied span reached the end of its passage: nothing else may follow.
+                state.finish_reason = "eos"
+                yield TokenEvent(delta + detok.finish(), token)
+                return
+            if step + 1 == config.max_new_tokens:
+                tail = detok.finish()
+                state.finish_reason = "repeat" if detok.repeated else "length"
+                yield TokenEvent(delta + tail, token)
+                return
             yield TokenEvent(delta, token)
-            return
-        if constraint is not None and constraint.exhausted:
-            # The copied span reached the end of its passage: nothing else may follow.
-            state.finish_reason = "eos"
-            yield TokenEvent(delta + detok.finish(), token)
-            return
-        if step + 1 == config.max_new_tokens:
-            tail = detok.finish()
-            state.finish_reason = "repeat" if detok.repeated else "length"
-            yield TokenEvent(delta + tail, token)
-            return
-        yield TokenEvent(delta, token)
-        logits = forward([token], cache, recorder)
+            if pending:
+                continue  # the token was fed ahead; the logits after it are waiting
+            limit = min(MAX_RUN, config.max_new_tokens - step - 2)
+            run = constraint.forced_run(limit) if speculate and constraint is not None else []
+            if recorder is not None:
+                recorder.queries = 1 + len(run)
+            logits = forward([token, *run], cache, recorder, 1 + len(run))  # (1 + run, V)
+            pending = list(zip(logits, _rows(recorder, 1 + len(run)), strict=True))
+            ahead = run
+    finally:
+        if ahead:  # fed ahead but never chosen: not part of the answer
+            cache.crop(-len(ahead))
+
+
+def _rows(recorder: AttentionRecorder | None, n: int) -> list[torch.Tensor | None]:
+    return list(recorder.take()) if recorder is not None else [None] * n

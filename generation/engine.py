@@ -100,9 +100,9 @@ class Engine:
         self.prefix = CachedSequence(prefix_ids, cache)
 
     def forward(
-        self, ids: Sequence[int], cache: DynamicCache, recorder: AttentionRecorder | None
+        self, ids: Sequence[int], cache: DynamicCache, recorder: AttentionRecorder | None, keep: int = 1
     ) -> torch.Tensor:
-        """Run `ids` after what `cache` holds; the last position's logits, (V,) float32."""
+        """Run `ids` after what `cache` holds; the logits of the last `keep` positions, (keep, V)."""
         kwargs: dict[str, Any] = {RECORDER_KWARG: recorder} if recorder is not None else {}
         with self._lock, torch.no_grad():
             self.forward_passes += 1
@@ -110,10 +110,10 @@ class Engine:
                 input_ids=torch.tensor([list(ids)]),  # (1, S)
                 past_key_values=cache,
                 use_cache=True,
-                logits_to_keep=1,
+                logits_to_keep=keep,
                 **kwargs,
             )
-        return out.logits[0, -1].float()  # (V,)
+        return out.logits[0, -keep:].float()  # (keep, V)
 
     def question_likelihood(self, question: str, texts: Sequence[str]) -> list[float]:
         """For each text, the mean log-probability of the question's tokens after it

@@ -66,6 +66,8 @@ class GenerationConfig:
     attention_min_mass: float = 0.03
     # Constrained decoding: the answer is one span copied verbatim from the passages.
     copy_passages: bool = False
+    # Copy mode, greedy: verify forced runs of copied tokens in one forward pass (same output).
+    speculative_copy: bool = True
     # Stop when the last `repeat_window` words occurred before (or a sentence repeats); 0: off.
     repeat_window: int = 8
     # Benchmarks only: keep going past EOS so every run decodes exactly max_new_tokens.

@@ -79,7 +79,7 @@ def recompute_decode(engine: Engine, ids: Sequence[int], n: int) -> tuple[list[i
     start = time.perf_counter()
     first = start
     for step in range(n):
-        token = int(engine.forward(seq, DynamicCache(config=engine.model.config), None).argmax())
+        token = int(engine.forward(seq, DynamicCache(config=engine.model.config), None)[-1].argmax())
         out.append(token)
         seq.append(token)
         if step == 0:
@@ -303,7 +303,7 @@ def measure_attention_layers(
         sums = {layer: torch.zeros(len(prompt.passages)) for layer in layers}
         ids = list(prompt.ids)
         for _ in range(new_tokens):
-            logits = engine.forward(ids[cache.get_seq_length() :], cache, recorder)
+            logits = engine.forward(ids[cache.get_seq_length() :], cache, recorder)[-1]
             for layer, row in recorder.rows.items():
                 for p, (a, b) in enumerate(prompt.passage_ranges):
                     sums[layer][p] += row[a:b].sum()

@@ -98,3 +98,21 @@ def test_checking_flags_what_no_passage_holds() -> None:
     copied = Citation(2, 2, 0, 0, 0, len("Its main span"), "copy", (0, 13))
     checks, added = check_answer("Its main span", passages, (copied,))
     assert checks[0].supported and checks[0].passage == 2 and not added
+
+
+@pytest.mark.parametrize("case", CASES[:4], ids=lambda c: c.question[:30])
+def test_speculative_copying_gives_the_same_answer_in_fewer_passes(engine: Engine, case) -> None:  # type: ignore[no-untyped-def]
+    answers, passes = [], []
+    for speculative in (False, True):
+        config = GenerationConfig(max_new_tokens=48, copy_passages=True, speculative_copy=speculative)
+        before = engine.forward_passes
+        answers.append(_run(engine, case.question, case.passages, config)[1])
+        passes.append(engine.forward_passes - before)
+    one_by_one, verified = answers
+    assert verified.token_ids == one_by_one.token_ids and verified.text == one_by_one.text
+    assert verified.citations == one_by_one.citations
+    # The attention map has one row per answer token either way, and the same shape.
+    assert verified.attention is not None and one_by_one.attention is not None
+    assert len(verified.attention.passage_mass) == len(one_by_one.attention.passage_mass)
+    if len(one_by_one.token_ids) > 3:
+        assert passes[1] < passes[0], passes
