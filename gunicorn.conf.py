@@ -18,6 +18,6 @@ def post_worker_init(worker):
     from django.conf import settings
 
     if settings.EMBEDDED_INGESTION:
-        from app.services.dispatch import resume_unfinished
+        from app.services.ingestion import resume_unfinished
 
         resume_unfinished()

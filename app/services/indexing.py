@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.models import Chunk, Document
-from app.services.runtime import _index, encoder_name, get_encoder
+from app.services.ingestion import queue_ingestion
+from app.services.runtime import encoder_name, get_encoder, vector_index
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ def rebuild_index() -> RebuildReport:
     Documents whose vectors another encoder made (ENCODER_MODEL changed) cannot be
     mixed in: they go back to the queue and are embedded again.
     """
-    from app.services.ingestion import queue_ingestion
-
     name = encoder_name()
     dim = get_encoder().dim
     stale = list(
@@ -37,7 +36,9 @@ def rebuild_index() -> RebuildReport:
         .values_list("id", flat=True)
     )
     if stale:
-        Document.objects.filter(id__in=stale).update(status=Document.Status.QUEUED, ingest_token="")
+        Document.objects.filter(id__in=stale).update(
+            status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None
+        )
         queue_ingestion(stale)
     chunks = (
         Chunk.objects.filter(document__status=Document.Status.INDEXED, document__encoder=name)
@@ -54,6 +55,6 @@ def rebuild_index() -> RebuildReport:
         ids.append(chunk_id)
         vectors.append(vector)
     matrix = np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
-    _index().replace_all(np.asarray(ids, dtype=np.int64), matrix)
+    vector_index().replace_all(np.asarray(ids, dtype=np.int64), matrix)
     log.info("vector index rebuilt with %d vectors", len(ids))
     return RebuildReport(vectors=len(ids), requeued_documents=len(stale))

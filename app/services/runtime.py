@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -46,16 +47,32 @@ def _index() -> VectorIndex:
     return VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_name())
 
 
+# What rebuilds the index from the database when its file is missing, corrupt or stale:
+# `app.services.indexing.rebuild_index`, registered by the app config at start-up (indexing
+# imports this module, so this module must not import indexing).
+_index_rebuilder: Callable[[], object] | None = None
+
+
+def set_index_rebuilder(rebuild: Callable[[], object] | None) -> None:
+    global _index_rebuilder
+    _index_rebuilder = rebuild
+
+
+def vector_index() -> VectorIndex:
+    """This process's index object as it is, not checked against its file (a rebuild writes it)."""
+    return _index()
+
+
 def get_index() -> VectorIndex:
     """The index, rebuilt from the database when its file is missing, corrupt or stale."""
     index = _index()
     try:
         index.refresh()
     except IndexUnavailable as reason:
-        from app.services.indexing import rebuild_index
-
+        if _index_rebuilder is None:
+            raise
         log.warning("rebuilding the vector index from the database: %s", reason)
-        rebuild_index()
+        _index_rebuilder()
     return index
 
 
