@@ -183,7 +183,7 @@ def test_status_endpoint_reports_progress(client, make_user, ingestion, upload):
 
 
 @pytest.mark.parametrize("size", [3])
-def test_batch_of_documents_shares_one_job(make_user, ingestion, size):  # type: ignore[no-untyped-def]
+def test_batch_of_documents_is_indexed(make_user, ingestion, size):  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from app.services.ingestion import upload_documents

@@ -129,3 +129,26 @@ def test_killed_worker_group_recovers_every_document(client, make_user, ingestio
     assert len(index_ids) == len(set(index_ids)), "a vector is in the index twice"
     in_range = {i for i in index_ids if min(chunk_ids) <= i <= max(chunk_ids)}
     assert in_range == chunk_ids
+
+
+def test_a_small_document_goes_ahead_of_large_ones(
+    client, make_user, ingestion, upload, workers, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """While the worker is busy, a small upload waits behind no large one queued before it."""
+    from app.services import dispatch
+
+    monkeypatch.setattr(dispatch, "SMALL_DOCUMENT_BYTES", 2000)  # "large" at test scale
+    workers.start("only")
+    client.force_login(make_user())
+    upload(("busy.txt", _document(1)))
+    busy = Document.objects.get()
+    deadline = time.monotonic() + 120
+    while Document.objects.get(pk=busy.pk).status == Document.Status.QUEUED:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    upload(("large-1.txt", _document(2, 20)), ("large-2.txt", _document(3, 20)), ("small.txt", b"One line."))
+    documents = {d.original_filename: d for d in Document.objects.all()}
+    ingestion.wait(*[d.pk for d in documents.values()], timeout=180)
+    done = {d.original_filename: d.indexed_at for d in Document.objects.all()}
+    assert all(done.values()), done
+    assert done["small.txt"] < done["large-1.txt"] < done["large-2.txt"], done
