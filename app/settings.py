@@ -55,9 +55,14 @@ INDEX_DIR = env_path("INDEX_DIR", DATA_DIR / "index")
 MODEL_CACHE_DIR = env_path("MODEL_CACHE_DIR", DATA_DIR / "model-cache")
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# `manage.py collectstatic` gathers CSS and JS here and WhiteNoise serves them. The Docker
+# image collects at build time into a STATIC_DIR outside the data volume.
+STATIC_ROOT = env_path("STATIC_DIR", DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise also serves straight from the app's static folders, so a server started
+# without `collectstatic` (a forgotten step) still has its scripts instead of a chat page
+# whose form posts natively and shows a raw event stream.
+WHITENOISE_USE_FINDERS = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
