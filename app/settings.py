@@ -215,6 +215,13 @@ if CHUNK_OVERLAP_TOKENS >= CHUNK_TOKENS:
 SEARCH_TOP_K = env_int("SEARCH_TOP_K", 5, minimum=1, maximum=100)
 ANSWER_TOP_K = env_int("ANSWER_TOP_K", 4, minimum=1, maximum=50)
 ANSWER_MIN_SCORE = env_float("ANSWER_MIN_SCORE", 0.25, minimum=-1.0, maximum=1.0)
+# Answering capacity per web process (app/services/capacity.py): answers running at once,
+# questions allowed to wait for a slot, and how long one waits before a 503 + Retry-After.
+# ANSWER_CONCURRENCY + ANSWER_QUEUE stays below WEB_THREADS (8), so threads remain for health
+# checks, search and pages while answers are busy.
+ANSWER_CONCURRENCY = env_int("ANSWER_CONCURRENCY", 1, minimum=1, maximum=64)
+ANSWER_QUEUE = env_int("ANSWER_QUEUE", 3, minimum=0, maximum=1000)
+ANSWER_QUEUE_TIMEOUT = env_float("ANSWER_QUEUE_TIMEOUT", 30.0, minimum=0.0, maximum=3600.0)
 
 # --- Uploads ----------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_bytes("UPLOAD_MAX_BYTES", 50 * 1024**2)
