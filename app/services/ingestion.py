@@ -146,6 +146,9 @@ def upload_documents(
                     format=Path(name).suffix.lower().lstrip(".")[:16],
                     size_bytes=upload.size or 0,
                     sha256=sha256,
+                    # queue=False: the caller is the runner, so the sweep must not send it
+                    # too (unless it is still queued after the visibility timeout).
+                    dispatched_at=None if queue else timezone.now(),
                 )
                 if queue:
                     transaction.on_commit(

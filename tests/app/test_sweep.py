@@ -20,7 +20,7 @@ def _stored(user, *names: str) -> list[Document]:  # type: ignore[no-untyped-def
     return [o.document for o in upload_documents(user, files, queue=False) if o.document is not None]
 
 
-def test_sweep_requeues_dead_claims_and_sends_unsent_documents(make_user, ingestion):  # type: ignore[no-untyped-def]
+def test_sweep_requeues_dead_claims_and_sends_unsent_documents(make_user, ingestion, settings):  # type: ignore[no-untyped-def]
     dead, live, unsent = _stored(make_user(), "dead.txt", "live.txt", "unsent.txt")
     now = timezone.now()
     Document.objects.filter(pk=dead.pk).update(
@@ -29,10 +29,13 @@ def test_sweep_requeues_dead_claims_and_sends_unsent_documents(make_user, ingest
     Document.objects.filter(pk=live.pk).update(
         status=Document.Status.PARSING, ingest_token="live", heartbeat_at=now
     )
-    assert Document.objects.get(pk=unsent.pk).dispatched_at is None
+    Document.objects.filter(pk=unsent.pk).update(dispatched_at=None)  # stored while Redis was down
 
     report = sweep()
-    assert (report.abandoned, report.sent, report.unsent) == (1, 2, 0)
+    if settings.EMBEDDED_INGESTION:
+        assert (report.abandoned, report.sent, report.unsent) == (1, 2, 0)
+    else:  # the session's worker sweeps too, and may have taken some first
+        assert report.abandoned <= 1 and report.sent <= 2 and report.unsent == 0
     ingestion.wait(dead.pk, unsent.pk)
     assert Document.objects.get(pk=dead.pk).status == Document.Status.INDEXED
     assert Document.objects.get(pk=unsent.pk).status == Document.Status.INDEXED
@@ -46,9 +49,10 @@ def test_sweep_requeues_dead_claims_and_sends_unsent_documents(make_user, ingest
 
 def test_library_says_why_a_document_waits(make_user, db, settings):  # type: ignore[no-untyped-def]
     settings.EMBEDDED_INGESTION = False
+    IngestionWorker.objects.all().delete()  # in this test's transaction: workers of the session vanish
     queued, unsent, interrupted, running = _stored(make_user(), "a.txt", "b.txt", "c.txt", "d.txt")
     now = timezone.now()
-    Document.objects.filter(pk=queued.pk).update(dispatched_at=now)
+    Document.objects.filter(pk=unsent.pk).update(dispatched_at=None)
     Document.objects.filter(pk=interrupted.pk).update(
         status=Document.Status.EMBEDDING, heartbeat_at=now - timedelta(minutes=2)
     )
