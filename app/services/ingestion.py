@@ -257,9 +257,12 @@ def sweep(queue: str | None = None) -> SweepReport:
     if count:
         log.warning("%d documents were abandoned by a stopped worker; queued again", count)
     lost_before = now - timedelta(seconds=settings.INGEST_VISIBILITY_TIMEOUT)
+    # Evaluation and benchmark collections are ingested by their own command, which may keep
+    # documents queued for longer than that: they are not "lost", leave them to it.
+    lost = Q(dispatched_at__lt=lost_before) & ~Q(collection__is_evaluation=True)
     waiting = list(
         Document.objects.filter(status=Document.Status.QUEUED)
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lost_before))
+        .filter(Q(dispatched_at__isnull=True) | lost)
         .order_by("pk")
         .values_list("pk", "size_bytes")[:SWEEP_BATCH]
     )

@@ -71,3 +71,21 @@ def test_library_says_why_a_document_waits(make_user, db, settings):  # type: ig
 
     settings.EMBEDDED_INGESTION = True  # the ingestion thread is the web process itself
     assert waiting_notes(documents) == {}
+
+
+def test_sweep_resends_lost_messages_but_not_evaluation_runs(make_user, db, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    from app.models import Collection
+    from app.services import ingestion
+
+    sent: list[int] = []
+    monkeypatch.setattr(ingestion, "dispatch", lambda ids, run, **options: sent.extend(ids) or True)
+    user = make_user()
+    (lost,) = _stored(user, "lost.txt")
+    evaluation = Collection.objects.create(owner=user, name="eval", is_evaluation=True)
+    files = [SimpleUploadedFile("eval.txt", b"An evaluation passage about lighthouses.")]
+    (outcome,) = upload_documents(user, files, collection=evaluation, queue=False)
+    assert outcome.document is not None
+    long_ago = timezone.now() - timedelta(seconds=settings.INGEST_VISIBILITY_TIMEOUT + 60)
+    Document.objects.update(dispatched_at=long_ago)
+    assert sweep().sent == 1
+    assert sent == [lost.pk]
