@@ -125,7 +125,7 @@ def test_uploads_without_redis_are_stored_then_queued_by_the_sweep(  # type: ign
         status, text = page("GET")
         assert "notes.txt was stored, but the ingestion queue cannot be reached right now" in text, text
 
-        # Reads and search keep working (the throttle counts in memory).
+        # Reads, search and answers keep working (the throttle counts in memory).
         for path in ("/api/documents/", f"/api/documents/{row['document']['id']}/"):
             status, raw, _ = request(server, "GET", path, **auth)
             assert status == 200, raw
@@ -138,6 +138,11 @@ def test_uploads_without_redis_are_stored_then_queued_by_the_sweep(  # type: ign
             **{"Content-Type": "application/json"},
         )
         assert status == 200, raw
+        question = b'{"question": "What did the storm carry away?", "max_new_tokens": 8}'
+        status, raw, _ = request(
+            server, "POST", "/api/ask/", question, **auth, **{"Content-Type": "application/json"}
+        )
+        assert status == 200, raw  # answers too (nothing indexed yet: "the documents don't say")
         status, raw, _ = request(server, "GET", "/healthz")
         assert status == 503 and json.loads(raw)["broker"]["ok"] is False
         log = Path(tmp_path / "gunicorn.log").read_text()
