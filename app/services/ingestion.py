@@ -151,8 +151,10 @@ def upload_documents(
                     dispatched_at=None if queue else timezone.now(),
                 )
                 if queue:
+                    # robust: an error while handing it over is logged, never a 500 for a
+                    # stored file; the document stays queued and the sweep sends it.
                     transaction.on_commit(
-                        functools.partial(_send, document.pk, document.size_bytes, sent=sent)
+                        functools.partial(_send, document.pk, document.size_bytes, sent=sent), robust=True
                     )
         except IntegrityError:
             # The same content arrived twice at once; the other request won.
@@ -164,6 +166,8 @@ def upload_documents(
             reason = error.strerror or str(error)
             outcomes.append(UploadOutcome(name, error=f"the file could not be stored ({reason})"))
             continue
+        if queue and "ok" not in sent and transaction.get_autocommit():
+            sent["ok"] = False  # committed, yet the hand-over did not finish: the sweep sends it
         outcomes.append(UploadOutcome(name, document=document, queued=sent.get("ok")))
     return outcomes
 
@@ -185,7 +189,7 @@ def _send(
 def queue_ingestion(document_ids: Sequence[int]) -> None:
     """Hand documents to the ingestion runner (one job each) once the current transaction commits."""
     for pk, size in Document.objects.filter(pk__in=list(document_ids)).values_list("pk", "size_bytes"):
-        transaction.on_commit(functools.partial(_send, pk, size))
+        transaction.on_commit(functools.partial(_send, pk, size), robust=True)
 
 
 def reingest_document(document: Document) -> None:
