@@ -3,7 +3,8 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE \
-    DATA_DIR=/data MEDIA_DIR=/data/media INDEX_DIR=/data/index MODEL_CACHE_DIR=/models
+    DATA_DIR=/data MEDIA_DIR=/data/media INDEX_DIR=/data/index MODEL_CACHE_DIR=/models \
+    STATIC_DIR=/srv/groundwork/staticfiles
 
 WORKDIR /srv/groundwork
 COPY requirements.txt ./
@@ -11,7 +12,8 @@ COPY scripts/setup.sh scripts/setup.sh
 RUN ./scripts/setup.sh && rm -rf /root/.cache/pip
 ENV PATH=/srv/groundwork/.venv/bin:$PATH
 COPY . .
-RUN DATA_DIR=/tmp/build python manage.py collectstatic --noinput --verbosity 0
+# Static files are collected into STATIC_DIR, part of the image (not DATA_DIR, a volume at run time).
+RUN DATA_DIR=/tmp/build python manage.py collectstatic --noinput --verbosity 0 && rm -rf /tmp/build
 
 RUN useradd --system --home /srv/groundwork groundwork \
     && mkdir -p /data /models && chown -R groundwork /data /models

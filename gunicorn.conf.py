@@ -1,7 +1,14 @@
 """gunicorn settings for both the embedded default and the compose stack.
 
-Answers stream over server-sent events for many seconds, so requests are served by
-threads (one slow stream must not hold a whole process) and the worker timeout is off.
+The model: `gthread` workers (WEB_WORKERS processes, default 1, each with WEB_THREADS
+threads, default 8). Answers stream over server-sent events for many seconds, so
+requests are served by threads (one slow stream must not hold a whole process; async
+workers would not help, since the decoder is CPU-bound Python/torch code) and the worker
+timeout is off. Each process loads its own encoder and decoder, so more processes cost
+memory; more threads cost nothing until used. Answers are capped per process at
+ANSWER_CONCURRENCY running + ANSWER_QUEUE waiting (app/services/capacity.py), below
+WEB_THREADS, so threads always remain for health checks, search and pages; a question
+beyond that gets 503 with Retry-After.
 """
 
 import os
@@ -18,6 +25,6 @@ def post_worker_init(worker):
     from django.conf import settings
 
     if settings.EMBEDDED_INGESTION:
-        from app.services.dispatch import resume_unfinished
+        from app.services.ingestion import resume_unfinished
 
         resume_unfinished()

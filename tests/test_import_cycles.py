@@ -30,11 +30,7 @@ EXCLUDED = ("app/migrations/",)
 # one, fails the test, and so does an entry that is no longer a cycle (delete it then).
 # (generation.prompt -> types -> attention -> prompt is not one: types imports attention
 # only under TYPE_CHECKING.)
-KNOWN_CYCLES: list[frozenset[str]] = [
-    frozenset({"app.services.ingestion", "app.services.dispatch", "workers.tasks"}),
-    # ingestion -> indexing -> ingestion (rebuild_index re-queues stale documents).
-    frozenset({"app.services.ingestion", "app.services.indexing"}),
-]
+KNOWN_CYCLES: list[frozenset[str]] = []
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,10 @@
-"""The Celery application. Start a worker with `celery -A workers worker`."""
+"""The Celery application for workers. Start one with `celery -A workers worker`.
 
-import os
+The app object itself is `app.queue.celery_app` (the web process sends jobs through it by
+task name); here the worker side registers its tasks and its sweep on it.
+"""
 
-from celery import Celery
+from app.queue import celery_app as app
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
-
-app = Celery("groundwork")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+# workers.tasks (found here once Django is set up) also hooks up the sweep, workers/sweep.py.
 app.autodiscover_tasks(["workers"])

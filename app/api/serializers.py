@@ -120,10 +120,21 @@ class UploadSerializer(serializers.Serializer):
 class UploadOutcomeSerializer(serializers.Serializer):
     filename = serializers.CharField()
     outcome = serializers.ChoiceField(
-        choices=["created", "duplicate"],
-        help_text="`duplicate`: you already have this content; `document` is the existing one.",
+        choices=["created", "duplicate", "failed"],
+        help_text=(
+            "`duplicate`: you already have this content; `document` is the existing one. "
+            "`failed`: this file could not be stored (`error` says why); the others were."
+        ),
     )
-    document = DocumentSerializer()
+    document = DocumentSerializer(allow_null=True)
+    queued = serializers.BooleanField(
+        allow_null=True,
+        help_text=(
+            "false: stored, but the ingestion queue is unreachable; it is queued automatically "
+            "when the queue is back. null: not applicable (duplicate, failed)."
+        ),
+    )
+    error = serializers.CharField(allow_null=True, help_text="Why the file could not be stored.")
 
 
 class UploadResponseSerializer(serializers.Serializer):

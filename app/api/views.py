@@ -121,7 +121,9 @@ class DocumentList(generics.ListAPIView):
             "one over UPLOAD_MAX_BYTES (or more than UPLOAD_MAX_FILES files) makes the request 413, "
             "an unsupported type 415, and then nothing is stored. Each stored file is queued for "
             "ingestion; poll its `status` (or /api/documents/progress/). A file whose content you "
-            "already have is not stored again: its outcome is `duplicate` and names the existing one."
+            "already have is not stored again: its outcome is `duplicate` and names the existing one. "
+            "A file that cannot be stored is `failed` with an `error`, alone. `queued: false` means "
+            "the file is stored but the ingestion queue is unreachable: it is queued automatically later."
         ),
         request={"multipart/form-data": s.UploadSerializer},
         responses={
@@ -142,11 +144,12 @@ class DocumentList(generics.ListAPIView):
         rows = [
             {
                 "filename": o.filename,
-                "outcome": "duplicate" if o.duplicate_of is not None else "created",
+                "outcome": "failed" if o.error else "duplicate" if o.duplicate_of is not None else "created",
                 "document": o.document,
+                "queued": (o.queued is not False) if o.created else None,
+                "error": o.error,
             }
             for o in outcomes
-            if o.document is not None
         ]
         created = any(row["outcome"] == "created" for row in rows)
         body = s.UploadResponseSerializer({"documents": rows}).data

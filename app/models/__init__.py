@@ -1,6 +1,6 @@
 from app.models.api import ApiToken
 from app.models.conversations import Conversation, Message
-from app.models.documents import Chunk, Collection, Document
+from app.models.documents import Chunk, Collection, Document, IngestionWorker
 from app.models.evaluation import EvaluationItem, EvaluationRun
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "Document",
     "EvaluationItem",
     "EvaluationRun",
+    "IngestionWorker",
     "Message",
 ]

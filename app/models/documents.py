@@ -43,6 +43,11 @@ class Document(models.Model):
     job again starts that document over, replacing any chunks it had, so a re-delivered
     Celery message never duplicates chunks. `indexed` means the chunks are in the
     database *and* their vectors are in the FAISS index.
+
+    While a job works on a document it renews `heartbeat_at`; a claim whose heartbeat went
+    stale belongs to a dead worker, and the workers' sweep queues the document again.
+    `dispatched_at` is when the document was last handed to the queue; a queued document
+    without it was stored while the broker was unreachable, and the sweep sends it.
     """
 
     class Status(models.TextChoices):
@@ -71,6 +76,8 @@ class Document(models.Model):
     # Which run of the ingestion job owns the document right now; a stale run (its worker
     # presumed dead and the job re-delivered) notices it lost the claim and stops.
     ingest_token = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     text = models.TextField(blank=True, help_text="The extracted text; chunk spans index into it.")
     page_count = models.PositiveIntegerField(null=True, blank=True)
@@ -117,6 +124,20 @@ class Document(models.Model):
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class IngestionWorker(models.Model):
+    """A worker process that sweeps and ingests, with when it was last seen alive.
+
+    Workers renew `seen_at` on every sweep; the library says "waiting for a worker" when
+    documents are queued and no worker was seen recently.
+    """
+
+    name = models.CharField(max_length=300, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Chunk(models.Model):

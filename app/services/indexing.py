@@ -8,24 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.models import Chunk, Document
+from app.services.ingestion import queue_ingestion
 from app.services.runtime import encoder_name, get_encoder, get_vector_index
-from retrieval.index import IndexUnavailable, VectorIndex
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-
-
-def get_index() -> VectorIndex:
-    """The index to search: reloaded when another process published a newer file, rebuilt
-    from the database when the file is missing, corrupt or made by another encoder."""
-    index = get_vector_index()
-    try:
-        index.refresh()
-    except IndexUnavailable as reason:
-        log.warning("rebuilding the vector index from the database: %s", reason)
-        rebuild_index()
-    return index
 
 
 @dataclass(frozen=True)
@@ -40,8 +28,6 @@ def rebuild_index() -> RebuildReport:
     Documents whose vectors another encoder made (ENCODER_MODEL changed) cannot be
     mixed in: they go back to the queue and are embedded again.
     """
-    from app.services.ingestion import queue_ingestion
-
     name = encoder_name()
     dim = get_encoder().dim
     stale = list(
@@ -50,7 +36,9 @@ def rebuild_index() -> RebuildReport:
         .values_list("id", flat=True)
     )
     if stale:
-        Document.objects.filter(id__in=stale).update(status=Document.Status.QUEUED, ingest_token="")
+        Document.objects.filter(id__in=stale).update(
+            status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None
+        )
         queue_ingestion(stale)
     chunks = (
         Chunk.objects.filter(document__status=Document.Status.INDEXED, document__encoder=name)

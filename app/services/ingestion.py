@@ -7,49 +7,65 @@ machine is documented on `Document`; this module is the only place that moves it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import threading
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from app.models import Chunk, Collection, Document
-from app.services.indexing import get_index
-from app.services.runtime import encoder_name, get_encoder
+from app.services.dispatch import dispatch, priority_for
+from app.services.runtime import encoder_name, get_encoder, get_index
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
 from retrieval.parsing import parse_document
 
 log = logging.getLogger(__name__)
 
-# Documents uploaded together are ingested together (up to this many per job), so their
-# chunks share encoder batches and database round trips; a large upload still becomes
-# several jobs that several workers can share.
+# Documents handed to `ingest_documents` together share encoder batches and database round
+# trips (benchmarks and evaluation ingest in runs of this many). Uploads queue one job per
+# document: each document is queued in the transaction that stores it, a small document
+# is not held behind a large one's job, and a killed job loses one document's work.
 DOCUMENTS_PER_JOB = 64
-# How many chunk texts are encoded between two progress updates.
+# How many chunk texts are encoded between two progress updates (and cancellation checks).
 PROGRESS_STEP = 256
 # Errors worth retrying the whole job for: the database went away for a moment. The
 # documents stay in progress, and the retry claims them again and starts over.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# Stored file names stay far below the 255-byte limit of common filesystems, leaving room
+# for the directory and for the suffix Django's storage adds when a name is taken.
+STORED_NAME_BYTES = 120
+STORED_SUFFIX_BYTES = 16
+ACTIVE = (Document.Status.PARSING, Document.Status.EMBEDDING)
 
 
 @dataclass(frozen=True)
 class UploadOutcome:
-    """What became of one uploaded file."""
+    """What became of one uploaded file.
+
+    `queued` is False when the file was stored but the ingestion queue could not be
+    reached (the workers' sweep sends it later), None when not known yet (queueing
+    waits for an enclosing transaction to commit) or not asked for.
+    """
 
     filename: str
     document: Document | None = None
     duplicate_of: Document | None = None
     error: str | None = None
+    queued: bool | None = None
 
     @property
     def created(self) -> bool:
@@ -68,6 +84,26 @@ def _title_for(filename: str) -> str:
     return Path(filename).stem.replace("_", " ").strip() or filename
 
 
+def _clip_bytes(text: str, limit: int) -> str:
+    """The longest prefix of `text` whose UTF-8 encoding fits in `limit` bytes."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def stored_name(filename: str) -> str:
+    """A name to store the file under: short in bytes, no separators or control characters.
+
+    The person's own name is kept whole in `Document.original_filename` for display; this
+    one only has to be recognisable on disk. Letters of any script are kept, so the limit
+    is counted in UTF-8 bytes, not characters (200 × "ü" is 400 bytes).
+    """
+    path = Path(filename)
+    suffix = "".join(c for c in path.suffix.lower() if c.isascii() and (c.isalnum() or c == "."))
+    suffix = suffix[:STORED_SUFFIX_BYTES] if len(suffix) > 1 else ""
+    stem = unicodedata.normalize("NFC", path.stem if suffix else path.name)
+    stem = "".join(c if (c.isalnum() or c in "-_.") else "_" for c in stem).strip("._")
+    return (_clip_bytes(stem, STORED_NAME_BYTES).rstrip("._") or "upload") + suffix
+
+
 def upload_documents(
     owner: AbstractBaseUser,
     files: Iterable[UploadedFile],
@@ -75,12 +111,14 @@ def upload_documents(
     collection: Collection | None = None,
     queue: bool = True,
 ) -> list[UploadOutcome]:
-    """Store each file as a queued document and schedule its ingestion.
+    """Store each file as a queued document and schedule its ingestion, one file at a time.
 
     A file over UPLOAD_MAX_BYTES is refused; a file whose content the owner already has
     (same sha256 in the same collection) is not stored again: its outcome names the
     document it duplicates. Anything else is stored, even an unsupported or broken file,
     so that its failure and reason show in the library like any other document's.
+    Each document is queued in the transaction that stores it: a file that cannot be
+    stored fails alone (its outcome says why) and the files before it are already queued.
     With `queue=False` the caller runs `ingest_documents` itself (benchmarks, evaluation).
     """
     outcomes: list[UploadOutcome] = []
@@ -95,8 +133,10 @@ def upload_documents(
         if same is not None:
             outcomes.append(UploadOutcome(name, document=same, duplicate_of=same))
             continue
+        sent: dict[str, bool] = {}
         try:
             with transaction.atomic():
+                upload.name = stored_name(name)
                 document = Document.objects.create(
                     owner=owner,
                     collection=collection,
@@ -106,46 +146,185 @@ def upload_documents(
                     format=Path(name).suffix.lower().lstrip(".")[:16],
                     size_bytes=upload.size or 0,
                     sha256=sha256,
+                    # queue=False: the caller is the runner, so the sweep must not send it
+                    # too (unless it is still queued after the visibility timeout).
+                    dispatched_at=None if queue else timezone.now(),
                 )
+                if queue:
+                    # robust: an error while handing it over is logged, never a 500 for a
+                    # stored file; the document stays queued and the sweep sends it.
+                    transaction.on_commit(
+                        functools.partial(_send, document.pk, document.size_bytes, sent=sent), robust=True
+                    )
         except IntegrityError:
             # The same content arrived twice at once; the other request won.
             same = Document.objects.get(owner=owner, collection=collection, sha256=sha256)
             outcomes.append(UploadOutcome(name, document=same, duplicate_of=same))
             continue
-        outcomes.append(UploadOutcome(name, document=document))
-    if queue:
-        queue_ingestion([o.document.pk for o in outcomes if o.created and o.document is not None])
+        except OSError as error:
+            log.warning("cannot store upload %r: %s", name, error)
+            reason = error.strerror or str(error)
+            outcomes.append(UploadOutcome(name, error=f"the file could not be stored ({reason})"))
+            continue
+        if queue and "ok" not in sent and transaction.get_autocommit():
+            sent["ok"] = False  # committed, yet the hand-over did not finish: the sweep sends it
+        outcomes.append(UploadOutcome(name, document=document, queued=sent.get("ok")))
     return outcomes
 
 
-def queue_ingestion(document_ids: Sequence[int]) -> None:
-    """Hand documents to the ingestion runner once the current transaction commits."""
-    if not document_ids:
-        return
-    from app.services.dispatch import dispatch
+def _send(
+    document_id: int, size_bytes: int, queue: str | None = None, sent: dict[str, bool] | None = None
+) -> bool:
+    """Hand one queued document to the runner now; False (and left for the sweep) if unreachable."""
+    stamp = timezone.now()
+    Document.objects.filter(pk=document_id, status=Document.Status.QUEUED).update(dispatched_at=stamp)
+    ok = dispatch([document_id], ingest_documents, priority=priority_for(size_bytes), queue=queue)
+    if not ok:
+        Document.objects.filter(pk=document_id, dispatched_at=stamp).update(dispatched_at=None)
+    if sent is not None:
+        sent["ok"] = ok
+    return ok
 
-    ids = list(document_ids)
-    for start in range(0, len(ids), DOCUMENTS_PER_JOB):
-        batch = ids[start : start + DOCUMENTS_PER_JOB]
-        transaction.on_commit(lambda batch=batch: dispatch(batch))
+
+def queue_ingestion(document_ids: Sequence[int]) -> None:
+    """Hand documents to the ingestion runner (one job each) once the current transaction commits."""
+    for pk, size in Document.objects.filter(pk__in=list(document_ids)).values_list("pk", "size_bytes"):
+        transaction.on_commit(functools.partial(_send, pk, size), robust=True)
 
 
 def reingest_document(document: Document) -> None:
-    """Start a document over: it goes back to queued and is read again from its file."""
+    """Start a document over: it goes back to queued and is read again from its file.
+
+    A job still working on it loses its claim and stops at its next check.
+    """
     Document.objects.filter(pk=document.pk).update(
-        status=Document.Status.QUEUED, failure_reason="", progress_done=0, progress_total=0, ingest_token=""
+        status=Document.Status.QUEUED,
+        failure_reason="",
+        progress_done=0,
+        progress_total=0,
+        ingest_token="",
+        heartbeat_at=None,
+        dispatched_at=None,
     )
     queue_ingestion([document.pk])
 
 
 def delete_document(document: Document) -> None:
-    """Delete a document, its chunks, its vectors and its stored file."""
+    """Delete a document, its chunks, its vectors and its stored file.
+
+    A job working on it notices at its next check (between encoder batches) and stops.
+    """
     chunk_ids = np.fromiter(document.chunks.values_list("id", flat=True), dtype=np.int64)
     stored_file = document.file
     document.delete()
     if len(chunk_ids):
         get_index().remove(chunk_ids)
     stored_file.delete(save=False)
+
+
+# --- recovery -----------------------------------------------------------------------------
+
+
+def _abandoned(stale_before: object) -> Q:
+    """In progress, but the claim's heartbeat stopped before `stale_before`: its worker died.
+
+    Every claim sets a heartbeat, so an in-progress document without one (a row from before
+    heartbeats existed) has no live claim either.
+    """
+    return Q(status__in=ACTIVE) & (Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    abandoned: int  # claims of dead workers, queued again
+    sent: int  # queued documents handed to the queue
+    unsent: int  # still waiting: the broker is unreachable
+
+
+SWEEP_BATCH = 500
+
+
+def sweep(queue: str | None = None) -> SweepReport:
+    """Queue again what nobody is working on; workers run this at start and on a timer.
+
+    * A document whose claim's heartbeat is older than INGEST_STALE_SECONDS was being
+      ingested by a worker that died (killed, out of memory, machine lost): back to queued.
+    * A queued document never handed to the queue (stored while Redis was down), or handed
+      over longer ago than the visibility timeout (message lost), is sent now.
+    Sending twice is harmless: a job skips documents another live job has claimed.
+    """
+    now = timezone.now()
+    abandoned = Document.objects.filter(_abandoned(now - timedelta(seconds=settings.INGEST_STALE_SECONDS)))
+    count = abandoned.update(
+        status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None, progress_done=0
+    )
+    if count:
+        log.warning("%d documents were abandoned by a stopped worker; queued again", count)
+    lost_before = now - timedelta(seconds=settings.INGEST_VISIBILITY_TIMEOUT)
+    # Evaluation and benchmark collections are ingested by their own command, which may keep
+    # documents queued for longer than that: they are not "lost", leave them to it.
+    lost = Q(dispatched_at__lt=lost_before) & ~Q(collection__is_evaluation=True)
+    waiting = list(
+        Document.objects.filter(status=Document.Status.QUEUED)
+        .filter(Q(dispatched_at__isnull=True) | lost)
+        .order_by("pk")
+        .values_list("pk", "size_bytes")[:SWEEP_BATCH]
+    )
+    sent = 0
+    for pk, size in waiting:
+        if not _send(pk, size, queue):
+            break  # the broker is down; the next sweep tries again
+        sent += 1
+    if sent:
+        log.info("sweep queued %d documents", sent)
+    return SweepReport(abandoned=count, sent=sent, unsent=len(waiting) - sent)
+
+
+def resume_unfinished() -> int:
+    """Embedded start-up: queue documents a stopped server left queued or half-done.
+
+    In embedded mode the ingestion thread lives in the web process, so at start nothing
+    else can be working on them, whatever their heartbeat says.
+    """
+    ids = list(Document.objects.filter(status__in=Document.IN_PROGRESS).values_list("id", flat=True))
+    Document.objects.filter(pk__in=ids).update(
+        status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None
+    )
+    queue_ingestion(ids)
+    return len(ids)
+
+
+class _Heartbeat:
+    """Renews `heartbeat_at` of the run's claimed documents every INGEST_HEARTBEAT_SECONDS.
+
+    A thread, so the beat goes on while a parser or the encoder holds the job's thread for
+    a long time; it dies with the process, which is exactly what makes a claim go stale.
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="ingest-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(settings.INGEST_HEARTBEAT_SECONDS):
+                try:
+                    Document.objects.filter(ingest_token=self.token, status__in=ACTIVE).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception as error:  # a missed beat is retried; never kill the job
+                    log.warning("ingestion heartbeat failed: %s", error)
+        finally:
+            connection.close()
 
 
 # --- the job ------------------------------------------------------------------------------
@@ -163,21 +342,28 @@ class _Job:
 class _Run:
     """One run of the ingestion job over some documents.
 
-    The run claims its documents with a token of its own; every later write is
-    conditional on that token still being there. A run presumed dead (its message
-    re-delivered) thus loses its documents to the newer run instead of racing it. All
-    writes are batched across the run's documents: per-document queries would cost more
-    than encoding short documents does.
+    The run claims its documents with a token of its own and keeps the claim alive with
+    a heartbeat; every later write is conditional on that token still being there. A
+    document re-queued (re-ingest, or the sweep after this run's heartbeat went stale) or
+    deleted is thus lost to this run, which stops working on it. All writes are batched
+    across the run's documents: per-document queries would cost more than encoding short
+    documents does.
     """
 
     def __init__(self, document_ids: Sequence[int]) -> None:
         self.token = uuid.uuid4().hex
+        now = timezone.now()
         # Only queued or abandoned in-progress documents are taken: indexed, failed and
-        # deleted ones are left alone, which makes a re-delivered job idempotent.
-        Document.objects.filter(pk__in=list(document_ids), status__in=Document.IN_PROGRESS).update(
+        # deleted ones are left alone, and so are ones a live run holds (fresh heartbeat),
+        # which makes a re-delivered or duplicate job harmless.
+        claimable = Q(status=Document.Status.QUEUED) | _abandoned(
+            now - timedelta(seconds=settings.INGEST_STALE_SECONDS)
+        )
+        Document.objects.filter(claimable, pk__in=list(document_ids)).update(
             status=Document.Status.PARSING,
             ingest_token=self.token,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             failure_reason="",
             progress_done=0,
             progress_total=0,
@@ -189,7 +375,9 @@ class _Run:
 
     def fail(self, job: _Job, reason: str) -> None:
         log.info("document %s failed: %s", job.document.pk, reason)
-        self.owned([job]).update(status=Document.Status.FAILED, failure_reason=reason[:2000], progress_done=0)
+        self.owned([job]).update(
+            status=Document.Status.FAILED, failure_reason=reason[:2000], progress_done=0, heartbeat_at=None
+        )
 
     def save(self, jobs: list[_Job], fields: list[str]) -> None:
         """Write these fields of the jobs' documents in one query, if still ours."""
@@ -211,6 +399,9 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
     except ParseError as error:
         run.fail(job, str(error))
         return False
+    if len(parsed.text) > settings.INGEST_MAX_CHARACTERS:
+        run.fail(job, _over_limit("extracted text", len(parsed.text), "characters", "INGEST_MAX_CHARACTERS"))
+        return False
     encoder = get_encoder()
     max_tokens = min(settings.CHUNK_TOKENS, encoder.max_seq_length - 2)
     overlap = min(settings.CHUNK_OVERLAP_TOKENS, max_tokens // 2)
@@ -219,6 +410,9 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
     job.chunks = chunk_document(parsed, encoder.tokenizer, max_tokens, overlap, title=document.title)
     if not job.chunks:
         run.fail(job, "no text could be extracted from this file")
+        return False
+    if len(job.chunks) > settings.INGEST_MAX_CHUNKS:
+        run.fail(job, _over_limit("text", len(job.chunks), "chunks", "INGEST_MAX_CHUNKS"))
         return False
     document.status = Document.Status.EMBEDDING
     document.text = parsed.text
@@ -232,25 +426,46 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
 _PARSED_FIELDS = ["status", "text", "format", "page_count", "warnings", "progress_total", "title"]
 
 
-def _embed(run: _Run, jobs: list[_Job]) -> None:
-    """Encode every job's chunks in shared batches, reporting progress as it goes."""
+def _over_limit(what: str, size: int, unit: str, setting: str) -> str:
+    limit = getattr(settings, setting)
+    return (
+        f"the {what} is {size:,} {unit}, over the limit of {limit:,} {unit} per document "
+        f"({setting}); split the file, or ask an administrator to raise {setting}"
+    )
+
+
+def _embed(run: _Run, jobs: list[_Job]) -> list[_Job]:
+    """Encode the jobs' chunks in shared batches; the jobs still ours at the end.
+
+    Between batches the run reports progress and checks its claims: a document deleted
+    or re-queued meanwhile is dropped at once instead of being embedded to the end.
+    """
     encoder = get_encoder()
-    texts = [spec.embed_text for job in jobs for spec in job.chunks]
-    owner = [i for i, job in enumerate(jobs) for _ in job.chunks]
-    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    for start in range(0, len(texts), PROGRESS_STEP):
-        end = min(start + PROGRESS_STEP, len(texts))
-        vectors[start:end] = encoder.encode(texts[start:end])
-        if end < len(texts):  # the final write sets completed counts
-            done = np.bincount(owner[:end], minlength=len(jobs))
-            touched = sorted(set(owner[start:end]))
-            for i in touched:
-                jobs[i].document.progress_done = int(done[i])
-            run.save([jobs[i] for i in touched], ["progress_done"])
-    offset = 0
     for job in jobs:
-        job.vectors = vectors[offset : offset + len(job.chunks)]
-        offset += len(job.chunks)
+        job.vectors = np.zeros((len(job.chunks), encoder.dim), dtype=np.float32)
+    order = [(i, k) for i, job in enumerate(jobs) for k in range(len(job.chunks))]
+    live = set(range(len(jobs)))
+    cursor = 0
+    while cursor < len(order):
+        batch = order[cursor : cursor + PROGRESS_STEP]
+        cursor += len(batch)
+        encoded = encoder.encode([jobs[i].chunks[k].embed_text for i, k in batch])
+        for (i, k), vector in zip(batch, encoded, strict=True):
+            _vectors(jobs[i])[k] = vector
+        if cursor == len(order):
+            break  # the final write (_store) sets completed counts
+        ours = set(run.owned([jobs[i] for i in live]).values_list("pk", flat=True))
+        lost = {i for i in live if jobs[i].document.pk not in ours}
+        if lost:
+            gone = [jobs[i].document.pk for i in lost]
+            log.info("documents %s were deleted or re-queued; their job stops", gone)
+            live -= lost
+            order = order[:cursor] + [(i, k) for i, k in order[cursor:] if i in live]
+        touched = sorted({i for i, _ in batch} & live)
+        for i in touched:
+            jobs[i].document.progress_done = sum(1 for j, _ in order[:cursor] if j == i)
+        run.save([jobs[i] for i in touched], ["progress_done"])
+    return [jobs[i] for i in sorted(live)]
 
 
 def _vectors(job: _Job) -> np.ndarray:
@@ -295,9 +510,10 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
             job.document.chunk_count = job.document.progress_done = len(job.chunks)
             job.document.indexed_at = now
             job.document.encoder = name
+            job.document.heartbeat_at = None
         Document.objects.bulk_update(
             [job.document for job in jobs],
-            ["status", "chunk_count", "progress_done", "indexed_at", "encoder"],
+            ["status", "chunk_count", "progress_done", "indexed_at", "encoder", "heartbeat_at"],
         )
         get_index().update(
             remove=removed,
@@ -314,6 +530,13 @@ def ingest_documents(document_ids: Sequence[int]) -> None:
     stops the others.
     """
     run = _Run(document_ids)
+    if not run.jobs:
+        return
+    with _Heartbeat(run.token):
+        _ingest(run)
+
+
+def _ingest(run: _Run) -> None:
     ready: list[_Job] = []
     for job in run.jobs:
         try:
@@ -328,15 +551,12 @@ def ingest_documents(document_ids: Sequence[int]) -> None:
         return
     run.save(ready, _PARSED_FIELDS)
     try:
-        _embed(run, ready)
-        _store(run, ready)
+        ready = _embed(run, ready)
+        if ready:
+            _store(run, ready)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:
         log.exception("indexing failed for documents %s", [job.document.pk for job in ready])
         for job in ready:
             run.fail(job, f"indexing failed ({type(error).__name__}: {error}); re-ingest to try again")
-
-
-def ingest_document(document_id: int) -> None:
-    ingest_documents([document_id])

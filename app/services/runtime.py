@@ -7,8 +7,10 @@ given object (tests hand in a failing engine to see every client report the same
 `warm_up` loads them before the first request (gunicorn's post-fork hook, a Celery worker's
 process init), so no request pays for a load.
 
-The vector index here is the raw file-backed object; `indexing.get_index` is the one to
-search, since it reloads a file another process published and rebuilds a missing one.
+`get_index` is the index to search and write: it reloads a file another process published,
+and rebuilds a missing, corrupt or stale one through the rebuilder that the app registers at
+start-up (`indexing.rebuild_index`; indexing imports this module, so this one cannot import
+it). `get_vector_index` is the raw object, for the rebuild itself.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from retrieval.encoder import Encoder, load_encoder
-from retrieval.index import VectorIndex
+from retrieval.index import IndexUnavailable, VectorIndex
 from retrieval.lexical import LexicalIndex
 
 if TYPE_CHECKING:
@@ -36,6 +39,7 @@ _encoder: Encoder | None = None
 _index: VectorIndex | None = None
 _lexical: LexicalIndex | None = None
 _engine: AnswerEngine | None = None
+_index_rebuilder: Callable[[], object] | None = None
 
 
 @functools.cache
@@ -84,6 +88,26 @@ def get_vector_index() -> VectorIndex:
         if _index is None:
             _index = VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_name())
         return _index
+
+
+def set_index_rebuilder(rebuild: Callable[[], object] | None) -> None:
+    """What rebuilds the index from the database (the app config registers it at start-up)."""
+    global _index_rebuilder
+    _index_rebuilder = rebuild
+
+
+def get_index() -> VectorIndex:
+    """The index, reloaded when another process published a newer file, and rebuilt from the
+    database when its file is missing, corrupt or made by another encoder."""
+    index = get_vector_index()
+    try:
+        index.refresh()
+    except IndexUnavailable as reason:
+        if _index_rebuilder is None:
+            raise
+        log.warning("rebuilding the vector index from the database: %s", reason)
+        _index_rebuilder()
+    return index
 
 
 def reset_index() -> None:

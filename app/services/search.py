@@ -21,8 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from app.models import Chunk, Collection
-from app.services.indexing import get_index
-from app.services.runtime import get_encoder, get_lexical_index
+from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]

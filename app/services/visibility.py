@@ -17,6 +17,16 @@ def visible_documents(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Docume
     return Document.objects.filter(owner=user)
 
 
+def library_documents(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Document]:
+    """What a user's library page lists: their own documents outside evaluation collections.
+
+    Staff too see only their own there; they manage everyone's in admin.
+    """
+    if not user.is_authenticated:
+        return Document.objects.none()
+    return Document.objects.filter(owner=user).exclude(collection__is_evaluation=True)
+
+
 def searchable_chunks(
     user: AbstractBaseUser | AnonymousUser,
     *,

@@ -1,12 +1,16 @@
-"""Liveness for load balancers and compose health checks."""
+"""Readiness for load balancers and compose health checks: 200 when ready, 503 when not.
 
-from django.db import connection
+The body names each part (database, broker, index, models) with what is wrong, so the
+same probe tells a person where to look.
+"""
+
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from app.services.health import check_health
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    report = check_health()
+    return JsonResponse(report.as_dict(), status=200 if report.ready else 503)

@@ -10,9 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from app.forms import UploadForm
-from app.models import Document
 from app.services.ingestion import delete_document, reingest_document, upload_documents
-from app.services.visibility import visible_documents
+from app.services.library import waiting_notes
+from app.services.visibility import library_documents, visible_documents
+
+QUEUE_DOWN = (
+    "{name} was stored, but the ingestion queue cannot be reached right now. "
+    "It will be read as soon as the queue is back; there is nothing you need to do."
+)
 
 
 @login_required
@@ -30,24 +35,30 @@ def library(request: HttpRequest) -> HttpResponse:
                         f"{outcome.filename} is a duplicate of “{outcome.duplicate_of.title}”, "
                         "which is already in your library; it was not added again.",
                     )
+                elif outcome.queued is False:
+                    messages.warning(request, QUEUE_DOWN.format(name=outcome.filename))
                 else:
                     messages.success(request, f"{outcome.filename} was uploaded and queued.")
             return redirect("library")
-    # The library lists the user's own documents (staff manage everyone's in admin).
-    own = Document.objects.filter(owner=request.user).exclude(collection__is_evaluation=True)
-    page = Paginator(own, 50).get_page(request.GET.get("page"))
-    return render(request, "library/index.html", {"form": form, "page": page})
+    page = Paginator(library_documents(request.user), 50).get_page(request.GET.get("page"))
+    notes = waiting_notes(page.object_list)
+    rows = [(document, notes.get(document.pk, "")) for document in page.object_list]
+    return render(request, "library/index.html", {"form": form, "page": page, "rows": rows})
 
 
 @login_required
 @require_GET
 def statuses(request: HttpRequest) -> JsonResponse:
-    """Status and progress of the listed documents, polled by the library page."""
+    """Status and progress of the listed documents, polled by the library page.
+
+    `note` says why a document is not moving (no worker, queue unreachable, interrupted).
+    """
     try:
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i][:500]
     except ValueError:
         return JsonResponse({"error": "ids must be comma-separated integers"}, status=400)
-    rows = visible_documents(request.user).filter(id__in=ids)
+    rows = list(visible_documents(request.user).filter(id__in=ids))
+    notes = waiting_notes(rows)
     return JsonResponse(
         {
             "documents": [
@@ -58,6 +69,7 @@ def statuses(request: HttpRequest) -> JsonResponse:
                     "progress": d.progress_percent,
                     "chunks": d.chunk_count,
                     "failure_reason": d.failure_reason,
+                    "note": notes.get(d.pk, ""),
                     "title": d.title,
                 }
                 for d in rows

@@ -7,6 +7,7 @@ walked with an explicit stack, so deeply nested markup cannot hit Python's recur
 
 from __future__ import annotations
 
+import html.parser
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,7 +69,10 @@ def parse_html(data: bytes) -> ParsedDocument:
     match = _DECLARED_CHARSET.search(data[:4096])
     declared = (match.group(1) or match.group(2)).decode("ascii") if match else None
     text = decode_text(data, declared=declared)
-    root = _parse_tree(text)
+    try:
+        root = _parse_tree(text)
+    except _TooDeep as error:
+        return _parse_flat(text, str(error))
     title_element = root.find(".//title")
     title = title_element.text_content() if title_element is not None else None
 
@@ -94,16 +98,120 @@ def add_html_fragment(builder: DocumentBuilder, fragment: str) -> None:
     _HtmlWalker(builder).walk(root)
 
 
+class _TooDeep(Exception):
+    """libxml2 stopped at its nesting limit: what follows that depth is not in the tree."""
+
+
 def _parse_tree(text: str) -> lxml.html.HtmlElement:
     # Parse UTF-8 bytes rather than str: lxml refuses a str that carries its own
-    # <?xml encoding=...?> declaration.
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    # <?xml encoding=...?> declaration. huge_tree raises libxml2's nesting limit from 256
+    # to 2,048 levels; past it libxml2 silently drops the rest of the page, so a depth
+    # error sends the page to the flat reader instead.
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True)
     try:
-        return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError) as error:
+        if any("Excessive depth" in entry.message for entry in parser.error_log):
+            raise _TooDeep(_depth_limit(parser)) from error
         if "empty" in str(error).lower():  # lxml's "Document is empty": only blanks or comments
             raise ParseError("no extractable text: the HTML page has no content") from error
         raise ParseError(f"not a readable HTML document ({error})") from error
+    if any("Excessive depth" in entry.message for entry in parser.error_log):
+        raise _TooDeep(_depth_limit(parser))
+    return root
+
+
+def _depth_limit(parser: lxml.html.HTMLParser) -> str:
+    for entry in parser.error_log:
+        found = re.search(r"Excessive depth in document: (\d+)", entry.message)
+        if found:
+            return found.group(1)
+    return "2048"
+
+
+# Elements whose content is never text a reader sees, for the flat reader (no void tags:
+# they have no end tag to close the count).
+_FLAT_HIDDEN = frozenset({
+    "audio", "canvas", "head", "iframe", "noscript", "object", "script", "select", "style", "svg",
+    "template", "textarea", "video",
+})  # fmt: skip
+
+
+class _FlatReader(html.parser.HTMLParser):
+    """Reads HTML as a stream of tags, with no tree: any depth, linear time and memory."""
+
+    def __init__(self, builder: DocumentBuilder) -> None:
+        super().__init__(convert_charrefs=True)
+        self.builder = builder
+        self.inline: list[str] = []
+        self.hidden = 0
+        self.heading: int | None = None
+        self.title: list[str] | None = None
+        self.titles: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self.title = []
+        elif tag == "body":
+            self.hidden = 0  # an unclosed <head> ends here
+        elif tag in _FLAT_HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.inline.append("\n")
+        elif tag in _HEADING_LEVELS:
+            self.flush()
+            self.heading = _HEADING_LEVELS[tag]
+        elif tag in _BLOCK_TAGS:
+            self.flush()
+            if tag == "li":
+                self.inline.append("- ")
+        elif tag in {"td", "th"}:
+            self.inline.append(" | ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self.title is not None:
+            self.titles.append(clean_inline("".join(self.title)))
+            self.title = None
+        elif tag in _FLAT_HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _HEADING_LEVELS and self.heading is not None:
+            text = clean_inline("".join(self.inline))
+            self.inline = []
+            if text:
+                self.builder.add_heading(self.heading, text)
+            self.heading = None
+        elif tag in _BLOCK_TAGS:
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        if self.title is not None:
+            self.title.append(data)
+        elif not self.hidden:
+            self.inline.append(_SPACE.sub(" ", data))
+
+    def flush(self) -> None:
+        if self.heading is not None:
+            return  # block tags inside a heading: keep collecting the heading's text
+        text = "".join(self.inline)
+        self.inline = []
+        if text.strip() and text.strip() not in {"-", "|"}:
+            self.builder.add_paragraph(text)
+
+
+def _parse_flat(text: str, depth_limit: str) -> ParsedDocument:
+    """The whole page as text when it nests deeper than libxml2 can build a tree for."""
+    builder = DocumentBuilder("html")
+    reader = _FlatReader(builder)
+    reader.feed(text)
+    reader.close()
+    reader.flush()
+    builder.warnings.append(
+        f"the page nests elements more than {depth_limit} levels deep, so it was read as plain "
+        "text without its layout: tables are not kept as rows, and menus or side bars may be "
+        "included with the content"
+    )
+    title = next((t for t in reader.titles if t), None)
+    return builder.build(title=title or builder.first_h1)
 
 
 def _drop(root: lxml.html.HtmlElement, should_drop) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.models import Chunk, Document
-from app.services.indexing import get_index
+from app.services.runtime import get_index
 from tests.api.conftest import LIGHTHOUSE, SECRET, assert_error, upload_files
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app.models import Chunk, Document
-from app.services.indexing import get_index
 from app.services.ingestion import ingest_documents
+from app.services.runtime import get_index
 from app.services.search import search_chunks
 
 KNOWN = (
@@ -183,7 +183,7 @@ def test_status_endpoint_reports_progress(client, make_user, ingestion, upload):
 
 
 @pytest.mark.parametrize("size", [3])
-def test_batch_of_documents_shares_one_job(make_user, ingestion, size):  # type: ignore[no-untyped-def]
+def test_batch_of_documents_is_indexed(make_user, ingestion, size):  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from app.services.ingestion import upload_documents

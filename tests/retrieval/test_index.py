@@ -83,3 +83,22 @@ def test_corrupt_or_foreign_file_is_unavailable(index: VectorIndex, tmp_path: Pa
     index.path.unlink()
     with pytest.raises(IndexUnavailable):
         index.refresh()
+
+
+def _flip_a_vector_byte(path: Path, vector: np.ndarray) -> None:
+    """Change one byte inside the stored copy of `vector`, as a bad disk block would."""
+    raw = bytearray(path.read_bytes())
+    at = raw.find(vector.astype(np.float32).tobytes())
+    assert at > raw.find(b"\n") > 0, "the vector's bytes are in the FAISS body"
+    raw[at + 3] ^= 0x40  # the exponent byte of the first float: a wildly wrong score
+    path.write_bytes(bytes(raw))
+
+
+def test_a_flipped_byte_in_the_vectors_fails_the_checksum(index: VectorIndex, tmp_path: Path) -> None:
+    vectors = _unit(3)
+    index.add(np.arange(3), vectors)
+    _flip_a_vector_byte(index.path, vectors[1])
+    with pytest.raises(IndexUnavailable, match="checksum"):
+        VectorIndex(tmp_path, DIM, "test-encoder").refresh()
+    with pytest.raises(IndexUnavailable, match="checksum"):
+        index.refresh()  # the open index sees the file changed and reloads it
