@@ -25,7 +25,8 @@ How a document is cut:
   thus cut as if the footer and header between its halves were not there.
 * The text embedded is a short header, "Title > Heading > Subheading" (joined with
   single angle quotes; the title is followed by the file name in parentheses when the
-  two differ, so "2023 Q3 AAPL" reaches search even when the title is the filing's own),
+  file name has words the title lacks, so "2023 Q3 AAPL" reaches search even when the
+  title is the filing's own),
   then a newline and the chunk text. The header tells the encoder
   what the chunk is about when the chunk itself does not say ("It was founded in 1911"),
   which is where retrieval of chunked documents usually fails. It is capped
@@ -51,7 +52,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from retrieval.document import ParsedDocument
-from retrieval.parsing.titles import filename_title
+from retrieval.parsing.titles import filename_title, names_more_than
 
 HEADER_SEPARATOR = " \u203a "  # a single right angle quote: Title > Heading
 HEADER_MAX_TOKENS = 32
@@ -213,13 +214,14 @@ def content_text(doc: ParsedDocument, start: int, end: int) -> str:
 
 
 def _title_with_filename(title: str | None, filename: str | None) -> str | None:
-    """The title, then the file name in parentheses when the file name says something else."""
+    """The title, then the file name in parentheses when the file name has words of its own
+    (the company and quarter in "2023 Q3 AAPL.pdf"); not when it only repeats the title."""
     if not filename:
         return title
     stem = filename_title(filename)
-    if title and " ".join(title.split()).casefold() == stem.casefold():
-        return title
-    return f"{title} ({stem})" if title else stem
+    if not title:
+        return stem
+    return f"{title} ({stem})" if names_more_than(stem, title) else title
 
 
 class _ContentView:

@@ -79,6 +79,17 @@ def real_title(candidate: str | None) -> str | None:
     return title
 
 
+def names_more_than(file_title: str, title: str | None) -> bool:
+    """True when ``file_title`` has a word the title lacks that is not a placeholder:
+    "2023 Q3 AAPL" says more than "Apple Inc. Form 10-Q"; "ideas page" says nothing more
+    than "How to Get New Ideas"."""
+    known = {word.casefold() for word in _WORD.findall(title or "")}
+    return any(
+        word.casefold() not in known and word.casefold() not in _PLACEHOLDER_WORDS
+        for word in _WORD.findall(file_title)
+    )
+
+
 def _is_topic_word(word: str) -> bool:
     return (
         len(word) >= 2 and not any(ch.isdigit() for ch in word) and word.casefold() not in _PLACEHOLDER_WORDS
