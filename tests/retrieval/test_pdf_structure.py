@@ -5,9 +5,11 @@ and scanned pages read by OCR. Every PDF here is crafted in the test (pdf_builde
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pypdf
@@ -20,6 +22,7 @@ from retrieval.document import ParseError
 from retrieval.parsing import filename_title, parse_document, real_title
 from retrieval.parsing import pdf as pdf_parser
 
+DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
 MAX_TOKENS = 254
 OVERLAP = 32
 
@@ -325,3 +328,26 @@ def test_progress_reports_pages_read() -> None:
     seen: list[tuple[int, int]] = []
     parse_document(running_pdf(3), "p.pdf", progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+SAMPLE_PAGE = DOC_SAMPLES / "unstructured" / "example-docs" / "pdf" / "chevron-page.pdf"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+@pytest.mark.skipif(not SAMPLE_PAGE.is_file(), reason="../shared/data/doc-samples is not there")
+def test_a_real_page_scanned_without_its_text_layer_reads_back_by_ocr() -> None:
+    """A sample page as a scanner would deliver it (pixels only, 200 dpi): OCR finds most
+    of the words its text layer has."""
+    import pypdfium2
+
+    original = SAMPLE_PAGE.read_bytes()
+    document = pypdfium2.PdfDocument(original)
+    array = document[0].render(scale=200 / 72, grayscale=True).to_numpy()
+    document.close()
+    pixels = array.reshape(array.shape[0], array.shape[1], -1)[:, :, 0].copy()
+    scanned = build_pdf([[]], images={0: (pixels.shape[1], pixels.shape[0], pixels.tobytes())})
+    doc = parse_document(scanned, "scan.pdf")
+    assert doc.warnings == ("page 1: text read by OCR (may contain recognition errors)",)
+    expected = {w.casefold() for w in re.findall(r"[A-Za-z]{4,}", parse_document(original, "p.pdf").text)}
+    found = {w.casefold() for w in re.findall(r"[A-Za-z]{4,}", doc.text)}
+    assert len(expected & found) >= 0.8 * len(expected), sorted(expected - found)
