@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -29,7 +30,7 @@ def _escape(text: str) -> bytes:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1")
 
 
-def text_content(lines: list[Line]) -> bytes:
+def text_content(lines: Sequence[Line]) -> bytes:
     parts = [
         b"BT /F1 %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET" % (ln.size, ln.x, ln.y, _escape(ln.text)) for ln in lines
     ]
@@ -75,7 +76,7 @@ class PdfWriter:
 
 
 def build_pdf(
-    pages: list[list[Line] | bytes],
+    pages: Sequence[Sequence[Line] | bytes],
     *,
     page_labels: bytes | None = None,
     outline: list[Bookmark] | None = None,
