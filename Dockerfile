@@ -7,6 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     STATIC_DIR=/srv/groundwork/staticfiles
 
 WORKDIR /srv/groundwork
+# Tesseract reads the text of scanned PDF pages (English data ships with the package).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tesseract-ocr \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt ./
 COPY scripts/setup.sh scripts/setup.sh
 RUN ./scripts/setup.sh && rm -rf /root/.cache/pip

@@ -18,8 +18,16 @@ How a document is cut:
 * Consecutive chunks of a segment share about ``overlap_tokens`` tokens: the next chunk
   starts between ``overlap_tokens`` and half of it before the cut, at the best boundary
   found there (so it starts on a sentence or a word, not inside one).
+* Excluded spans of the document (running headers and footers, page numbers) are in no
+  chunk: chunking runs on the text with them removed, and a chunk's ``start``/``end``
+  point back into the full text, so its ``text`` is ``doc.text[start:end]`` less the
+  excluded spans inside (``content_text``). A paragraph that runs over a page break is
+  thus cut as if the footer and header between its halves were not there.
 * The text embedded is a short header, "Title > Heading > Subheading" (joined with
-  single angle quotes), then a newline and the chunk text. The header tells the encoder
+  single angle quotes; the title is followed by the file name in parentheses when the
+  file name has words the title lacks, so "2023 Q3 AAPL" reaches search even when the
+  title is the filing's own),
+  then a newline and the chunk text. The header tells the encoder
   what the chunk is about when the chunk itself does not say ("It was founded in 1911"),
   which is where retrieval of chunked documents usually fails. It is capped
   (HEADER_MAX_TOKENS) so it never eats the budget.
@@ -33,7 +41,9 @@ batch). ``token_count`` is exact and the budget a guarantee, not an estimate.
 
 from __future__ import annotations
 
+import bisect
 import copy
+import dataclasses
 import json
 import math
 import weakref
@@ -42,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from retrieval.document import ParsedDocument
+from retrieval.parsing.titles import filename_title, names_more_than
 
 HEADER_SEPARATOR = " \u203a "  # a single right angle quote: Title > Heading
 HEADER_MAX_TOKENS = 32
@@ -78,6 +89,8 @@ class ChunkSpec:
     token_count: int  # encoder word pieces of embed_text, without special tokens
     embed_text: str  # header + "\n" + text, or just text when there is no header
     last_page: int | None = None  # page of the chunk's last character (PDF)
+    page_label: str | None = None  # the printed label of ``page`` ("iv"), when the PDF has labels
+    ocr: bool = False  # some of the text was read by OCR
 
 
 @runtime_checkable
@@ -162,25 +175,111 @@ def chunk_document(
     max_tokens: int,
     overlap_tokens: int,
     title: str | None = None,
+    filename: str | None = None,
 ) -> list[ChunkSpec]:
     """Cut ``doc`` into chunks whose embed_text has at most ``max_tokens`` word pieces.
 
     ``tokenizer`` is the encoder's HF fast tokenizer (or a TokenCounter). ``max_tokens``
     excludes the two special tokens the encoder adds, so pass at most the encoder's
-    max_seq_length - 2. ``title`` (default: the document's) heads every embed_text.
-    No non-whitespace character of ``doc.text`` is left out of every chunk.
+    max_seq_length - 2. ``title`` (default: the document's) heads every embed_text, with
+    ``filename`` (default: the document's) beside it when the two differ.
+    No non-whitespace character of ``doc.text`` outside its excluded spans is left out
+    of every chunk, and none inside them is in any.
     """
     if max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
     if overlap_tokens < 0:
         raise ValueError(f"overlap_tokens must not be negative, got {overlap_tokens}")
+    heading = _title_with_filename(
+        title if title is not None else doc.title, filename if filename is not None else doc.filename
+    )
+    if not doc.excluded:
+        return _chunk(doc, tokenizer, max_tokens, overlap_tokens, heading)
+    view = _ContentView(doc)
+    chunks = _chunk(view.doc, tokenizer, max_tokens, overlap_tokens, heading)
+    return [
+        dataclasses.replace(
+            chunk, start=view.to_document(chunk.start), end=view.to_document(chunk.end - 1) + 1
+        )
+        for chunk in chunks
+    ]
+
+
+def content_text(doc: ParsedDocument, start: int, end: int) -> str:
+    """``doc.text[start:end]`` less its excluded spans: the text a chunk there holds."""
+    if not doc.excluded:
+        return doc.text[start:end]
+    view = _ContentView(doc)
+    return view.doc.text[view.to_view(start) : view.to_view(end - 1) + 1] if end > start else ""
+
+
+def _title_with_filename(title: str | None, filename: str | None) -> str | None:
+    """The title, then the file name in parentheses when the file name has words of its own
+    (the company and quarter in "2023 Q3 AAPL.pdf"); not when it only repeats the title."""
+    if not filename:
+        return title
+    stem = filename_title(filename)
+    if not title:
+        return stem
+    return f"{title} ({stem})" if names_more_than(stem, title) else title
+
+
+class _ContentView:
+    """The document with its excluded spans (and the whitespace before each) removed,
+    and the offset maps between the two texts."""
+
+    def __init__(self, doc: ParsedDocument) -> None:
+        text = doc.text
+        runs: list[tuple[int, int, int]] = []  # kept (document start, document end, view start)
+        position = length = 0
+        for start, end in doc.excluded:
+            cut = start
+            while cut > position and text[cut - 1].isspace():
+                cut -= 1
+            if cut > position:
+                runs.append((position, cut, length))
+                length += cut - position
+            position = max(position, end)
+        if position < len(text):
+            runs.append((position, len(text), length))
+            length += len(text) - position
+        self._runs = runs
+        self._view_starts = [run[2] for run in runs]
+        self._document_starts = [run[0] for run in runs]
+        view_text = "".join(text[a:b] for a, b, _ in runs)
+        sections = []
+        for section in doc.sections:
+            a, b = self.to_view(section.start), self.to_view(section.end)
+            if b > a:
+                sections.append(dataclasses.replace(section, start=a, end=b))
+        self.doc = dataclasses.replace(doc, text=view_text, sections=tuple(sections), excluded=())
+
+    def to_document(self, offset: int) -> int:
+        """The document offset of the view's character at ``offset``."""
+        i = bisect.bisect_right(self._view_starts, offset) - 1
+        start, _, view_start = self._runs[i]
+        return start + offset - view_start
+
+    def to_view(self, offset: int) -> int:
+        """The view offset of the document's ``offset``; inside a removed span, the offset
+        of the next kept character."""
+        i = bisect.bisect_right(self._document_starts, offset) - 1
+        if i < 0:
+            return 0
+        start, end, view_start = self._runs[i]
+        return view_start + min(offset, end) - start
+
+
+def _chunk(
+    doc: ParsedDocument, tokenizer: Any, max_tokens: int, overlap_tokens: int, title: str | None
+) -> list[ChunkSpec]:
     counter = token_counter(tokenizer)
     segments = _segments(doc)
     if not segments:
         return []
     headers = _headers(
         {s.heading_path for s in segments},
-        title if title is not None else doc.title,
+        title,
         counter,
         cap=min(HEADER_MAX_TOKENS, max_tokens // 4),
     )
@@ -215,17 +314,20 @@ def chunk_document(
         header = headers[segment.heading_path][0]
         for piece, count in zip(segment_pieces, segment_counts, strict=True):
             chunk_text = text[piece.start : piece.end]
+            first, last = doc.section_at(piece.start), doc.section_at(piece.end - 1)
             chunks.append(
                 ChunkSpec(
                     ordinal=len(chunks),
                     start=piece.start,
                     end=piece.end,
                     text=chunk_text,
-                    page=doc.section_at(piece.start).page,
+                    page=first.page,
                     heading_path=segment.heading_path,
                     token_count=count,
                     embed_text=_embed_text(header, chunk_text),
-                    last_page=doc.section_at(piece.end - 1).page,
+                    last_page=last.page,
+                    page_label=first.page_label,
+                    ocr=first.ocr or last.ocr,
                 )
             )
     return chunks

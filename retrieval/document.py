@@ -20,6 +20,9 @@ class Section:
     end: int
     page: int | None  # 1-based, for paged formats (PDF); None otherwise
     heading_path: tuple[str, ...]  # () before the first heading
+    # The page's printed label from the PDF's /PageLabels ("iv", "A-3"), when it has them.
+    page_label: str | None = None
+    ocr: bool = False  # the text was read from the page's image by OCR
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class ParsedDocument:
 
     ``sections`` are in order, do not overlap and together cover ``text`` exactly; a new
     section starts wherever the page or the heading path changes.
+
+    ``excluded`` spans are text that stays in ``text`` (it was on the page) but is not
+    content: running headers and footers, page numbers. Chunking leaves them out.
     """
 
     text: str
@@ -37,6 +43,9 @@ class ParsedDocument:
     # What could not be extracted, e.g. "page 4: no extractable text".
     warnings: tuple[str, ...] = ()
     page_count: int | None = None
+    # [start, end) spans of ``text`` kept out of chunks, in order, not overlapping.
+    excluded: tuple[tuple[int, int], ...] = ()
+    filename: str | None = None  # the uploaded file's name, set by parse_document
 
     def section_at(self, offset: int) -> Section:
         """The section holding the character at ``offset`` (binary search)."""

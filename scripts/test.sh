@@ -8,12 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh --dev
-# The browser test drives Debian's Chromium; install it when we may (root, e.g. CI).
-if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then
+# The browser test drives Debian's Chromium and PDF parsing OCRs scanned pages with
+# Tesseract; install them when we may (root, e.g. CI).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1 || ! command -v tesseract >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium docker-compose tesseract-ocr >/dev/null
   else
-    echo "note: chromium or docker-compose is missing and cannot be installed without root; those tests will be skipped"
+    echo "note: chromium, docker-compose or tesseract is missing and cannot be installed without root; those tests will be skipped"
   fi
 fi
 

@@ -153,6 +153,8 @@ class Chunk(models.Model):
     start = models.PositiveIntegerField(help_text="Offset of the chunk in the document's text.")
     end = models.PositiveIntegerField()
     page = models.PositiveIntegerField(null=True, blank=True)
+    # The page as printed ("iv", "A-3"), from the PDF's page labels; "" when it has none.
+    page_label = models.CharField(max_length=32, blank=True, default="")
     heading_path = models.JSONField(default=list, blank=True)
     token_count = models.PositiveIntegerField()
     embedding = models.BinaryField()

@@ -11,9 +11,10 @@ import functools
 import hashlib
 import logging
 import threading
+import time
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +32,7 @@ from app.services.dispatch import dispatch, priority_for
 from app.services.runtime import encoder_name, get_encoder, get_index
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
-from retrieval.parsing import parse_document
+from retrieval.parsing import filename_title, parse_document
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _sha256(upload: UploadedFile) -> str:
 
 
 def _title_for(filename: str) -> str:
-    return Path(filename).stem.replace("_", " ").strip() or filename
+    return filename_title(filename)  # "2023_Q3-AAPL.pdf" -> "2023 Q3 AAPL"
 
 
 def _clip_bytes(text: str, limit: int) -> str:
@@ -395,7 +396,7 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
         run.fail(job, f"the uploaded file cannot be read: {error.strerror or error}")
         return False
     try:
-        parsed = parse_document(data, document.original_filename)
+        parsed = parse_document(data, document.original_filename, progress=_page_progress(run, job))
     except ParseError as error:
         run.fail(job, str(error))
         return False
@@ -419,11 +420,33 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
     document.format = parsed.format
     document.page_count = parsed.page_count
     document.warnings = list(parsed.warnings)
-    document.progress_total = len(job.chunks)
+    document.progress_done, document.progress_total = 0, len(job.chunks)  # from pages read to chunks embedded
     return True
 
 
-_PARSED_FIELDS = ["status", "text", "format", "page_count", "warnings", "progress_total", "title"]
+def _page_progress(run: _Run, job: _Job) -> Callable[[int, int], None]:
+    """While a paged file is parsed, progress is pages read / pages (written at most once a second)."""
+    last = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= 1.0:
+            last = time.monotonic()
+            run.owned([job]).update(progress_done=done, progress_total=total)
+
+    return report
+
+
+_PARSED_FIELDS = [
+    "status",
+    "text",
+    "format",
+    "page_count",
+    "warnings",
+    "progress_done",
+    "progress_total",
+    "title",
+]
 
 
 def _over_limit(what: str, size: int, unit: str, setting: str) -> str:
@@ -497,6 +520,7 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
                 start=spec.start,
                 end=spec.end,
                 page=spec.page,
+                page_label=(spec.page_label or "")[:32],
                 heading_path=list(spec.heading_path),
                 token_count=spec.token_count,
                 embedding=vector.tobytes(),

@@ -7,7 +7,9 @@ can read; no other exception escapes it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.docx import parse_docx
@@ -15,8 +17,17 @@ from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
 from retrieval.parsing.pdf import parse_pdf
 from retrieval.parsing.text import parse_text
+from retrieval.parsing.titles import filename_title, real_title
 
-__all__ = ["EXTENSIONS", "SUPPORTED_FORMATS", "ParseError", "detect_format", "parse_document"]
+__all__ = [
+    "EXTENSIONS",
+    "SUPPORTED_FORMATS",
+    "ParseError",
+    "detect_format",
+    "filename_title",
+    "parse_document",
+    "real_title",
+]
 
 SUPPORTED_FORMATS: dict[str, str] = {
     "txt": "TXT",
@@ -36,7 +47,7 @@ EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
     ".docx": "docx",
 }
-_PARSERS = {
+_PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "txt": parse_text,
     "md": parse_markdown,
     "html": parse_html,
@@ -75,13 +86,21 @@ def detect_format(filename: str, data: bytes) -> str:
     return format
 
 
-def parse_document(data: bytes, filename: str) -> ParsedDocument:
-    """Parse an uploaded file. Raises ParseError, and only ParseError, on bad input."""
+def parse_document(
+    data: bytes, filename: str, progress: Callable[[int, int], None] | None = None
+) -> ParsedDocument:
+    """Parse an uploaded file. Raises ParseError, and only ParseError, on bad input.
+
+    The document's ``title`` is a real title the file carries (see ``real_title``) or
+    None; the caller falls back to ``filename_title(filename)``. ``progress(done, total)``
+    is called as a paged format (PDF) reads its pages.
+    """
     try:
         if not data:
             raise ParseError("file is empty")
         format = detect_format(filename, data)
-        return _PARSERS[format](data)
+        parsed = parse_pdf(data, progress) if format == "pdf" else _PARSERS[format](data)
+        return dataclasses.replace(parsed, filename=filename)
     except ParseError:
         raise
     except RecursionError as error:

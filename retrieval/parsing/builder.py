@@ -52,10 +52,14 @@ class DocumentBuilder:
         self.first_h1: str | None = None
         self._parts: list[str] = []
         self._length = 0
-        # Each open or closed section as (start, page, heading_path); ends are implied.
-        self._sections: list[tuple[int, int | None, tuple[str, ...]]] = []
+        # Each open or closed section as (start, page, heading_path, page_label, ocr); ends
+        # are implied.
+        self._sections: list[tuple[int, int | None, tuple[str, ...], str | None, bool]] = []
         self._headings: list[tuple[int, str]] = []  # (level, text), levels strictly increasing
         self._page: int | None = None
+        self._page_label: str | None = None
+        self._ocr = False
+        self._excluded: list[tuple[int, int]] = []
 
     @property
     def heading_path(self) -> tuple[str, ...]:
@@ -65,13 +69,19 @@ class DocumentBuilder:
     def is_empty(self) -> bool:
         return self._length == 0
 
-    def start_page(self, page: int) -> None:
+    def start_page(self, page: int, label: str | None = None, *, ocr: bool = False) -> None:
+        """Paragraphs from here on are on ``page`` (1-based), printed as ``label``; ``ocr``
+        when their text was read from the page's image."""
         self._page = page
+        self._page_label = label
+        self._ocr = ocr
 
-    def add_heading(self, level: int, text: str) -> None:
+    def add_heading(self, level: int, text: str, *, in_text: bool = True) -> None:
         """Enter a heading of ``level`` (1 = top) and add its text as a paragraph.
 
         Skipped levels are fine (an H3 right under an H1 gives a two-element path).
+        With ``in_text=False`` only the heading path changes: for a PDF bookmark whose
+        title is not printed on the page, the text must not claim it is.
         """
         heading = clean_inline(text)
         if not heading:
@@ -81,26 +91,33 @@ class DocumentBuilder:
         while self._headings and self._headings[-1][0] >= level:
             self._headings.pop()
         self._headings.append((level, heading))
-        if level == 1 and self.first_h1 is None:
+        if level == 1 and self.first_h1 is None and in_text:
             self.first_h1 = heading
-        self.add_paragraph(clean_inline(text))
+        if in_text:
+            self.add_paragraph(clean_inline(text))
 
-    def add_paragraph(self, text: str, *, preformatted: bool = False) -> None:
-        """Add one block of text; blank lines inside it split it into several paragraphs."""
+    def add_paragraph(self, text: str, *, preformatted: bool = False, excluded: bool = False) -> None:
+        """Add one block of text; blank lines inside it split it into several paragraphs.
+
+        ``excluded`` text (a running header or footer) is part of the document's text but
+        not of any chunk.
+        """
         cleaned = clean_text(text, preformatted=preformatted)
         for paragraph in _BLANK_LINES.split(cleaned):
             if paragraph.strip():
-                self._append(paragraph)
+                self._append(paragraph, excluded=excluded)
 
-    def _append(self, paragraph: str) -> None:
+    def _append(self, paragraph: str, *, excluded: bool = False) -> None:
         if self._parts:
             self._parts.append(PARAGRAPH_SEPARATOR)
             self._length += len(PARAGRAPH_SEPARATOR)
-        key = (self._page, self.heading_path)
+        key = (self._page, self.heading_path, self._page_label, self._ocr)
         if not self._sections or self._sections[-1][1:] != key:
             # The separator before this paragraph stays with the previous section, so the
             # sections tile the text with no gaps.
             self._sections.append((self._length, *key))
+        if excluded:
+            self._excluded.append((self._length, self._length + len(paragraph)))
         self._parts.append(paragraph)
         self._length += len(paragraph)
 
@@ -109,9 +126,11 @@ class DocumentBuilder:
             raise ParseError("no extractable text: the file contains no readable text")
         text = "".join(self._parts)
         sections = []
-        for i, (start, page, path) in enumerate(self._sections):
+        for i, (start, page, path, label, ocr) in enumerate(self._sections):
             end = self._sections[i + 1][0] if i + 1 < len(self._sections) else len(text)
-            sections.append(Section(start=start, end=end, page=page, heading_path=path))
+            sections.append(
+                Section(start=start, end=end, page=page, heading_path=path, page_label=label, ocr=ocr)
+            )
         title = clean_inline(title) if title else None
         return ParsedDocument(
             text=text,
@@ -120,4 +139,5 @@ class DocumentBuilder:
             title=title or None,
             warnings=tuple(self.warnings),
             page_count=page_count,
+            excluded=tuple(self._excluded),
         )

@@ -19,6 +19,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.titles import first_real_title
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
@@ -72,7 +73,7 @@ def parse_docx(data: bytes) -> ParsedDocument:
             if has_images
             else "no extractable text: the document is empty"
         )
-    return builder.build(title=_core_title(document) or title_paragraph)
+    return builder.build(title=first_real_title(_core_title(document), title_paragraph, builder.first_h1))
 
 
 def _check_zip(data: bytes) -> list[str]:

@@ -18,6 +18,7 @@ import lxml.html
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.decoding import decode_text
+from retrieval.parsing.titles import first_real_title
 
 # Never text a reader sees.
 # fmt: off
@@ -85,7 +86,7 @@ def parse_html(data: bytes) -> ParsedDocument:
         root = _parse_tree(text)
         _drop(root, _is_invisible)
         _HtmlWalker(builder).walk(root)
-    return builder.build(title=title or builder.first_h1)
+    return builder.build(title=first_real_title(title, builder.first_h1))
 
 
 def add_html_fragment(builder: DocumentBuilder, fragment: str) -> None:

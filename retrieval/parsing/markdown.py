@@ -16,6 +16,7 @@ from retrieval.document import ParsedDocument
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.decoding import decode_text
 from retrieval.parsing.html import add_html_fragment
+from retrieval.parsing.titles import first_real_title
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -40,7 +41,7 @@ def parse_markdown(data: bytes) -> ParsedDocument:
         source = source[front_matter.end() :]
     parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     _emit(parser.parse(source), source.split("\n"), builder)
-    return builder.build(title=title or builder.first_h1)
+    return builder.build(title=first_real_title(title, builder.first_h1))
 
 
 def _emit(tokens: list[Token], lines: list[str], builder: DocumentBuilder) -> None:

@@ -1,27 +1,49 @@
-"""PDF: the text of each page, split into paragraphs, with 1-based page numbers.
+"""PDF: the text of each page, split into paragraphs, with pages, page labels and headings.
 
-pypdf gives a page's text as lines in content-stream order, with no paragraph marks.
-Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line ending
-a sentence ends a paragraph. A wrapped prose line (one that runs to near the right
-margin) is joined to the next with a space, so a citation reads as prose; a short line
-keeps its line break, which is what keeps table rows and addresses apart. Words hyphenated
-at a line end are joined again, so "informa-" + "tion" can be found as "information".
+pypdf gives a page's text as lines in content-stream order, with no paragraph marks; a
+visitor sees each piece of text with its font size and position, which is what the
+structure below is read from.
+
+* Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line
+  ending a sentence ends a paragraph. A wrapped prose line (one that runs to near the
+  right margin) is joined to the next with a space, so a citation reads as prose; a
+  short line keeps its line break, which is what keeps table rows and addresses apart.
+  Words hyphenated at a line end are joined again ("informa-" + "tion").
+* Running headers and footers (a line among the top or bottom lines of many pages, page
+  numbers allowed to differ) stay in the text but are marked excluded, so no chunk
+  carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17".
+* Headings come from the outline (bookmarks), placed where the bookmark's title is
+  printed on its page; a PDF without an outline gets headings from font size (short
+  lines clearly larger than the body text, one level per size).
+* Page labels (/PageLabels: "i", "ii", "1") are kept beside the page index.
+* A page with no text layer is read by OCR (``retrieval.parsing.ocr``) and said so.
+
+Bounds: pypdf's resource limits are raised to what real files need (``PYPDF_LIMITS``),
+the whole parse has a time budget that is checked inside a page too, and the process's
+resident memory may grow by at most MEMORY_BUDGET_BYTES while a PDF is read. A limit of
+ours that stops a page is reported as ours, never as damage to the file.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import os
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pypdf
 from pypdf import PasswordType
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing.builder import DocumentBuilder
+from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.ocr import OcrError, PageRenderer, ocr_image, tesseract_available
+from retrieval.parsing.titles import real_title
 
 # Typographic ligatures (U+FB00-FB06) that fonts map to one code point: "ﬁnd" must match "find".
 _LIGATURES = str.maketrans(
@@ -46,45 +68,178 @@ _BULLET = re.compile(
 )
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WRAPPED_SHARE = 0.75  # a line at least this share of the page's typical width was wrapped
+
+MIB = 1024**2
+# pypdf's defaults refuse arrays and dictionaries over 100,000 elements, and valid
+# filings hold bigger ones (a long table's TJ arrays, a structure tree's /Nums). One
+# element costs about 80 bytes and 5 microseconds to parse (measured with pypdf 7.1), so
+# these caps bound one object at about 80 MB and 5 s. Decompressed streams are capped
+# below pypdf's 75 MB, and a content stream at 4 million tokens (about 320 MB, 20 s).
+PYPDF_LIMITS: dict[str, Any] = {
+    "array_maximum_element_count": 1_000_000,
+    "dictionary_maximum_element_count": 1_000_000,
+    "stream_parsing_work_maximum_count": 4_000_000,
+    "maximum_declared_stream_length": 64 * MIB,
+    "array_based_stream_maximum_output_length": 64 * MIB,
+    "zlib_maximum_output_length": 64 * MIB,
+    "lzw_maximum_output_length": 64 * MIB,
+    "run_length_maximum_output_length": 64 * MIB,
+    "brotli_maximum_output_length": 64 * MIB,
+    "image_maximum_buffer_size": 64 * MIB,
+}
 # pypdf is pure Python and some pages (huge vector drawings) are slow to read: past this,
 # the remaining pages are reported as not read instead of holding the worker.
 TIME_BUDGET_SECONDS = 300
-_UNTITLED = re.compile(r"^(untitled|document\d*|slide \d+|\s*)$", re.IGNORECASE)
+# What reading one PDF may add to the process's resident memory (pypdf keeps every
+# object it has parsed until the reader goes away).
+MEMORY_BUDGET_BYTES = 1536 * MIB
+# The budgets are checked every this many content-stream operators inside a page.
+_CHECK_EVERY = 512
+
+# Running headers and footers: a line among the RUNNING_EDGE_LINES top or bottom lines
+# of at least RUNNING_MIN_SHARE of the pages with text (and of at least 3 pages).
+RUNNING_EDGE_LINES = 3
+RUNNING_MIN_SHARE = 0.3
+_DIGITS = re.compile(r"\d+")
+_ROMAN = re.compile(r"^[ivxlcdm]+$")
+# Font-size headings: at least this much larger than the body text, short, mostly letters.
+HEADING_MIN_RATIO = 1.2
+HEADING_MIN_POINTS = 1.0
+HEADING_MAX_CHARS = 150
+HEADING_MAX_LEVELS = 3
+HEADING_MAX_LINES = 3  # a heading set on more lines than this is a block of large text
+_HEADING_MAX_SHARE = 0.2  # more "heading" text than this means the body size guess is wrong
+OUTLINE_MAX_DEPTH = 6
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+Progress = Callable[[int, int], None]
 
 
-def parse_pdf(data: bytes) -> ParsedDocument:
+@dataclass
+class _Line:
+    text: str
+    size: float = 0.0  # font size in points (after scaling) of most of its characters
+    y: float | None = None  # baseline height of its first piece, from the page bottom
+
+
+@dataclass(frozen=True)
+class _Heading:
+    level: int
+    text: str
+    in_text: bool  # the heading's line is on the page (False: a bookmark title only)
+
+
+class _Stop(BaseException):
+    """Raised from inside pypdf's extraction to stop it. A BaseException because pypdf
+    catches Exception around form XObjects and would swallow it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Budget:
+    """The parse's time and memory budget, checked between pages and inside a page."""
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + TIME_BUDGET_SECONDS
+        self._memory_start = _resident_bytes()
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _Stop("not read: the PDF took too long to extract")
+        resident = _resident_bytes()
+        start = self._memory_start
+        if resident is not None and start is not None and resident - start > MEMORY_BUDGET_BYTES:
+            raise _Stop(
+                f"not read: the PDF needs more memory than this server's {MEMORY_BUDGET_BYTES // MIB} MB"
+            )
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+def _resident_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None  # not Linux: the time budget and pypdf's caps still hold
+
+
+def parse_pdf(data: bytes, progress: Progress | None = None) -> ParsedDocument:
+    """Parse a PDF; ``progress(pages_read, page_count)`` is called as pages are read."""
+    with pypdf.apply_configuration(None, **PYPDF_LIMITS):
+        return _parse(data, progress)
+
+
+def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
     reader = _open(data)
-    builder = DocumentBuilder("pdf")
     try:
         pages = list(reader.pages)
     except DependencyError as error:
         raise _unsupported_encryption(error) from error
+    except LimitReachedError as error:
+        raise _our_limit(error) from error
     except Exception as error:
         raise ParseError(f"PDF is damaged and its pages cannot be read ({error})") from error
-    image_only_pages = 0
     losses: dict[str, list[int]] = defaultdict(list)  # what was lost -> on which pages
-    deadline = time.monotonic() + TIME_BUDGET_SECONDS
-    for number, page in enumerate(pages, start=1):
-        if number > 1 and time.monotonic() > deadline:  # the first page is always read
-            losses["not read: the PDF took too long to extract"].extend(range(number, len(pages) + 1))
+    budget = _Budget()
+    page_lines: list[list[_Line] | None] = []
+    unread: list[int] = []  # 0-based indexes of pages with no text layer
+    for index, page in enumerate(pages):
+        number = index + 1
+        lines: list[_Line] | None = None
+        try:
+            if index > 0:  # the first page is always read
+                budget.check()
+            lines = _page_lines(page, number, losses, budget)
+        except _Stop as stop:
+            losses[stop.reason].extend(range(number, len(pages) + 1))
+            page_lines.extend([None] * (len(pages) - index))
             break
-        builder.start_page(number)
-        text = _page_text(page, number, losses)
-        if text is None:
+        page_lines.append(lines)
+        if lines is not None and not any(line.text for line in lines):
+            unread.append(index)
+        if progress is not None:
+            progress(number, len(pages))
+    ocr_pages = _read_scanned_pages(data, unread, page_lines, losses, budget)
+    labels = _page_labels(reader, len(pages))
+    excluded = _running_lines(page_lines, ocr_pages)
+    headings, consumed = _outline_headings(reader, page_lines, excluded)
+    if not headings:
+        headings, consumed = _font_headings(page_lines, excluded)
+
+    builder = DocumentBuilder("pdf")
+    for index, lines in enumerate(page_lines):
+        if not lines:
             continue
-        if not text.strip():
-            losses["no extractable text"].append(number)
-            image_only_pages += _has_images(page)
-            continue
-        for paragraph in _paragraphs(text):
-            builder.add_paragraph(paragraph)
+        builder.start_page(index + 1, labels[index], ocr=index in ocr_pages)
+        body: list[str] = []
+        typical = _typical_width(lines)
+
+        def flush(body: list[str] = body, typical: int = typical) -> None:
+            for paragraph in _paragraphs(body, typical):
+                builder.add_paragraph(paragraph)
+            body.clear()
+
+        for j, line in enumerate(lines):
+            for heading in headings.get((index, j), ()):
+                flush()
+                builder.add_heading(heading.level, heading.text, in_text=heading.in_text)
+            if (index, j) in consumed:
+                continue
+            if (index, j) in excluded:
+                flush()
+                builder.add_paragraph(line.text, excluded=True)
+                continue
+            body.append(line.text)
+        flush()
+        for heading in headings.get((index, len(lines)), ()):
+            builder.add_heading(heading.level, heading.text, in_text=heading.in_text)
     builder.warnings.extend(f"{_page_ranges(numbers)}: {loss}" for loss, numbers in losses.items())
     if builder.is_empty:
-        if not pages:
-            raise ParseError("PDF has no pages")
-        if image_only_pages:
-            raise ParseError("no extractable text: the PDF looks scanned (images only)")
-        raise ParseError("no extractable text: the PDF has no text layer")
+        raise _nothing_read(pages, losses, scanned=any(_has_images(pages[index]) for index in unread))
     return builder.build(title=_title(reader), page_count=len(pages))
 
 
@@ -96,6 +251,8 @@ def _open(data: bytes) -> pypdf.PdfReader:
         locked = reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED
     except DependencyError as error:
         raise _unsupported_encryption(error) from error
+    except LimitReachedError as error:
+        raise _our_limit(error) from error
     except Exception as error:
         raise ParseError(f"PDF is damaged and cannot be read ({error})") from error
     if locked:
@@ -108,32 +265,141 @@ def _unsupported_encryption(error: DependencyError) -> ParseError:
     return ParseError(f"PDF uses an encryption this server cannot read ({error})")
 
 
-def _page_text(page: pypdf.PageObject, number: int, losses: dict[str, list[int]]) -> str | None:
+def _our_limit(error: LimitReachedError) -> ParseError:
+    return ParseError(
+        f"PDF was not read: it is larger than this server's limits for one PDF allow ({error}). "
+        "This is a limit of the server, not damage to the file."
+    )
+
+
+def _nothing_read(
+    pages: list[pypdf.PageObject], losses: dict[str, list[int]], *, scanned: bool
+) -> ParseError:
+    """The reason a PDF gave no text at all: ours (a limit) before the file's."""
+    if not pages:
+        return ParseError("PDF has no pages")
+    ours = [loss for loss in losses if loss.startswith("not read")]
+    if ours:
+        return ParseError(f"no text was read: {ours[0]}")
+    failed = [loss for loss in losses if loss.startswith("text could not be extracted")]
+    if failed:
+        return ParseError(f"no page could be read: {failed[0]}")
+    ocr = [loss.split("; ", 1)[1] for loss in losses if "; OCR" in loss]
+    if scanned:
+        found = ocr[0] if ocr else "OCR found no text in its images"
+        return ParseError(f"no extractable text: the PDF looks scanned (images only); {found}")
+    return ParseError("no extractable text: the PDF has no text layer")
+
+
+def _has_images(page: pypdf.PageObject) -> bool:
     try:
-        text = page.extract_text()
+        resources: Any = page["/Resources"].get_object()
+        xobjects = resources["/XObject"].get_object()
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except Exception:
+        return False  # no resources or broken ones: either way, no image we can vouch for
+
+
+def _page_lines(
+    page: pypdf.PageObject, number: int, losses: dict[str, list[int]], budget: _Budget
+) -> list[_Line] | None:
+    """The page's lines with their font sizes and heights; None when extraction failed."""
+    pieces: list[tuple[str, float, float]] = []
+    operators = 0
+
+    def on_text(text: str, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
+        if not text:
+            return
+        try:
+            # The text matrix times the current transformation: its y axis's length is
+            # the scale of the font size, its last entry the baseline height.
+            c = tm[2] * cm[0] + tm[3] * cm[2]
+            d = tm[2] * cm[1] + tm[3] * cm[3]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            size = abs(float(font_size)) * math.hypot(c, d)
+        except (TypeError, ValueError, IndexError):
+            size, y = 0.0, math.nan
+        pieces.append((text, size, y))
+
+    def on_operator(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
+        nonlocal operators
+        operators += 1
+        if operators % _CHECK_EVERY == 0:
+            budget.check()
+
+    try:
+        page.extract_text(visitor_text=on_text, visitor_operand_before=on_operator)
     except FileNotDecryptedError as error:
         raise ParseError("PDF is encrypted and cannot be read without a password") from error
     except DependencyError as error:
         raise _unsupported_encryption(error) from error
-    except Exception as error:
-        # One broken page must not cost the others: say what was lost and go on.
-        losses[f"text could not be extracted ({type(error).__name__})"].append(number)
+    except LimitReachedError as error:
+        losses[f"not read: the page is larger than this server's limits allow ({error})"].append(number)
         return None
-    glyph_names = _GLYPH_NAMES.findall(text)
-    if len(glyph_names) >= 5:
-        text = _GLYPH_NAMES.sub(" ", text)
+    except MemoryError:
+        losses["not read: the page needs more memory than this server has"].append(number)
+        return None
+    except Exception as error:
+        # One broken page must not cost the others: say precisely what was lost and go on.
+        name, detail = type(error).__name__, str(error).strip()[:120]
+        losses[f"text could not be extracted ({name}{': ' + detail if detail else ''})"].append(number)
+        return None
+    lines = _assemble(pieces)
+    glyph_names = sum(len(_GLYPH_NAMES.findall(line.text)) for line in lines)
+    for line in lines:
+        if glyph_names >= 5:
+            line.text = _GLYPH_NAMES.sub(" ", line.text)
+        line.text = line.text.translate(_LIGATURES).strip()
+    if glyph_names >= 5:
         losses["some text is in a font without a Unicode mapping and was skipped"].append(number)
-    return text.translate(_LIGATURES)
+    return lines
 
 
-def _paragraphs(text: str) -> list[str]:
-    lines = [line.strip() for line in text.replace("\r", "\n").split("\n")]
-    widths = sorted(len(line) for line in lines if line)
-    typical = widths[int(len(widths) * 0.8)] if widths else 0
+def _assemble(pieces: list[tuple[str, float, float]]) -> list[_Line]:
+    """Cut the visited pieces at newlines into lines; a line's size is that of most of
+    its characters, its height that of its first visible piece."""
+    lines: list[_Line] = []
+    parts: list[str] = []
+    sizes: Counter[float] = Counter()
+    height: float | None = None
+
+    def close() -> None:
+        nonlocal height
+        text = "".join(parts).replace("\r", "")
+        size = sizes.most_common(1)[0][0] if sizes else 0.0
+        lines.append(_Line(text, size, height))
+        parts.clear()
+        sizes.clear()
+        height = None
+
+    for text, size, y in pieces:
+        chunks = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for k, chunk in enumerate(chunks):
+            if k > 0:
+                close()
+            if chunk:
+                parts.append(chunk)
+                visible = len(chunk.strip())
+                if visible:
+                    sizes[round(size * 2) / 2] += visible
+                    if height is None and not math.isnan(y):
+                        height = y
+    if parts:
+        close()
+    return lines
+
+
+def _typical_width(lines: list[_Line]) -> int:
+    widths = sorted(len(line.text) for line in lines if line.text)
+    return widths[int(len(widths) * 0.8)] if widths else 0
+
+
+def _paragraphs(lines: list[str], typical: int) -> list[str]:
     paragraphs: list[str] = []
     current = ""
     previous = ""
-    for line in lines:
+    for raw in lines:
+        line = raw.strip()
         if not line:
             _close(paragraphs, current)
             current = previous = ""
@@ -154,6 +420,11 @@ def _paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
+def _close(paragraphs: list[str], paragraph: str) -> None:
+    if paragraph.strip():
+        paragraphs.append(paragraph)
+
+
 def _page_ranges(numbers: list[int]) -> str:
     """[4] -> "page 4"; [2, 3, 4, 7] -> "pages 2-4, 7": one warning line, not one per page."""
     if len(numbers) == 1:
@@ -167,18 +438,247 @@ def _page_ranges(numbers: list[int]) -> str:
     return "pages " + ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
 
 
-def _close(paragraphs: list[str], paragraph: str) -> None:
-    if paragraph.strip():
-        paragraphs.append(paragraph)
+# Scanned pages ---------------------------------------------------------------------------
 
 
-def _has_images(page: pypdf.PageObject) -> bool:
+def _read_scanned_pages(
+    data: bytes,
+    unread: list[int],
+    page_lines: list[list[_Line] | None],
+    losses: dict[str, list[int]],
+    budget: _Budget,
+) -> set[int]:
+    """OCR the pages without a text layer; the indexes of those that gave text."""
+    if not unread:
+        return set()
+    if not tesseract_available():
+        skipped = "no extractable text (scanned?); OCR skipped: Tesseract is not installed on this server"
+        losses[skipped].extend(index + 1 for index in unread)
+        return set()
+    read: set[int] = set()
     try:
-        resources: Any = page["/Resources"].get_object()
-        xobjects = resources["/XObject"].get_object()
-        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+        renderer = PageRenderer(data)
+    except OcrError as error:
+        losses[f"no extractable text; OCR failed: {error}"].extend(index + 1 for index in unread)
+        return read
+    try:
+        for index in unread:
+            if budget.remaining() <= 1:
+                losses["not read: the PDF took too long to extract"].append(index + 1)
+                continue
+            try:
+                text = ocr_image(renderer.grayscale(index), timeout=min(budget.remaining(), 60))
+            except OcrError as error:
+                losses[f"no extractable text; OCR failed: {error}"].append(index + 1)
+                continue
+            text = text.translate(_LIGATURES)
+            if not text.strip():
+                losses["no extractable text"].append(index + 1)
+                continue
+            page_lines[index] = [_Line(line) for line in text.split("\n")]
+            losses["text read by OCR (may contain recognition errors)"].append(index + 1)
+            read.add(index)
+    finally:
+        renderer.close()
+    return read
+
+
+# Page labels -----------------------------------------------------------------------------
+
+
+def _page_labels(reader: pypdf.PdfReader, count: int) -> list[str | None]:
+    """Each page's printed label when the PDF defines /PageLabels, else None for all."""
+    try:
+        if "/PageLabels" not in reader.root_object:
+            return [None] * count
+        labels = [clean_inline(str(label)) or None for label in reader.page_labels]
     except Exception:
-        return False  # no resources or broken ones: either way, no image we can vouch for
+        return [None] * count  # broken labels cost only the labels
+    return (labels + [None] * count)[:count]
+
+
+# Running headers and footers ---------------------------------------------------------------
+
+
+def _running_key(text: str) -> str:
+    """What stays the same from page to page: case-folded, numbers as "#"."""
+    key = " ".join(text.casefold().split())
+    if _ROMAN.match(key):
+        return "#"
+    return _DIGITS.sub("#", key)
+
+
+def _running_lines(page_lines: list[list[_Line] | None], ocr_pages: set[int]) -> set[tuple[int, int]]:
+    """(page index, line index) of the lines that are running headers or footers."""
+    pages = [i for i, lines in enumerate(page_lines) if lines and i not in ocr_pages]
+    if len(pages) < 3:
+        return set()
+    found: dict[str, set[int]] = defaultdict(set)
+    where: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for i in pages:
+        lines = page_lines[i] or []
+        shown = [j for j, line in enumerate(lines) if line.text]
+        heights = [lines[j].y for j in shown]
+        if all(y is not None for y in heights):
+            # Top to bottom by height: content-stream order often draws headers last.
+            shown.sort(key=lambda j: -(lines[j].y or 0.0))
+        edges = set(shown[:RUNNING_EDGE_LINES] + shown[-RUNNING_EDGE_LINES:])
+        for j in sorted(edges):
+            key = _running_key(lines[j].text)
+            if key:
+                found[key].add(i)
+                where[key].append((i, j))
+    needed = max(3, math.ceil(RUNNING_MIN_SHARE * len(pages)))
+    return {spot for key, on in found.items() if len(on) >= needed for spot in where[key]}
+
+
+# Headings ----------------------------------------------------------------------------------
+
+
+def _normal(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _outline_headings(
+    reader: pypdf.PdfReader, page_lines: list[list[_Line] | None], excluded: set[tuple[int, int]]
+) -> tuple[dict[tuple[int, int], list[_Heading]], set[tuple[int, int]]]:
+    """Headings from the bookmarks, each placed at the line that prints its title."""
+    entries: list[tuple[int, int, str, float | None]] = []  # (page index, level, title, top)
+    try:
+        _flatten(reader, reader.outline, 1, entries)
+    except Exception:
+        entries = []  # a broken outline costs only the headings it would have given
+    entries.sort(key=lambda entry: entry[0])  # stable: bookmarks of one page keep their order
+    if len(entries) < 2:
+        entries = []  # one bookmark (often the source file's name) is no outline: use font sizes
+    headings: dict[tuple[int, int], list[_Heading]] = defaultdict(list)
+    consumed: set[tuple[int, int]] = set()
+    cursor: dict[int, int] = {}
+    for index, level, title, top in entries:
+        lines = page_lines[index] if 0 <= index < len(page_lines) else None
+        if lines is None:
+            continue
+        start = cursor.get(index, 0)
+        wanted = _normal(title)
+        spot = None
+        for j in range(start, len(lines)):
+            if (index, j) in excluded or (index, j) in consumed:
+                continue
+            here = _normal(lines[j].text)
+            if here and here == wanted:
+                spot, span = j, 1
+                break
+            two_lines = here and j + 1 < len(lines) and here + _normal(lines[j + 1].text) == wanted
+            if two_lines:  # a title set on two lines
+                spot, span = j, 2
+                break
+        if spot is not None:
+            text = " ".join(lines[k].text for k in range(spot, spot + span))
+            headings[(index, spot)].append(_Heading(level, text, in_text=True))
+            consumed.update((index, k) for k in range(spot, spot + span))
+            cursor[index] = spot + span
+            continue
+        # Not printed as such: the bookmark's height (or the page start) begins the section.
+        at = start
+        if top is not None:
+            below = [j for j in range(start, len(lines)) if (y := lines[j].y) is not None and y <= top + 1]
+            at = below[0] if below else len(lines)
+        # (index, len(lines)) is after the page's last line.
+        headings[(index, at)].append(_Heading(level, title, in_text=False))
+        cursor[index] = at
+    return headings, consumed
+
+
+_Entry = tuple[int, int, str, float | None]  # (page index, level, title, top)
+
+
+def _flatten(reader: pypdf.PdfReader, outline: Any, level: int, into: list[_Entry]) -> None:
+    """Bookmarks in order as (page index, level, title, top); pypdf gives an entry's
+    children as a list right after it, one level down."""
+    for item in outline:
+        if isinstance(item, list):
+            _flatten(reader, item, min(level + 1, OUTLINE_MAX_DEPTH), into)
+            continue
+        title = clean_inline(str(getattr(item, "title", "") or ""))
+        page = reader.get_destination_page_number(item)
+        if not title or page is None or page < 0:
+            continue
+        top = getattr(item, "top", None)
+        into.append((page, level, title, float(top) if isinstance(top, (int, float)) else None))
+
+
+def _font_headings(
+    page_lines: list[list[_Line] | None], excluded: set[tuple[int, int]]
+) -> tuple[dict[tuple[int, int], list[_Heading]], set[tuple[int, int]]]:
+    """Headings from font size: short lines clearly larger than the body text."""
+    sizes: Counter[float] = Counter()
+    for i, lines in enumerate(page_lines):
+        for j, line in enumerate(lines or ()):
+            if line.size > 0 and (i, j) not in excluded:
+                sizes[line.size] += len(line.text)
+    if not sizes:
+        return {}, set()
+    body = sizes.most_common(1)[0][0]
+    threshold = max(body * HEADING_MIN_RATIO, body + HEADING_MIN_POINTS)
+    candidates: list[tuple[int, int]] = []
+    for i, lines in enumerate(page_lines):
+        for j, line in enumerate(lines or ()):
+            if line.size >= threshold and (i, j) not in excluded and _looks_like_heading(line.text):
+                candidates.append((i, j))
+    total = sum(sizes.values())
+    heading_chars = sum(len((page_lines[i] or [])[j].text) for i, j in candidates)
+    if not candidates or heading_chars > _HEADING_MAX_SHARE * total:
+        return {}, set()
+    # Runs of consecutive candidate lines of one size on one page: a heading set on
+    # several lines is one heading; a longer run is a block of large text (a cover's
+    # blurb, a list of authors), not a heading.
+    runs: list[list[tuple[int, int]]] = []
+    for i, j in candidates:
+        last = runs[-1][-1] if runs else None
+        if last == (i, j - 1) and (page_lines[i] or [])[j - 1].size == (page_lines[i] or [])[j].size:
+            runs[-1].append((i, j))
+        else:
+            runs.append([(i, j)])
+    runs = [run for run in runs if len(run) <= HEADING_MAX_LINES]
+    # A size that heads one run only, past the first page, is a figure's label or a pull
+    # quote more often than a heading: headings come in series.
+    runs_of_size = Counter((page_lines[run[0][0]] or [])[run[0][1]].size for run in runs)
+    runs = [
+        run
+        for run in runs
+        if run[0][0] == 0 or runs_of_size[(page_lines[run[0][0]] or [])[run[0][1]].size] > 1
+    ]
+    # Levels from the most used heading sizes (a cover's one giant line must not push
+    # every chapter heading down a level): a heading's level is one more than the number
+    # of common heading sizes larger than its own.
+    used = Counter((page_lines[run[0][0]] or [])[run[0][1]].size for run in runs)
+    common = [size for size, _ in used.most_common(HEADING_MAX_LEVELS)]
+    headings: dict[tuple[int, int], list[_Heading]] = defaultdict(list)
+    consumed: set[tuple[int, int]] = set()
+    for run in runs:
+        i, j = run[0]
+        size = (page_lines[i] or [])[j].size
+        level = min(1 + sum(other > size for other in common), HEADING_MAX_LEVELS)
+        text = " ".join((page_lines[i] or [])[k].text for _, k in run)
+        if len(text) <= HEADING_MAX_CHARS:
+            headings[(i, j)].append(_Heading(level, text, in_text=True))
+            consumed.update(run)
+    return headings, consumed
+
+
+def _looks_like_heading(text: str) -> bool:
+    text = text.strip()
+    if not 2 <= len(text) <= HEADING_MAX_CHARS:
+        return False
+    letters = sum(ch.isalpha() for ch in text)
+    visible = sum(not ch.isspace() for ch in text)
+    if letters < 2 or letters < 0.5 * visible:
+        return False  # a large figure, a date, a chart label
+    words = text.split()
+    return len(words) <= 20 and not (text.endswith(".") and len(words) > 8)
+
+
+# Title ---------------------------------------------------------------------------------------
 
 
 def _title(reader: pypdf.PdfReader) -> str | None:
@@ -186,7 +686,4 @@ def _title(reader: pypdf.PdfReader) -> str | None:
         title = reader.metadata.title if reader.metadata else None
     except Exception:
         return None  # a broken info dictionary only costs the title
-    if not isinstance(title, str):
-        return None
-    title = title.removeprefix("Microsoft Word - ").strip()
-    return None if _UNTITLED.match(title) else title
+    return real_title(title) if isinstance(title, str) else None

@@ -21,6 +21,7 @@ from retrieval.chunking import (
     ChunkSpec,
     TokenCounter,
     chunk_document,
+    content_text,
 )
 from retrieval.document import ParsedDocument, ParseError, Section
 from retrieval.parsing import parse_document
@@ -41,7 +42,10 @@ def assert_chunks_valid(
     embed_texts = [c.embed_text for c in chunks]
     encoded = tokenizer(embed_texts, add_special_tokens=True, truncation=False)["input_ids"]
     for chunk, ids in zip(chunks, encoded, strict=True):
-        assert chunk.text == doc.text[chunk.start : chunk.end]
+        assert chunk.text == content_text(doc, chunk.start, chunk.end)
+        assert not any(
+            a < chunk.end and b > chunk.start and doc.text[a:b] in chunk.text for a, b in excluded(doc)
+        )
         assert chunk.text and chunk.text == chunk.text.strip()
         assert len(ids) <= max_tokens + 2 <= MAX_SEQ_LENGTH, chunk
         assert chunk.token_count == len(ids) - 2
@@ -55,10 +59,18 @@ def assert_chunks_valid(
     covered = bytearray(len(doc.text))
     for chunk in chunks:
         covered[chunk.start : chunk.end] = b"\1" * (chunk.end - chunk.start)
+    for a, b in doc.excluded:
+        covered[a:b] = b"\1" * (b - a)  # in the text, in no chunk (checked above)
     lost = [i for i, ch in enumerate(doc.text) if not covered[i] and not ch.isspace()]
     assert not lost, (
         f"{len(lost)} characters in no chunk, first at {lost[0]}: {doc.text[lost[0] : lost[0] + 40]!r}"
     )
+
+
+def excluded(doc: ParsedDocument) -> list[tuple[int, int]]:
+    """Excluded spans whose text occurs nowhere else (a repeated footer's text may also be
+    content elsewhere, and then may legitimately be in a chunk)."""
+    return [(a, b) for a, b in doc.excluded if doc.text.count(doc.text[a:b]) == 1]
 
 
 def _assert_one_heading_path(doc: ParsedDocument, chunk: ChunkSpec) -> None:
@@ -180,7 +192,7 @@ def test_chunks_follow_heading_paths_and_carry_them_in_the_header(tokenizer: Any
         "# Manual\n\nIntro text.\n\n## Installation\n\n### On Debian\n\nRun apt-get install thing.\n\n"
         "### On Fedora\n\nRun dnf install thing.\n\n## Usage\n\nStart it.\n"
     )
-    doc = parse_document(source.encode(), "manual.md")
+    doc = parse_document(source.encode(), "thing.md")
     chunks = chunk_document(doc, tokenizer, MAX_TOKENS, OVERLAP, title="Thing")
     assert_chunks_valid(doc, chunks, tokenizer)
     assert [c.heading_path for c in chunks] == [
@@ -194,6 +206,16 @@ def test_chunks_follow_heading_paths_and_carry_them_in_the_header(tokenizer: Any
     sep = HEADER_SEPARATOR
     assert chunks[1].embed_text == f"Thing{sep}Manual{sep}Installation{sep}On Debian\n{chunks[1].text}"
     assert chunks[0].embed_text == f"Thing{sep}Manual\nManual\n\nIntro text."
+
+
+def test_the_file_name_joins_the_header_when_it_differs_from_the_title(tokenizer: Any) -> None:
+    doc = parse_document(b"Revenue grew 8% in the quarter.", "2023_Q3-AAPL.txt")
+    sep = HEADER_SEPARATOR
+    titled = chunk_document(doc, tokenizer, MAX_TOKENS, OVERLAP, title="Apple Inc. Form 10-Q")
+    assert titled[0].embed_text == "Apple Inc. Form 10-Q (2023 Q3 AAPL)\nRevenue grew 8% in the quarter."
+    plain = chunk_document(doc, tokenizer, MAX_TOKENS, OVERLAP, title="2023 Q3 AAPL")
+    assert plain[0].embed_text == "2023 Q3 AAPL\nRevenue grew 8% in the quarter."
+    assert sep not in plain[0].embed_text
 
 
 def test_nested_headings_without_text_all_lead_the_first_chunk_below_them(tokenizer: Any) -> None:

@@ -139,7 +139,8 @@ def test_pdf_of_images_only_reads_as_scanned() -> None:
     buffer = io.BytesIO()
     writer.write(buffer)
     reason = refused(buffer.getvalue(), "scan.pdf")
-    assert reason == "no extractable text: the PDF looks scanned (images only)"
+    # A 2x2 image has nothing to read, so OCR (where installed) finds nothing either.
+    assert reason.startswith("no extractable text: the PDF looks scanned (images only); ")
 
 
 def test_docx_that_is_not_a_zip() -> None:
