@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.utils.encoders import JSONEncoder
 
 from app.services.answer_payloads import answer_event_payloads
-from app.services.answers import AnswerEvents
+from app.services.answers import AnswerStream
 
 
 def encode_json(data: Any) -> str:
@@ -31,14 +31,14 @@ def event_stream(body: Iterator[bytes]) -> StreamingHttpResponse:
     return response
 
 
-def answer_event_stream(events: AnswerEvents) -> StreamingHttpResponse:
+def answer_event_stream(events: AnswerStream) -> StreamingHttpResponse:
     """An answer as server-sent events (`start`, `token`…, `done` or `error`): the chat page
     and /api/ask/stream/ send exactly this. When the client goes away, the WSGI server closes
     the body, which closes the answer: the decoder stops and the partial answer is saved."""
     return event_stream(_answer_events(events))
 
 
-def _answer_events(events: AnswerEvents) -> Iterator[bytes]:
+def _answer_events(events: AnswerStream) -> Iterator[bytes]:
     payloads = answer_event_payloads(events)
     try:
         for name, payload in payloads:

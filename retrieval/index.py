@@ -140,7 +140,8 @@ class VectorIndex:
                 if len(allowed_ids) == 0:
                     return [[] for _ in range(len(queries))]
                 allowed = np.ascontiguousarray(allowed_ids, dtype=np.int64)
-                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+                params = faiss.SearchParameters()
+                params.sel = faiss.IDSelectorBatch(allowed)
             k = min(top_k, self._index.ntotal)
             scores, ids = self._index.search(queries, k, params=params)
         return [

@@ -80,7 +80,7 @@
   function where(source) {
     const parts = [source.document_title || source.original_filename || "Untitled"];
     if (source.original_filename && source.original_filename !== source.document_title) parts.push(source.original_filename);
-    if (source.page) parts.push("page " + source.page);
+    if (source.page_label || source.page) parts.push("page " + (source.page_label || source.page));
     if (source.heading) parts.push(source.heading);
     return parts.join(" · ");
   }

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,7 @@ def free_port() -> int:
 
 
 def request(
-    base: str, method: str, path: str, body: bytes | None = None, timeout: float = 60, **headers: str
+    base: str, method: str, path: str, body: bytes | None = None, timeout: float = 60, **headers: Any
 ) -> tuple[int, bytes, http.client.HTTPMessage]:
     """One HTTP request to a test server at `base` (http://127.0.0.1:port)."""
     host, port = base.removeprefix("http://").split(":")

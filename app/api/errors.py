@@ -30,7 +30,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from app.api.exceptions import PayloadTooLarge, ServerError
+from app.api.exceptions import AnswersBusy, PayloadTooLarge, ServerError
+from app.services.capacity import AnswerCapacityExceeded
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ def _translate(exc: Exception) -> Exception:
         return PayloadTooLarge("The request body is too large.")
     if isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
         return exceptions.ParseError("The request could not be read.")
+    if isinstance(exc, AnswerCapacityExceeded):
+        return AnswersBusy(exc.retry_after)
     return exc
 
 

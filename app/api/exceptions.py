@@ -41,3 +41,15 @@ class AnswerFailed(exceptions.APIException):
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_detail = "The answer failed part-way. Please ask again."
     default_code = "answer_failed"
+
+
+class AnswersBusy(exceptions.APIException):
+    """Every answer slot is busy and the wait queue is full: come back after `Retry-After`."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The server is busy answering other questions; try again shortly."
+    default_code = "busy"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.wait = retry_after  # DRF's handler sends it as Retry-After

@@ -36,7 +36,8 @@ from app.api.errors import error_body, error_responses
 from app.api.exceptions import ServerError
 from app.api.views import find_conversation
 from app.services.answer_payloads import answer_event_payloads, message_payload
-from app.services.answers import AnswerEvents, AnswerFailed, AnswerOptions, answer_question, run_answer
+from app.services.answers import AnswerFailed, AnswerOptions, AnswerStream, answer_question, run_answer
+from app.services.capacity import stream_in_slot
 from app.services.embeddings import embed_texts
 from app.services.runtime import encoder_name
 from app.sse import event_stream, sse_event
@@ -122,7 +123,7 @@ def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = N
     return sse_event(None, {**body, "choices": [choice], **extra})
 
 
-def _completion_chunks(events: AnswerEvents, include_usage: bool) -> Iterator[bytes]:
+def _completion_chunks(events: AnswerStream, include_usage: bool) -> Iterator[bytes]:
     """The answer's events (answer_payloads) inside OpenAI's chunk envelope."""
     created = int(time.time())
     cid = "chatcmpl-pending"
@@ -190,11 +191,14 @@ class ChatCompletions(OpenAIView):
             top_p=data.get("top_p") or 1.0,
             seed=data.get("seed"),
         )
-        events = answer_question(
-            authenticated_user(request.user),
-            chat.question_in(data["messages"]),
-            conversation=find_conversation(request, data.get("conversation")),
-            options=options,
+        conversation = find_conversation(request, data.get("conversation"))
+        events = stream_in_slot(  # 503 + Retry-After when every answer slot is taken
+            answer_question(
+                authenticated_user(request.user),
+                chat.question_in(data["messages"]),
+                conversation=conversation,
+                options=options,
+            )
         )
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))

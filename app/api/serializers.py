@@ -217,8 +217,9 @@ class SourceFields(serializers.Serializer):
     document_id = serializers.IntegerField()
     document_title = serializers.CharField(allow_blank=True)
     original_filename = serializers.CharField(allow_blank=True, help_text="The uploaded file's name.")
-    page = serializers.IntegerField(allow_null=True)
+    page = serializers.IntegerField(allow_null=True, help_text="Page index in the file, from 1.")
     heading = serializers.CharField(allow_blank=True)
+    page_label = serializers.CharField(allow_blank=True, help_text="The printed page number, when known.")
 
 
 def _span(help_text: str) -> serializers.ListField:
@@ -266,6 +267,7 @@ class CitationSerializer(serializers.Serializer):
     document_title = serializers.CharField(allow_blank=True)
     page = serializers.IntegerField(allow_null=True)
     span = _span("[start, end) of the exact characters cited, in the document's text.")
+    page_label = serializers.CharField(allow_blank=True)
 
 
 class CheckSerializer(serializers.Serializer):

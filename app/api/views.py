@@ -27,7 +27,8 @@ from app.api.exceptions import NotFoundField
 from app.api.uploads import LimitedUploads, check_filename, check_files
 from app.models import Conversation, Document, Message
 from app.services.answer_payloads import message_payload
-from app.services.answers import AnswerEvents, AnswerFailed, AnswerOptions, answer_question, run_answer
+from app.services.answers import AnswerFailed, AnswerOptions, AnswerStream, answer_question, run_answer
+from app.services.capacity import stream_in_slot
 from app.services.ingestion import delete_document, reingest_document, upload_documents
 from app.services.library import find_documents
 from app.services.search import search_chunks
@@ -263,16 +264,17 @@ def find_conversation(request: Request, pk: int | None) -> Conversation | None:
     return conversation
 
 
-def _start_answer(request: Request, data: dict[str, Any]) -> AnswerEvents:
-    """Validate the conversation, then start the answer (nothing runs until iterated)."""
+def _start_answer(request: Request, data: dict[str, Any]) -> AnswerStream:
+    """Validate the conversation, take an answer slot (503 + Retry-After when the server is
+    full: `capacity`), then start the answer (nothing runs until iterated)."""
     options = AnswerOptions(
         mode=data.get("mode"), top_k=data.get("top_k"), max_new_tokens=data.get("max_new_tokens")
     )
-    return answer_question(
-        authenticated_user(request.user),
-        data["question"],
-        conversation=find_conversation(request, data.get("conversation")),
-        options=options,
+    conversation = find_conversation(request, data.get("conversation"))
+    return stream_in_slot(
+        answer_question(
+            authenticated_user(request.user), data["question"], conversation=conversation, options=options
+        )
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from app.models import Message
 from app.services.answer_record import AnswerRecord
-from app.services.answers import AnswerDone, AnswerEvents, AnswerFailed, AnswerStarted, AnswerToken
+from app.services.answers import AnswerDone, AnswerFailed, AnswerStarted, AnswerStream, AnswerToken
 from generation.attention_map import AttentionMap
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def error_payload(reason: str, message: Message | None = None) -> dict[str, Any]
     }
 
 
-def answer_event_payloads(events: AnswerEvents) -> Generator[tuple[str, dict[str, Any]], None, None]:
+def answer_event_payloads(events: AnswerStream) -> Generator[tuple[str, dict[str, Any]], None, None]:
     """(event name, JSON payload) for each answer event. Closing this closes the answer
     (the decoder stops; the partial answer is saved as cancelled)."""
     try:

@@ -13,7 +13,7 @@ Spans are [start, end) character offsets: `PassageSnapshot.start/end` and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, TypeVar
 
 from app.models import Message
@@ -40,6 +40,7 @@ class Source:
     original_filename: str
     page: int | None
     heading: str
+    page_label: str = field(default="", kw_only=True)  # the printed page number ("iv"), when known
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class ResolvedCitation:
     document_title: str
     page: int | None
     span: tuple[int, int]  # in the document's text
+    page_label: str = ""
 
 
 @dataclass(frozen=True)

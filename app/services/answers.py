@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 from django.conf import settings
 
@@ -98,6 +98,17 @@ AnswerEvent = AnswerStarted | AnswerToken | AnswerDone | AnswerFailed
 AnswerEvents = Generator[AnswerEvent, None, None]
 
 
+class AnswerStream(Protocol):
+    """What consumers of an answer take: its events, and `close()` to stop it (the client
+    left). `answer_question`'s generator is one; so is `capacity.stream_in_slot` around it."""
+
+    def __iter__(self) -> Iterator[AnswerEvent]: ...
+
+    def __next__(self) -> AnswerEvent: ...
+
+    def close(self) -> None: ...
+
+
 def _prompt_passage(quote: EvidenceQuote) -> Passage:
     return Passage(
         chunk_id=quote.chunk_id,
@@ -170,6 +181,7 @@ def _resolve(answer: Answer, evidence: Sequence[EvidenceQuote]) -> tuple[Resolve
                 document_title=quote.document_title,
                 page=quote.page,
                 span=span,
+                page_label=quote.page_label,
             )
         )
     return tuple(resolved)
@@ -298,8 +310,9 @@ class _Turn:
             )
         retrieved = time.perf_counter()
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
+        texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
         quotes, _ = select_evidence(
-            query, self.passages, settings.ANSWER_EVIDENCE, rerank_with_decoder=settings.ANSWER_RERANK
+            query, self.passages, settings.ANSWER_EVIDENCE, texts, rerank_with_decoder=settings.ANSWER_RERANK
         )
         self.evidence = tuple(quotes)
         top_score = self.evidence[0].score if self.evidence else None
@@ -360,7 +373,7 @@ class _Turn:
         yield AnswerDone(message, record)
 
 
-def run_answer(events: AnswerEvents) -> tuple[AnswerStarted, AnswerDone | AnswerFailed]:
+def run_answer(events: AnswerStream) -> tuple[AnswerStarted, AnswerDone | AnswerFailed]:
     """Run an answer to its end (closing it either way): its start and its last event."""
     started: AnswerStarted | None = None
     last: AnswerDone | AnswerFailed | None = None

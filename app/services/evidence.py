@@ -38,6 +38,7 @@ def snapshot(index: int, result: SearchResult) -> PassageSnapshot:
         original_filename=chunk.document.original_filename,
         page=chunk.page,
         heading=chunk.heading,
+        page_label=chunk.page_label,
         index=index,
         start=chunk.start,
         end=chunk.end,
@@ -64,11 +65,31 @@ def rerank(question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
     return sorted(rescored, key=lambda c: -c.score) + tail
 
 
+def locate(
+    document_text: str, passage: PassageSnapshot, start: int, end: int, text: str
+) -> tuple[int, int] | None:
+    """The span of a passage's sentence in its document's text. A chunk's text is the
+    document's from `start` to `end` less running headers and footers (PDFs), so a sentence
+    is found where its offset says, else searched for in the chunk's range; one that runs
+    across a removed header cannot be quoted exactly and is not used (None)."""
+    at = passage.start + start
+    if document_text[at : at + (end - start)] == text:
+        return at, at + (end - start)
+    found = document_text.find(text, passage.start, passage.end + 1)
+    return (found, found + len(text)) if found >= 0 else None
+
+
 def select_evidence(
-    question: str, passages: Sequence[PassageSnapshot], count: int, *, rerank_with_decoder: bool = True
+    question: str,
+    passages: Sequence[PassageSnapshot],
+    count: int,
+    document_texts: dict[int, str],
+    *,
+    rerank_with_decoder: bool = True,
 ) -> tuple[list[EvidenceQuote], list[ScoredSentence]]:
-    """The `count` best evidence sentences of `passages` for `question`, best first; and
-    every ranked sentence (for reports)."""
+    """The `count` best evidence sentences of `passages` for `question`, best first, each
+    an exact span of its document's text (`document_texts`: document id -> text); and every
+    ranked sentence (for reports)."""
     if not passages or count <= 0:
         return [], []
     encoder = get_encoder()
@@ -82,10 +103,18 @@ def select_evidence(
     )
     if rerank_with_decoder:
         ranked = rerank(question, ranked)
-    quotes = []
-    for number, scored in enumerate(ranked[:count], start=1):
+    quotes: list[EvidenceQuote] = []
+    for scored in ranked:
+        if len(quotes) == count:
+            break
         sentence = scored.sentence
         passage = passages[sentence.source]
+        span = locate(
+            document_texts[passage.document_id], passage, sentence.start, sentence.end, sentence.text
+        )
+        if span is None:
+            continue
+        number = len(quotes) + 1
         quotes.append(
             EvidenceQuote(
                 chunk_id=passage.chunk_id,
@@ -94,10 +123,11 @@ def select_evidence(
                 original_filename=passage.original_filename,
                 page=passage.page,
                 heading=passage.heading,
+                page_label=passage.page_label,
                 index=number,
                 passage=passage.index,
-                start=passage.start + sentence.start,
-                end=passage.start + sentence.end,
+                start=span[0],
+                end=span[1],
                 text=sentence.text,
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
@@ -30,6 +29,7 @@ from django.utils import timezone
 from app.models import Chunk, Collection, Document
 from app.services.dispatch import dispatch, priority_for
 from app.services.runtime import encoder_name, get_encoder, get_index
+from app.users import User
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
 from retrieval.parsing import filename_title, parse_document
@@ -106,7 +106,7 @@ def stored_name(filename: str) -> str:
 
 
 def upload_documents(
-    owner: AbstractBaseUser,
+    owner: User,
     files: Iterable[UploadedFile],
     *,
     collection: Collection | None = None,

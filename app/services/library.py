@@ -6,18 +6,19 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from app.models import Document, IngestionWorker
 from app.services.visibility import visible_documents
+from app.users import User
 
 ACTIVE = (Document.Status.PARSING, Document.Status.EMBEDDING)
 
 
 def find_documents(
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     *,
     status: str | None = None,
     format: str | None = None,

@@ -18,11 +18,12 @@ from typing import Literal, cast
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 
 from app.models import Chunk, Collection
 from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
+from app.users import User
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
@@ -56,7 +57,7 @@ def _lexical_ranking(query: str, allowed: np.ndarray, depth: int) -> list[int]:
 
 
 def search_chunks(
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     query: str,
     *,
     top_k: int = 5,

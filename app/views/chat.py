@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from app.services.answer_payloads import message_payload
 from app.services.answers import answer_question
+from app.services.capacity import AnswerCapacityExceeded, stream_in_slot
 from app.services.visibility import visible_conversations
 from app.sse import answer_event_stream
 from app.users import authenticated_user
@@ -45,9 +46,16 @@ def ask(request: HttpRequest) -> HttpResponseBase:
         conversation = get_object_or_404(
             visible_conversations(request.user), pk=form.cleaned_data["conversation"]
         )
-    stream = answer_question(
-        authenticated_user(request.user), form.cleaned_data["question"], conversation=conversation
-    )
+    question = form.cleaned_data["question"]
+    try:
+        stream = stream_in_slot(
+            answer_question(authenticated_user(request.user), question, conversation=conversation)
+        )
+    except AnswerCapacityExceeded as busy:
+        message = "The server is busy answering other questions; try again shortly."
+        response = JsonResponse({"error": {"code": "busy", "message": message}}, status=503)
+        response["Retry-After"] = str(busy.retry_after)
+        return response
     return answer_event_stream(stream)
 
 

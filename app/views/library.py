@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -81,7 +83,7 @@ def statuses(request: HttpRequest) -> JsonResponse:
 @login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_object_or_404(visible_documents(request.user), pk=pk)
-    context = {"document": document, "chunks": document.chunks.all()}
+    context: dict[str, Any] = {"document": document, "chunks": document.chunks.all()}
     # A citation links here with the cited span: show the text around it, highlighted.
     try:
         start, end = int(request.GET["start"]), int(request.GET["end"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,8 @@ from app.api import throttling
 from app.models import Document
 from tests.api.conftest import LIGHTHOUSE
 from tests.servers import base_env, free_port, gunicorn, multipart, request
+
+JSON: dict[str, Any] = {"Content-Type": "application/json"}
 
 CLOSED_REDIS = f"redis://127.0.0.1:{free_port()}/0"
 
@@ -91,7 +94,7 @@ def test_uploads_without_redis_are_stored_then_queued_by_the_sweep(  # type: ign
     session = browser.cookies["sessionid"].value
     env = base_env(REDIS_URL=CLOSED_REDIS, DATABASE_URL=_database_url(connection.settings_dict))
     with gunicorn(env, tmp_path / "gunicorn.log") as server:
-        auth = {"Authorization": f"Bearer {alice.key}"}
+        auth: dict[str, Any] = {"Authorization": f"Bearer {alice.key}"}
         # API upload: stored, answered at once, and it says the file waits for the queue.
         body, content_type = multipart([("lighthouses.md", LIGHTHOUSE.encode())])
         began = time.monotonic()
@@ -135,13 +138,11 @@ def test_uploads_without_redis_are_stored_then_queued_by_the_sweep(  # type: ign
             "/api/search/",
             b'{"query": "storm"}',
             **auth,
-            **{"Content-Type": "application/json"},
+            **JSON,
         )
         assert status == 200, raw
         question = b'{"question": "What did the storm carry away?", "max_new_tokens": 8}'
-        status, raw, _ = request(
-            server, "POST", "/api/ask/", question, **auth, **{"Content-Type": "application/json"}
-        )
+        status, raw, _ = request(server, "POST", "/api/ask/", question, **auth, **JSON)
         assert status == 200, raw  # answers too (nothing indexed yet: "the documents don't say")
         status, raw, _ = request(server, "GET", "/healthz")
         assert status == 503 and json.loads(raw)["broker"]["ok"] is False

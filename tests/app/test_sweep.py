@@ -78,7 +78,12 @@ def test_sweep_resends_lost_messages_but_not_evaluation_runs(make_user, db, sett
     from app.services import ingestion
 
     sent: list[int] = []
-    monkeypatch.setattr(ingestion, "dispatch", lambda ids, run, **options: sent.extend(ids) or True)
+
+    def record(ids, run, **options):  # type: ignore[no-untyped-def]
+        sent.extend(ids)
+        return True
+
+    monkeypatch.setattr(ingestion, "dispatch", record)
     user = make_user()
     (lost,) = _stored(user, "lost.txt")
     evaluation = Collection.objects.create(owner=user, name="eval", is_evaluation=True)

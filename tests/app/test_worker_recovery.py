@@ -150,5 +150,6 @@ def test_a_small_document_goes_ahead_of_large_ones(
     documents = {d.original_filename: d for d in Document.objects.all()}
     ingestion.wait(*[d.pk for d in documents.values()], timeout=180)
     done = {d.original_filename: d.indexed_at for d in Document.objects.all()}
-    assert all(done.values()), done
-    assert done["small.txt"] < done["large-1.txt"] < done["large-2.txt"], done
+    small, large_1, large_2 = done["small.txt"], done["large-1.txt"], done["large-2.txt"]
+    assert small is not None and large_1 is not None and large_2 is not None, done
+    assert small < large_1 < large_2, done

@@ -14,13 +14,13 @@ from typing import Any
 
 import pypdf
 import pytest
-from pdf_builder import Bookmark, Line, build_pdf
 from pypdf.errors import LimitReachedError
 
 from retrieval.chunking import chunk_document, content_text
 from retrieval.document import ParseError
 from retrieval.parsing import filename_title, parse_document, real_title
 from retrieval.parsing import pdf as pdf_parser
+from tests.retrieval.pdf_builder import Bookmark, Line, build_pdf
 
 DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
 MAX_TOKENS = 254
