@@ -99,7 +99,7 @@ def test_uploads_without_redis_are_stored_then_queued_by_the_sweep(  # type: ign
         body, content_type = multipart([("lighthouses.md", LIGHTHOUSE.encode())])
         began = time.monotonic()
         status, raw, _ = request(
-            server, "POST", "/api/documents/", body, **auth, **{"Content-Type": content_type}
+            server, "POST", "/api/documents/", body, **{**auth, "Content-Type": content_type}
         )
         assert status == 201, raw
         assert time.monotonic() - began < 10
@@ -109,7 +109,7 @@ def test_uploads_without_redis_are_stored_then_queued_by_the_sweep(  # type: ign
         # Page upload: stored, with a message saying so instead of "Server Error (500)".
         jar = {"sessionid": session}
 
-        def page(method: str, body: bytes | None = None, **headers: str) -> tuple[int, str]:
+        def page(method: str, body: bytes | None = None, **headers: Any) -> tuple[int, str]:
             cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
             status, raw, received = request(server, method, "/documents/", body, Cookie=cookie, **headers)
             for line in received.get_all("Set-Cookie") or []:
