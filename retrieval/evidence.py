@@ -109,7 +109,10 @@ class Sentence:
 class ScoredSentence:
     sentence: Sentence
     score: float
-    similarity: float  # the encoder's cosine alone, for reports and calibration
+    similarity: float  # the encoder's cosine alone, for reports
+    # The idf-weighted share of the question's content words the sentence holds: what
+    # abstention tests (measured the best single signal that the answer is really there).
+    coverage: float
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,11 @@ def rank_sentences(
     vectors = encode([s.text for s in sentences])
     similarity = vectors @ question_vector  # (n,)
     idf = idf or Idf([s.text for s in sources])
-    scores = features(question, sentences, sources, similarity, idf) @ weights.vector()
+    table = features(question, sentences, sources, similarity, idf)  # (n, len(FEATURES))
+    scores = table @ weights.vector()
+    coverage = table[:, FEATURES.index("overlap")]
     order = np.argsort(-scores, kind="stable")
-    return [ScoredSentence(sentences[i], float(scores[i]), float(similarity[i])) for i in order]
+    return [
+        ScoredSentence(sentences[i], float(scores[i]), float(similarity[i]), float(coverage[i]))
+        for i in order
+    ]

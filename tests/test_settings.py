@@ -32,7 +32,7 @@ def _start(**env: str) -> subprocess.CompletedProcess[str]:
         ("UPLOAD_MAX_BYTES", "ten megabytes"),
         ("DEBUG", "maybe"),
         ("GENERATOR_DTYPE", "float8"),
-        ("ANSWER_MIN_EVIDENCE", "20"),
+        ("ANSWER_MIN_EVIDENCE", "1.5"),
         ("ANSWER_MODE", "poetry"),
         ("DATABASE_URL", "not-a-url"),
         ("CHUNK_OVERLAP_TOKENS", "500"),

@@ -248,6 +248,9 @@ class EvidenceSerializer(SourceFields):
     text = serializers.CharField()
     score = serializers.FloatField(help_text="Evidence ranking score (higher: more likely the answer).")
     similarity = serializers.FloatField(help_text="Cosine similarity of the quote to the question.")
+    coverage = serializers.FloatField(
+        help_text="Share of the question's (idf-weighted) words the quote holds."
+    )
 
 
 class CitationSerializer(serializers.Serializer):
@@ -291,7 +294,9 @@ class AnswerStatsSerializer(serializers.Serializer):
     retrieval_s = serializers.FloatField()
     evidence_s = serializers.FloatField()
     dropped_passages = serializers.IntegerField()
-    top_evidence_score = serializers.FloatField(allow_null=True)
+    evidence_coverage = serializers.FloatField(
+        allow_null=True, help_text="The top quote's coverage, compared with ANSWER_MIN_EVIDENCE to abstain."
+    )
 
 
 class AttentionSummarySerializer(serializers.Serializer):

@@ -306,13 +306,13 @@ def summarize_squad(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict
     removed = [r["gold_removed"] for r in results if "gold_removed" in r]
     first = modes[0] if modes else None
     answerable_scores = [
-        r["modes"][first]["top_evidence_score"] for r in results if first in r.get("modes", {})
+        r["modes"][first]["evidence_coverage"] for r in results if first in r.get("modes", {})
     ]
     abstention = {
         "gold_removed_n": float(len(removed)),
         "gold_removed_abstained": mean(float(r["abstained"]) for r in removed),
         "answerable_answered": answer_modes[first]["answered_rate"] if first else None,
-        "curve": abstention_curve(answerable_scores, [r["top_evidence_score"] for r in removed]),
+        "curve": abstention_curve(answerable_scores, [r["evidence_coverage"] for r in removed]),
     }
     return {
         "n": len(results),

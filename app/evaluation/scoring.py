@@ -71,7 +71,7 @@ def score_answer(
         "repeated": bool(written) and check_repeats(written + "\n").repeat_at is not None,
         "attention_top1": None if choice is None else _contains(quotes[choice], golds),
         "encoder_top1": _contains(quotes[0], golds) if quotes else None,
-        "top_evidence_score": stats.top_evidence_score,
+        "evidence_coverage": stats.evidence_coverage,
         "stats": {
             "finish_reason": stats.finish_reason,
             "time_to_first_token_s": stats.time_to_first_token_s,

@@ -104,7 +104,7 @@ def run_squad(ctx: Context) -> None:
                 )
                 result["gold_removed"] = {
                     "abstained": record.status == "no_evidence",
-                    "top_evidence_score": record.stats.top_evidence_score,
+                    "evidence_coverage": record.stats.evidence_coverage,
                 }
             ctx.save({question.key: result})
             bar.update()

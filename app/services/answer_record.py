@@ -68,6 +68,7 @@ class EvidenceQuote(Source):
     text: str
     score: float  # the evidence ranking score (see retrieval.evidence)
     similarity: float  # its cosine similarity to the question alone
+    coverage: float = field(default=0.0, kw_only=True)  # share of the question's words it holds
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ class AnswerStats:
     retrieval_s: float = 0.0
     evidence_s: float = 0.0
     dropped_passages: int = 0
-    top_evidence_score: float | None = None  # what abstention compares with its threshold
+    # The top quote's coverage of the question, which abstention compares with ANSWER_MIN_EVIDENCE.
+    evidence_coverage: float | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 1. Retrieval (`search.search_chunks`, hybrid) finds the passages.
 2. Evidence (`evidence.select_evidence`) quotes the few sentences of those passages most
    likely to hold the answer, verbatim, with their spans in each document. When the best of
-   them scores below ANSWER_MIN_EVIDENCE the answer abstains ("your documents do not say")
+   them holds too little of the question (its coverage below ANSWER_MIN_EVIDENCE) the answer
+   abstains ("your documents do not say")
    and shows the nearest quotes instead; the decoder is not run.
 3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
    `extract` copies one span of the quotes (constrained decoding: checkable by construction),
@@ -315,12 +316,13 @@ class _Turn:
             query, self.passages, settings.ANSWER_EVIDENCE, texts, rerank_with_decoder=settings.ANSWER_RERANK
         )
         self.evidence = tuple(quotes)
-        top_score = self.evidence[0].score if self.evidence else None
-        abstained = top_score is None or top_score < settings.ANSWER_MIN_EVIDENCE
+        # Abstain when the best quote holds too little of what the question asks about.
+        coverage = self.evidence[0].coverage if self.evidence else None
+        abstained = coverage is None or coverage < settings.ANSWER_MIN_EVIDENCE
         self.timings = {
             "retrieval_s": round(retrieved - self.started, 4),
             "evidence_s": round(time.perf_counter() - retrieved, 4),
-            "top_evidence_score": top_score,
+            "evidence_coverage": coverage,
         }
         yield AnswerStarted(
             self.conversation, asked, self.message, self.passages, self.evidence, self.mode, abstained

@@ -131,6 +131,7 @@ def select_evidence(
                 text=sentence.text,
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),
+                coverage=round(scored.coverage, 4),
             )
         )
     return quotes, ranked

@@ -19,7 +19,7 @@ from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, FailingEngine, assert_e
 
 @pytest.fixture
 def failing(settings) -> Iterator[FailingEngine]:  # type: ignore[no-untyped-def]
-    settings.ANSWER_MIN_EVIDENCE = -9.0  # never abstain: the decoder must be reached
+    settings.ANSWER_MIN_EVIDENCE = 0.0  # never abstain: the decoder must be reached
     engine = FailingEngine(tokens=2)
     use_engine(engine)
     yield engine

@@ -98,7 +98,7 @@ def test_follow_up_continues_the_conversation(client, indexed):  # type: ignore[
 
 
 def test_weak_evidence_abstains_and_shows_the_nearest(client, indexed, settings):  # type: ignore[no-untyped-def]
-    settings.ANSWER_MIN_EVIDENCE = 9.0  # no quote can score this high
+    settings.ANSWER_MIN_EVIDENCE = 1.0  # only a quote holding every word of the question would do
     events = _events(client.post("/chat/ask/", {"question": "What is the capital of Peru?"}))
     assert events[0][1]["abstained"]
     message = events[-1][1]["message"]

@@ -155,7 +155,7 @@ def _answer(**fields: object) -> dict:
         "repeated": False,
         "attention_top1": None,
         "encoder_top1": None,
-        "top_evidence_score": 1.0,
+        "evidence_coverage": 1.0,
         "stats": {"time_to_first_token_s": 0.5, "total_s": 1.0, "decode_tokens_per_s": 20.0},
         "wall_s": 1.1,
     }
@@ -189,7 +189,7 @@ def test_summarize_squad_answer_modes_side_by_side() -> None:
                     evidence_top1=1.0, evidence_top3=1.0, shown_contained=1.0, f1=0.5, repeated=True
                 ),
             },
-            gold_removed={"abstained": True, "top_evidence_score": 0.2},
+            gold_removed={"abstained": True, "evidence_coverage": 0.2},
         ),
         _item(
             {
@@ -200,11 +200,11 @@ def test_summarize_squad_answer_modes_side_by_side() -> None:
                     passage_hit=False,
                     attention_top1=1.0,
                     encoder_top1=0.0,
-                    top_evidence_score=0.9,
+                    evidence_coverage=0.9,
                 ),
                 "free": _answer(abstained=True, stats={}),
             },
-            gold_removed={"abstained": False, "top_evidence_score": 0.95},
+            gold_removed={"abstained": False, "evidence_coverage": 0.95},
             metrics={"hybrid": {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@1": 0.0, "curve@1": 0.0}},
         ),
     ]
