@@ -146,14 +146,20 @@ class Idf:
         return self._idf.get(word, self.unseen)
 
 
+# A quote shorter than this many words is a heading or a fragment ("Skerryvore", "Results"),
+# which can match a question well and answer nothing.
+MIN_WORDS = 3
+
+
 def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
-    """Every sentence of every source; a sentence repeated by overlapping chunks counts once."""
+    """Every sentence of every source that can be a quote; a sentence repeated by
+    overlapping chunks counts once."""
     out: list[Sentence] = []
     seen: set[str] = set()
     for i, source in enumerate(sources):
         for start, end in split_sentences(source.text):
             text = source.text[start:end]
-            if text in seen:
+            if text in seen or len(_WORD.findall(text)) < MIN_WORDS:
                 continue
             seen.add(text)
             out.append(Sentence(i, start, end, text))
