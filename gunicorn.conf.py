@@ -21,9 +21,14 @@ accesslog = "-"
 
 
 def post_worker_init(worker):
-    """Embedded mode: pick up documents a previous run left queued or half-done."""
+    """Load and warm the models before the first request (on a thread: /healthz says
+    "warming" meanwhile), and in embedded mode pick up documents a previous run left."""
     from django.conf import settings
 
+    if settings.WARM_UP_MODELS:
+        from app.services.runtime import warm_up_in_background
+
+        warm_up_in_background()
     if settings.EMBEDDED_INGESTION:
         from app.services.ingestion import resume_unfinished
 

@@ -205,6 +205,9 @@ ATTENTION_LAYERS = env_str("ATTENTION_LAYERS", "")  # e.g. "12-23"; empty: gener
 # torch threads per process. Web and worker share the machine's cores; two busy processes
 # each using every core run several times slower than each using its share.
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1, maximum=256)
+# Web processes load and warm the encoder and decoder at start (gunicorn's post_worker_init),
+# workers the encoder (Celery's worker_process_init): no request pays for a load.
+WARM_UP_MODELS = env_bool("WARM_UP_MODELS", True)
 
 # --- Chunking, search and answers --------------------------------------------------------------
 CHUNK_TOKENS = env_int("CHUNK_TOKENS", 200, minimum=16, maximum=8192)

@@ -71,7 +71,7 @@ def gunicorn(env: Mapping[str, str], log_path: Path) -> Iterator[str]:
                 f"127.0.0.1:{port}",
             ],
             cwd=REPO,
-            env=dict(env),
+            env={"WARM_UP_MODELS": "false", **env},  # a test server loads models when asked
             stdout=log,
             stderr=subprocess.STDOUT,
         )

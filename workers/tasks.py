@@ -10,7 +10,7 @@ from celery import shared_task
 
 from app.queue import INGEST_TASK
 from app.services.ingestion import TRANSIENT_ERRORS, ingest_documents
-from workers import sweep  # noqa: F401  (the sweep starts with every worker: workers/sweep.py)
+from workers import sweep, warm  # noqa: F401  (the sweep and the warm-up hook up to every worker)
 
 
 @shared_task(

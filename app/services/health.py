@@ -11,15 +11,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
+from app.services import runtime
 from app.services.runtime import encoder_name
-from retrieval.encoder import DEFAULT_ENCODER_PACKAGE, load_encoder
+from retrieval.encoder import DEFAULT_ENCODER_PACKAGE
 from retrieval.index import FORMAT_VERSION, INDEX_FILE
 
 BROKER_TIMEOUT = 0.5  # seconds; a broker slower than this is not ready for uploads either
@@ -105,15 +105,14 @@ def _installed(name: str, package: str) -> bool:
 def _models() -> Check:
     encoder_ok = _installed(settings.ENCODER_MODEL, DEFAULT_ENCODER_PACKAGE)
     decoder_ok = _installed(settings.GENERATOR_MODEL, DEFAULT_DECODER_PACKAGE)
-    encoder_state = "loaded" if load_encoder.cache_info().currsize else "loads on first use"
-    engine_module = sys.modules.get("generation.engine")
-    decoder_loaded = bool(engine_module is not None and getattr(engine_module, "_engines", None))
-    decoder_state = "loaded" if decoder_loaded else "loads on first use"
+    state = runtime.warm_state()  # cold (loads on first use) | warming | ready | failed: …
+    held = {name: "loaded" if ok else "not loaded" for name, ok in runtime.loaded().items()}
     detail = (
-        f"encoder {'available' if encoder_ok else 'MISSING'}, {encoder_state}; "
-        f"decoder {'available' if decoder_ok else 'MISSING'}, {decoder_state}"
+        f"encoder {'available' if encoder_ok else 'MISSING'}, {held['encoder']}; "
+        f"decoder {'available' if decoder_ok else 'MISSING'}, {held['engine']}; {state}"
     )
-    return Check(encoder_ok and decoder_ok, detail)
+    # While the models warm up the process is starting, not ready: a load balancer waits.
+    return Check(encoder_ok and decoder_ok and state != "warming", detail)
 
 
 def check_health() -> HealthReport:

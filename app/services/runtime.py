@@ -171,19 +171,44 @@ def reset_engine() -> None:
 # --- start-up ------------------------------------------------------------------------------------
 
 
+_warm_state = "cold"  # cold (loads on first use) | warming | ready | failed: <reason>
+
+
 def loaded() -> dict[str, bool]:
-    """Which heavy objects this process has loaded (for /healthz: "starting" or "ready")."""
+    """Which heavy objects this process has loaded."""
     return {"encoder": _encoder is not None, "engine": _engine is not None}
+
+
+def warm_state() -> str:
+    """For /healthz: `warming` while `warm_up` runs (not ready yet), `ready` after it."""
+    return _warm_state
 
 
 def warm_up(*, engine: bool = True) -> None:
     """Load the encoder (and the decoder) now and run each once, so the first request is as
     fast as the later ones: torch's first forward pass allocates and picks its kernels."""
-    get_encoder().encode_query("warm up")
-    if engine:
-        from generation.types import GenerationConfig, Passage, final_answer
+    global _warm_state
+    _warm_state = "warming"
+    try:
+        get_encoder().encode_query("warm up")
+        if engine:
+            from generation.types import GenerationConfig, Passage, final_answer
 
-        passage = Passage(chunk_id=0, text="Groundwork answers questions.", title="warm-up")
-        config = GenerationConfig(max_new_tokens=2, capture_attention=True, reuse_cache=True)
-        final_answer(get_engine().stream("What does it answer?", [passage], (), config, None))
+            passage = Passage(chunk_id=0, text="Groundwork answers questions.", title="warm-up")
+            config = GenerationConfig(max_new_tokens=2, copy_passages=True)
+            engine_ = get_engine()
+            engine_.question_likelihood("What does it answer?", [passage.text])
+            final_answer(engine_.stream("What does it answer?", [passage], (), config, None))
+    except Exception as error:  # the process still serves; the first request will load again
+        _warm_state = f"failed: {type(error).__name__}: {error}"
+        log.exception("warming up the models failed")
+        return
+    _warm_state = "ready"
     log.info("models loaded and warm")
+
+
+def warm_up_in_background(*, engine: bool = True) -> threading.Thread:
+    """Warm up on a thread of its own, so the process answers /healthz ("warming") meanwhile."""
+    thread = threading.Thread(target=warm_up, kwargs={"engine": engine}, name="warm-up", daemon=True)
+    thread.start()
+    return thread
