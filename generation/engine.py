@@ -200,7 +200,7 @@ class Engine:
         detok = IncrementalDetokenizer(self.tokenizer, config.stop, config.repeat_window)
         constraint = None
         if config.copy_passages and prompt.passages:
-            sources = [prompt.ids[a:b] for a, b in prompt.passage_ranges]
+            sources = [prompt.ids[a:b] for a, b in prompt.passage_ranges[: config.copy_passages]]
             constraint = CopyConstraint(sources, self.eos_ids)
         state = DecodeState()
         finished = False

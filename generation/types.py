@@ -64,8 +64,12 @@ class GenerationConfig:
     # kind="attention" citations (needs capture_attention). See citations.attribute_by_attention.
     attention_citations: bool = True
     attention_min_mass: float = 0.03
-    # Constrained decoding: the answer is one span copied verbatim from the passages.
-    copy_passages: bool = False
+    # Constrained decoding: the answer is one span copied verbatim from the first
+    # `copy_passages` passages of the prompt (0: free writing). The others stay in the prompt
+    # as context. With the bundled 135M model, letting it choose among several quotes picked
+    # the one holding the answer barely better than chance (docs/evaluation.md), so the app
+    # copies from the top-ranked quote only.
+    copy_passages: int = 0
     # Copy mode, greedy: verify forced runs of copied tokens in one forward pass (same output).
     speculative_copy: bool = True
     # Stop when the last `repeat_window` words occurred before (or a sentence repeats); 0: off.
@@ -80,6 +84,8 @@ class GenerationConfig:
             raise ValueError("max_new_tokens must be at least 1")
         if self.temperature < 0:
             raise ValueError("temperature must be >= 0")
+        if self.copy_passages < 0:
+            raise ValueError("copy_passages must be >= 0")
         if not 0 < self.top_p <= 1:
             raise ValueError("top_p must be in (0, 1]")
 

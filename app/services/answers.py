@@ -51,6 +51,9 @@ NO_EVIDENCE = (
     "try rephrasing the question, or upload a document that covers it."
 )
 FAILED = "The answer failed part-way; what was written is kept above. Please ask again."
+# Extract mode copies from the top quote only: the 135M decoder, free to pick among the three,
+# picked the quote holding the answer barely more often than chance (docs/evaluation.md).
+COPY_FROM = 1
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def generation_config(mode: AnswerMode, options: AnswerOptions) -> GenerationCon
         temperature=options.temperature,
         top_p=options.top_p,
         seed=options.seed,
-        copy_passages=mode == "extract",
+        copy_passages=COPY_FROM if mode == "extract" else 0,
         attention_layers=attention_layers(settings.ATTENTION_LAYERS),
         # Checking against the quotes attributes sentences; attention stays the heatmap.
         attention_citations=False,

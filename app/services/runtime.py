@@ -195,7 +195,7 @@ def warm_up(*, engine: bool = True) -> None:
             from generation.types import GenerationConfig, Passage, final_answer
 
             passage = Passage(chunk_id=0, text="Groundwork answers questions.", title="warm-up")
-            config = GenerationConfig(max_new_tokens=2, copy_passages=True)
+            config = GenerationConfig(max_new_tokens=2, copy_passages=1)
             engine_ = get_engine()
             engine_.question_likelihood("What does it answer?", [passage.text])
             final_answer(engine_.stream("What does it answer?", [passage], (), config, None))

@@ -70,7 +70,7 @@ def test_the_loop_guard_stops_a_looping_answer_before_the_repeat_is_streamed(eng
 
 @pytest.mark.parametrize("case", CASES[:4], ids=lambda c: c.question[:30])
 def test_copying_never_leaves_the_evidence_and_its_citation_resolves(engine: Engine, case) -> None:  # type: ignore[no-untyped-def]
-    config = GenerationConfig(max_new_tokens=48, copy_passages=True)
+    config = GenerationConfig(max_new_tokens=48, copy_passages=len(case.passages))
     streamed, answer = _run(engine, case.question, case.passages, config)
     text = answer.text.strip()
     assert streamed == answer.text and text
@@ -104,7 +104,9 @@ def test_checking_flags_what_no_passage_holds() -> None:
 def test_speculative_copying_gives_the_same_answer_in_fewer_passes(engine: Engine, case) -> None:  # type: ignore[no-untyped-def]
     answers, passes = [], []
     for speculative in (False, True):
-        config = GenerationConfig(max_new_tokens=48, copy_passages=True, speculative_copy=speculative)
+        config = GenerationConfig(
+            max_new_tokens=48, copy_passages=len(case.passages), speculative_copy=speculative
+        )
         before = engine.forward_passes
         answers.append(_run(engine, case.question, case.passages, config)[1])
         passes.append(engine.forward_passes - before)
