@@ -8,6 +8,8 @@ its exact character span known by construction (the prompt's token offsets).
 
 A span never crosses from one passage into the next, and it may end anywhere after its
 first token (the model decides where, by preferring an end token over the continuations).
+With `anywhere=False` a span starts where a passage starts: the 135M decoder, free to start
+mid-sentence, often copied a fragment ("1838 and 1844.") instead of the claim that holds it.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ class CopiedSpan:
 class CopyConstraint:
     """Tracks which passage positions the answer so far copies, and masks the logits."""
 
-    def __init__(self, passages: Sequence[Sequence[int]], end_ids: Iterable[int]) -> None:
+    def __init__(
+        self, passages: Sequence[Sequence[int]], end_ids: Iterable[int], anywhere: bool = True
+    ) -> None:
         self.passages = [list(p) for p in passages]
         self.end_ids = sorted(set(end_ids))
+        self.anywhere = anywhere
         # (passage, position of the next token to copy, position where the copy started)
         self._active: list[tuple[int, int, int]] | None = None
         self.copied = 0
@@ -42,6 +47,8 @@ class CopyConstraint:
 
     def allowed(self) -> list[int]:
         if self._active is None:
+            if not self.anywhere:
+                return sorted({passage[0] for passage in self.passages if passage})
             return sorted({t for passage in self.passages for t in passage})
         options = {self.passages[s][p] for s, p, _ in self._active if p < len(self.passages[s])}
         return sorted(options | set(self.end_ids))

@@ -201,7 +201,7 @@ class Engine:
         constraint = None
         if config.copy_passages and prompt.passages:
             sources = [prompt.ids[a:b] for a, b in prompt.passage_ranges[: config.copy_passages]]
-            constraint = CopyConstraint(sources, self.eos_ids)
+            constraint = CopyConstraint(sources, self.eos_ids, anywhere=config.copy_anywhere)
         state = DecodeState()
         finished = False
         try:

@@ -70,6 +70,8 @@ class GenerationConfig:
     # the one holding the answer barely better than chance (docs/evaluation.md), so the app
     # copies from the top-ranked quote only.
     copy_passages: int = 0
+    # Copies start at the start of a passage (False) or at any of its tokens (True).
+    copy_anywhere: bool = False
     # Copy mode, greedy: verify forced runs of copied tokens in one forward pass (same output).
     speculative_copy: bool = True
     # Stop when the last `repeat_window` words occurred before (or a sentence repeats); 0: off.
