@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.models import Chunk, Document
-from app.services.ingestion import queue_ingestion
+from app.services.ingestion import requeue_documents
 from app.services.runtime import encoder_name, get_encoder, get_vector_index
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,7 @@ def rebuild_index() -> RebuildReport:
         .values_list("id", flat=True)
     )
     if stale:
-        Document.objects.filter(id__in=stale).update(
-            status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None
-        )
-        queue_ingestion(stale)
+        requeue_documents(stale)  # ingestion moves document status, nothing else does
     chunks = (
         Chunk.objects.filter(document__status=Document.Status.INDEXED, document__encoder=name)
         .order_by("id")

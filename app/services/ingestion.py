@@ -193,12 +193,12 @@ def queue_ingestion(document_ids: Sequence[int]) -> None:
         transaction.on_commit(functools.partial(_send, pk, size), robust=True)
 
 
-def reingest_document(document: Document) -> None:
-    """Start a document over: it goes back to queued and is read again from its file.
+def requeue_documents(document_ids: Sequence[int]) -> None:
+    """Start documents over: back to queued, read again from their files, one job each.
 
-    A job still working on it loses its claim and stops at its next check.
+    A job still working on one loses its claim and stops at its next check.
     """
-    Document.objects.filter(pk=document.pk).update(
+    Document.objects.filter(pk__in=list(document_ids)).update(
         status=Document.Status.QUEUED,
         failure_reason="",
         progress_done=0,
@@ -207,7 +207,12 @@ def reingest_document(document: Document) -> None:
         heartbeat_at=None,
         dispatched_at=None,
     )
-    queue_ingestion([document.pk])
+    queue_ingestion(document_ids)
+
+
+def reingest_document(document: Document) -> None:
+    """Start a document over (the library's and the API's "re-ingest")."""
+    requeue_documents([document.pk])
 
 
 def delete_document(document: Document) -> None:
