@@ -288,7 +288,9 @@ def abstention_curve(answerable: Sequence[float | None], removed: Sequence[float
     return curve
 
 
-def summarize_squad(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict:
+def summarize_squad(
+    results: Sequence[Mapping], curve_ks: Sequence[int], headline_mode: str | None = None
+) -> dict:
     """A SQuAD run's headline figures from its per-question results (see docs/evaluation.md).
 
     `answer_modes`: each answer mode's figures, side by side; `answers` repeats the first
@@ -304,7 +306,8 @@ def summarize_squad(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict
         for mode in modes
     }
     removed = [r["gold_removed"] for r in results if "gold_removed" in r]
-    first = modes[0] if modes else None
+    # The headline mode is the run's first; stored JSON need not keep key order (PostgreSQL).
+    first = headline_mode if headline_mode in answer_modes else (modes[0] if modes else None)
     answerable_scores = [
         r["modes"][first]["evidence_coverage"] for r in results if first in r.get("modes", {})
     ]
@@ -319,6 +322,7 @@ def summarize_squad(results: Sequence[Mapping], curve_ks: Sequence[int]) -> dict
         "retrieval": retrieval,
         "recall_curve": curves,
         "answer_modes": answer_modes,
+        "headline_mode": first,
         "answers": answer_modes[first] if first else {},
         "abstention": abstention,
         "latency": answer_modes[first]["latency"] if first else {},

@@ -17,8 +17,11 @@ from app.models import EvaluationRun
 def summarize_run(run: EvaluationRun) -> dict[str, Any]:
     """A run's headline metrics, derived from all of its saved items."""
     results = list(run.items.values_list("result", flat=True))
-    summarize = metrics.summarize_beir if run.kind == "beir" else metrics.summarize_squad
-    summary = summarize(results, CURVE_KS)
+    if run.kind == "beir":
+        summary = metrics.summarize_beir(results, CURVE_KS)
+    else:
+        modes = (run.params or {}).get("answer_modes") or [None]
+        summary = metrics.summarize_squad(results, CURVE_KS, headline_mode=modes[0])
     summary["timings"] = dict((run.metrics or {}).get("timings", {}))
     return summary
 
@@ -62,7 +65,9 @@ def headline(run: EvaluationRun) -> str:
             f"{mode} ndcg@10={_f(figures.get('ndcg@10'))} recall@5={_f(figures.get('recall@5'))} "
             f"recall@100={_f(figures.get('recall@100'))}"
         )
-    for mode, a in m.get("answer_modes", {}).items():
+    for mode, a in sorted(
+        m.get("answer_modes", {}).items(), key=lambda item: item[0] != m.get("headline_mode")
+    ):
         latency = a.get("latency", {})
         parts.append(
             f"answers[{mode}] evidence@1={_f(a['evidence_top1'])} evidence@3={_f(a['evidence_top3'])} "
