@@ -166,6 +166,15 @@ def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
     return out
 
 
+def coverage(question: str, sentence: str, idf: Callable[[str], float]) -> float:
+    """The idf-weighted share of the question's content words that the sentence holds."""
+    asked = set(content_words(question))
+    if not asked:
+        return 0.0
+    held = set(content_words(sentence))
+    return sum(idf(w) for w in asked & held) / (sum(idf(w) for w in asked) or 1.0)
+
+
 def features(
     question: str,
     sentences: Sequence[Sentence],

@@ -38,7 +38,7 @@ from app.services.answer_record import (
     ResolvedCitation,
     SentenceCheck,
 )
-from app.services.evidence import select_evidence, snapshot
+from app.services.evidence import abstention_question, select_evidence, snapshot
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks
 from app.users import User
@@ -316,7 +316,12 @@ class _Turn:
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
         texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
         quotes, _ = select_evidence(
-            query, self.passages, settings.ANSWER_EVIDENCE, texts, rerank_with_decoder=settings.ANSWER_RERANK
+            query,
+            self.passages,
+            settings.ANSWER_EVIDENCE,
+            texts,
+            rerank_with_decoder=settings.ANSWER_RERANK,
+            asked=abstention_question(question, query),
         )
         self.evidence = tuple(quotes)
         # Abstain when the best quote holds too little of what the question asks about.

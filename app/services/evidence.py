@@ -23,7 +23,7 @@ import numpy as np
 from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
-from retrieval.evidence import EvidenceSource, Idf, ScoredSentence, rank_sentences
+from retrieval.evidence import EvidenceSource, Idf, ScoredSentence, content_words, coverage, rank_sentences
 
 RERANK_CANDIDATES = 5
 RERANK_WEIGHT = 0.5  # measured best of 0.1-1.0 on a SQuAD dev sample (0.3-1.0 within a point)
@@ -53,6 +53,14 @@ def _idf(texts: Sequence[str]) -> Callable[[str], float]:
     if len(lexical) >= 50:
         return lexical.idf
     return Idf(texts)
+
+
+def abstention_question(question: str, query: str) -> str:
+    """What abstention judges the quotes against: the question as asked, unless it says too
+    little on its own ("When was it finished?"), then the search query with the turn before.
+    A follow-up on another subject ("What do ducks eat?") must not borrow the previous
+    question's words and look answered."""
+    return question if len(set(content_words(question))) >= 2 else query
 
 
 def rerank(question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
@@ -86,20 +94,23 @@ def select_evidence(
     document_texts: dict[int, str],
     *,
     rerank_with_decoder: bool = True,
+    asked: str | None = None,
 ) -> tuple[list[EvidenceQuote], list[ScoredSentence]]:
     """The `count` best evidence sentences of `passages` for `question`, best first, each
     an exact span of its document's text (`document_texts`: document id -> text); and every
-    ranked sentence (for reports)."""
+    ranked sentence (for reports). Each quote's `coverage` is measured against `asked`
+    (default `question`): what the person asked, when `question` adds earlier context."""
     if not passages or count <= 0:
         return [], []
     encoder = get_encoder()
     sources = [EvidenceSource(p.chunk_id, p.text, p.score) for p in passages]
+    idf = _idf([p.text for p in passages])
     ranked = rank_sentences(
         question,
         encoder.encode_query(question),
         sources,
         lambda texts: encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32),
-        _idf([p.text for p in passages]),
+        idf,
     )
     if rerank_with_decoder:
         ranked = rerank(question, ranked)
@@ -131,7 +142,7 @@ def select_evidence(
                 text=sentence.text,
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),
-                coverage=round(scored.coverage, 4),
+                coverage=round(scored.coverage if asked is None else coverage(asked, sentence.text, idf), 4),
             )
         )
     return quotes, ranked

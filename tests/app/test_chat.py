@@ -97,6 +97,16 @@ def test_follow_up_continues_the_conversation(client, indexed):  # type: ignore[
     assert Message.objects.filter(conversation_id=conversation).count() == 4
 
 
+def test_a_follow_up_on_another_subject_abstains(client, indexed):  # type: ignore[no-untyped-def]
+    first = _events(client.post("/chat/ask/", {"question": "Who built Skerryvore lighthouse?"}))
+    conversation = first[0][1]["conversation"]
+    # Searched together with the question before it, but judged on what was asked now.
+    events = _events(
+        client.post("/chat/ask/", {"question": "What do ducks eat?", "conversation": conversation})
+    )
+    assert events[-1][1]["message"]["status"] == "no_evidence"
+
+
 def test_weak_evidence_abstains_and_shows_the_nearest(client, indexed, settings):  # type: ignore[no-untyped-def]
     settings.ANSWER_MIN_EVIDENCE = 1.0  # only a quote holding every word of the question would do
     events = _events(client.post("/chat/ask/", {"question": "What is the capital of Peru?"}))
