@@ -48,11 +48,12 @@ def snapshot(index: int, result: SearchResult) -> PassageSnapshot:
 
 
 def _idf(texts: Sequence[str]) -> Callable[[str], float]:
-    """Word rarity over the whole library when BM25 knows it, else over these texts."""
+    """Word rarity over the whole library (BM25's document frequencies, synced by the search
+    that found these passages); over the passages themselves only when BM25 is empty (oracle
+    passages handed in). Rarity among four passages alone is degenerate: the subject's own
+    words occur in all of them and would count for nothing."""
     lexical = get_lexical_index()
-    if len(lexical) >= 50:
-        return lexical.idf
-    return Idf(texts)
+    return lexical.idf if len(lexical) else Idf(texts)
 
 
 def abstention_question(question: str, query: str) -> str:
