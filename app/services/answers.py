@@ -4,11 +4,10 @@
 2. Evidence (`evidence.select_evidence`) quotes the few sentences of those passages most
    likely to hold the answer, verbatim, with their spans in each document. When the best of
    them holds too little of the question (its coverage below ANSWER_MIN_EVIDENCE) the answer
-   abstains ("your documents do not say")
-   and shows the nearest quotes instead; the decoder is not run.
+   abstains ("your documents do not say") and shows the nearest quotes; the decoder is not run.
 3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
-   `extract` copies one span of the quotes (constrained decoding: checkable by construction),
-   `free` writes freely, `evidence` writes nothing (the quotes are the answer).
+   `extract` copies a span of the top quote (constrained decoding: checkable by
+   construction), `free` writes freely, `evidence` writes nothing (the quotes are the answer).
 4. Every written sentence is checked against the quotes; the answer, quotes, citations,
    checks, stats and attention map are stored as one `AnswerRecord`.
 
