@@ -422,7 +422,8 @@ class AskStreamEventSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=list(STREAM_EVENTS))
     data = serializers.CharField(  # type: ignore[assignment]  # the SSE `data:` line; stubs see Serializer.data
         help_text=(
-            "JSON, by event: start → StreamStart, token → StreamToken, done → StreamDone, "
-            "error → StreamError (see those schemas)."
+            "JSON, by event. start: {conversation, title, question, answer, mode, abstained, passages, "
+            "evidence}; token: {text}; done: {message} (the saved answer, as /api/ask/ returns it); "
+            "error: {error: {code, message}, message} (the answer saved as failed, or null)."
         )
     )

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
@@ -333,12 +333,8 @@ class AskStream(APIView):
         request=s.AskRequestSerializer,
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="AskStreamEventData",
-                    serializers=list(s.STREAM_EVENTS.values()),
-                    resource_type_field_name=None,
-                ),
-                description="Server-sent events: start, token…, then done or error; `data` is one of these.",
+                s.AskStreamEventSerializer,
+                description="Server-sent events: start, token…, then done or error (`data` is JSON).",
             ),
             **error_responses(404),
         },
