@@ -49,7 +49,7 @@ def config_summary(run: EvaluationRun) -> str:
     ]
     if run.kind == "squad":
         parts.append(str(c.get("generator", "?")))
-        parts.append(f"top {c.get('answer_top_k')} ≥ {c.get('answer_min_score')}")
+        parts.append(f"top {c.get('answer_top_k')}, abstain below {c.get('answer_min_evidence')}")
     return ", ".join(parts)
 
 
@@ -64,15 +64,17 @@ def headline_metrics(run: EvaluationRun) -> list[tuple[str, str]]:
         if "dense" in retrieval:
             out.append(("R@100 dense", _num(retrieval["dense"].get("recall@100"))))
     else:
-        if "dense" in retrieval:
-            out.append(("R@5 dense", _num(retrieval["dense"].get("recall@5"))))
+        for mode in ("hybrid", "dense"):
+            if mode in retrieval:
+                out.append((f"R@5 {mode}", _num(retrieval[mode].get("recall@5"))))
+                break
         answers = m.get("answers", {})
         if answers:
             out += [
-                ("F1", _num(answers.get("f1"))),
-                ("EM", _num(answers.get("em"))),
-                ("contained", _num(answers.get("contained"))),
-                ("abstained", _pct(answers.get("abstention_rate"))),
+                ("evidence@1", _num(answers.get("evidence_top1"))),
+                ("shown", _num(answers.get("shown_contained"))),
+                ("written", _num(answers.get("contained"))),
+                ("answered", _pct(answers.get("answered_rate"))),
             ]
         ttft = m.get("latency", {}).get("time_to_first_token_s", {})
         if ttft.get("p50") is not None:
@@ -160,19 +162,19 @@ def _examples(run: EvaluationRun) -> list[dict[str, Any]]:
                 }
             )
     else:
+        headline = (run.metrics or {}).get("headline_mode")
         for key, r in items:
+            a = r.get("modes", {}).get(headline, {})  # the headline answer mode's result
             rows.append(
                 {
                     "key": key,
                     "question": r.get("question", ""),
                     "gold": " | ".join(r.get("answers", [])),
-                    "answer": r.get("answer", ""),
-                    "score": r.get("f1", 0.0),
-                    "hit": r.get("passage_hit"),
-                    "cited": r.get("cited"),
-                    "status": "no evidence"
-                    if r.get("no_evidence")
-                    else ("declined" if r.get("declined") else ""),
+                    "answer": a.get("answer", ""),
+                    "score": a.get("f1", 0.0),
+                    "hit": a.get("passage_hit"),
+                    "cited": bool(a.get("citation_accuracy") is not None),
+                    "status": "abstained" if a.get("abstained") else "",
                 }
             )
     rows.sort(key=lambda row: row["score"])
@@ -183,23 +185,32 @@ def _examples(run: EvaluationRun) -> list[dict[str, Any]]:
 
 def report_context(run: EvaluationRun) -> dict[str, Any]:
     m = run.metrics or {}
-    answers = m.get("answers", {})
     latency = m.get("latency", {})
     answer_rows = []
-    if answers:
-        answer_rows = [
-            ("Exact match (all questions)", _num(answers.get("em"))),
-            ("Token F1 (all questions)", _num(answers.get("f1"))),
-            ("Gold answer contained (all questions)", _num(answers.get("contained"))),
-            ("F1 over answered questions", _num(answers.get("f1_answered"))),
-            ("Gold paragraph among the passages given", _pct(answers.get("passage_hit_rate"))),
-            ("Abstained (no evidence + declined)", _pct(answers.get("abstention_rate"))),
-            ("… no evidence above the score threshold", _pct(answers.get("no_evidence_rate"))),
-            ("… the model declined", _pct(answers.get("declined_rate"))),
-            ("Answers that cite (of generated)", _pct(answers.get("cite_rate"))),
-            ("Citation accuracy (of citing answers)", _pct(answers.get("citation_accuracy"))),
-            ("Attention-attributed source accuracy", _pct(answers.get("attention_citation_accuracy"))),
+    for mode, a in (m.get("answer_modes") or {}).items():
+        answer_rows += [
+            (f"[{mode}] {label}", value)
+            for label, value in (
+                ("Top evidence quote contains gold", _num(a.get("evidence_top1"))),
+                ("One of the top three quotes contains gold", _num(a.get("evidence_top3"))),
+                ("Shown answer (quotes + written) contains gold", _num(a.get("shown_contained"))),
+                ("Written answer contains gold", _num(a.get("contained"))),
+                ("Exact match / token F1 (written)", f"{_num(a.get('em'))} / {_num(a.get('f1'))}"),
+                ("Citation accuracy (of citing answers)", _pct(a.get("citation_accuracy"))),
+                ("Answers with a repeat", _num(a.get("repeated"), 0)),
+                ("Answerable questions answered", _pct(a.get("answered_rate"))),
+                (
+                    "Most-attended quote contains gold / encoder's top",
+                    f"{_num(a.get('attention_top1'))} / {_num(a.get('encoder_top1'))}",
+                ),
+                ("Gold paragraph among the passages", _pct(a.get("passage_hit_rate"))),
+            )
         ]
+    abstention = m.get("abstention") or {}
+    if abstention.get("gold_removed_n"):
+        answer_rows.append(
+            ("Gold-removed questions abstaining", _pct(abstention.get("gold_removed_abstained")))
+        )
     latency_rows = []
     for name, label, digits in (
         ("time_to_first_token_s", "Time to first token (s)", 3),
