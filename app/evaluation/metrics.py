@@ -77,16 +77,6 @@ def rank_by_max(scored_units: Iterable[tuple[str, float]]) -> list[str]:
     return sorted(best, key=lambda g: (-best[g], order[g]))
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[str]:
-    """Fuse rankings (best first) by summing 1 / (k + rank); Cormack et al. (2009), k = 60."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, doc in enumerate(ranking, start=1):
-            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
-    order = {doc: i for i, doc in enumerate(scores)}
-    return sorted(scores, key=lambda d: (-scores[d], order[d]))
-
-
 def ranking_metrics(
     ranking: Sequence[str], relevance: Mapping[str, float], recall_ks: Sequence[int]
 ) -> dict[str, float]:

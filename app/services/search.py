@@ -24,10 +24,10 @@ from app.models import Chunk, Collection
 from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 from app.users import User
+from retrieval.fusion import reciprocal_rank_fusion
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
-RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.): robust, not tuned
 # Each side ranks this many candidates (at least) before fusion.
 CANDIDATES = 50
 
@@ -36,14 +36,6 @@ CANDIDATES = 50
 class SearchResult:
     chunk: Chunk  # with its document loaded
     score: float  # cosine similarity of the chunk and the query under the encoder
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[int]:
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
-    return sorted(scores, key=lambda item: -scores[item])
 
 
 def _lexical_ranking(query: str, allowed: np.ndarray, depth: int) -> list[int]:

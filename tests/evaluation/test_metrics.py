@@ -7,6 +7,7 @@ import math
 import pytest
 
 from app.evaluation import metrics as m
+from retrieval.fusion import reciprocal_rank_fusion
 
 LOG2_3 = math.log2(3)  # discount at rank 2
 
@@ -69,7 +70,7 @@ def test_rank_by_max_scores_a_document_by_its_best_chunk() -> None:
 
 def test_reciprocal_rank_fusion() -> None:
     # a: 1/61; b: 1/62 + 1/61; c: 1/63 + 1/62; d: 1/63.
-    assert m.reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "d"]], k=60) == ["b", "c", "a", "d"]
+    assert reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "d"]], k=60) == ["b", "c", "a", "d"]
 
 
 # --- answers ------------------------------------------------------------------------------------
