@@ -103,7 +103,7 @@ class PromptBuilder:
             (t for t in getattr(tokenizer, "all_special_tokens", []) if len(t) > 1), key=len, reverse=True
         )
         self.prefix_text = self._render([], add_generation_prompt=False)
-        self.prefix_ids = tuple(self._encode(self.prefix_text))
+        self.prefix_ids = tuple(self.encode(self.prefix_text))
 
     def _messages(self, history: Sequence[Turn], question: str, passages: Sequence[Passage]):
         messages = [{"role": "system", "content": self.system_prompt}]
@@ -136,13 +136,10 @@ class PromptBuilder:
     def _defang_all(self, passages: Sequence[Passage]) -> tuple[Passage, ...]:
         return tuple(replace(p, text=self.defang(p.text), title=self.defang(p.title)) for p in passages)
 
-    def _encode(self, text: str) -> list[int]:
-        # The template's text already holds its special tokens: add none.
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
     def encode(self, text: str) -> list[int]:
-        """Token ids of plain text (no special tokens added)."""
-        return self._encode(text)
+        """Token ids of plain text. No special tokens are added: the template's text
+        already holds its own."""
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def build(
         self,
@@ -209,7 +206,7 @@ class PromptBuilder:
                 ranges.append((len(ids), len(ids) + len(piece["input_ids"])))
                 offsets.append(tuple((a + lead, b + lead) for a, b in piece["offset_mapping"]))
             ids += piece["input_ids"]
-        if ids != self._encode(text):
+        if ids != self.encode(text):
             raise PromptTokenizationError(
                 "tokenizing the prompt in segments differs from tokenizing it whole; "
                 "this model's template cannot be segmented at the passage boundaries"

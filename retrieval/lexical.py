@@ -47,23 +47,14 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 
 
 class Bm25:
-    """A BM25 index over `texts`, ranking their `ids`."""
+    """A BM25 index over tokenized texts (`tokenize`), ranking their `ids`."""
 
-    def __init__(
-        self,
-        ids: Sequence[Any],
-        texts: Sequence[str] | None = None,
-        *,
-        tokens: Sequence[list[str]] | None = None,
-    ) -> None:
+    def __init__(self, ids: Sequence[Any], tokens: Sequence[list[str]]) -> None:
         import bm25s
 
-        if tokens is None:
-            tokens = tokenize(texts or [])
         if len(ids) != len(tokens):
             raise ValueError(f"{len(ids)} ids for {len(tokens)} texts")
         self.ids = list(ids)
-        self.stemmed = _stemmer() is not None
         self._index = bm25s.BM25()
         if self.ids:
             self._index.index(list(tokens), show_progress=False)
@@ -87,10 +78,6 @@ class Bm25:
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in best]
-
-    def rank(self, queries: Sequence[str], k: int) -> list[list[Any]]:
-        """For each query, the ids of the k best-scoring texts, best first (no zero scores)."""
-        return [[i for i, _ in self.top(q, k)] for q in queries]
 
 
 class LexicalIndex:
@@ -132,7 +119,7 @@ class LexicalIndex:
             alive = set(existing())
             self._tokens = {i: t for i, t in self._tokens.items() if i in alive}
             ids = list(self._tokens)
-            self._bm25 = Bm25(ids, tokens=[self._tokens[i] for i in ids])
+            self._bm25 = Bm25(ids, [self._tokens[i] for i in ids])
             self._position = {chunk_id: n for n, chunk_id in enumerate(ids)}
             frequency: dict[str, int] = {}
             for tokens in self._tokens.values():

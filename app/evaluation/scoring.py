@@ -48,7 +48,7 @@ def score_answer(
     written = "" if abstained else metrics.strip_citation_markers(record.content)
     quotes = [q.text for q in record.evidence]
     shown = " ".join([*quotes[:SHOWN_EVIDENCE], written])
-    cited = [c for c in record.citations]
+    cited = record.citations
     choice = attention_choice(record)
     stats = record.stats
     return {
