@@ -42,6 +42,10 @@ class Source:
     heading: str
     page_label: str = field(default="", kw_only=True)  # the printed page number ("iv"), when known
 
+    def source(self) -> dict[str, Any]:
+        """Just the `Source` fields, to build a quote or snapshot from the same source."""
+        return {f.name: getattr(self, f.name) for f in fields(Source)}
+
 
 @dataclass(frozen=True)
 class PassageSnapshot(Source):

@@ -143,15 +143,6 @@ def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
     return f"{history[-1].question} {question}" if history else question
 
 
-def attention_layers(spec: str) -> tuple[int, ...] | None:
-    """ATTENTION_LAYERS ("12-23" or "3,5,7"; empty: generation's default) as layer numbers."""
-    layers: list[int] = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        low, _, high = part.partition("-")
-        layers += range(int(low), int(high or low) + 1)
-    return tuple(layers) or None
-
-
 def generation_config(mode: AnswerMode, options: AnswerOptions) -> GenerationConfig:
     asked = options.max_new_tokens or settings.GENERATOR_MAX_NEW_TOKENS
     return GenerationConfig(
@@ -160,7 +151,7 @@ def generation_config(mode: AnswerMode, options: AnswerOptions) -> GenerationCon
         top_p=options.top_p,
         seed=options.seed,
         copy_passages=COPY_FROM if mode == "extract" else 0,
-        attention_layers=attention_layers(settings.ATTENTION_LAYERS),
+        attention_layers=settings.ATTENTION_LAYERS,
         # Checking against the quotes attributes sentences; attention stays the heatmap.
         attention_citations=False,
     )
@@ -254,10 +245,11 @@ def answer_question(
         yield from turn.run(user, question, history, options, passages, exclude_document_ids, asked)
     except Exception as error:  # retrieval or the decoder broke: saved as failed, reported in-band
         log.exception("answering failed")
-        yield AnswerFailed(turn.save(Message.Status.FAILED, "failed"), f"{FAILED} ({type(error).__name__})")
+        failed = turn.save(turn.unfinished(Message.Status.FAILED, "failed"))
+        yield AnswerFailed(failed, f"{FAILED} ({type(error).__name__})")
     finally:
         if not turn.saved:  # the consumer closed the stream: keep what was written
-            turn.save(Message.Status.CANCELLED, "cancelled")
+            turn.save(turn.unfinished(Message.Status.CANCELLED, "cancelled"))
 
 
 class _Turn:
@@ -273,18 +265,20 @@ class _Turn:
         self.written: list[str] = []
         self.saved = False
 
-    def save(self, status: str, finish_reason: str, record: AnswerRecord | None = None) -> Message:
-        if record is None:
-            record = AnswerRecord(
-                "".join(self.written),
-                status,
-                self.mode,
-                self.passages,
-                self.evidence,
-                (),
-                (),
-                _stats(None, finish_reason, self.started, **self.timings),
-            )
+    def unfinished(self, status: str, finish_reason: str) -> AnswerRecord:
+        """The record of an answer that ends without the decoder's: what was written so far."""
+        return AnswerRecord(
+            "".join(self.written),
+            status,
+            self.mode,
+            self.passages,
+            self.evidence,
+            (),
+            (),
+            _stats(None, finish_reason, self.started, **self.timings),
+        )
+
+    def save(self, record: AnswerRecord) -> Message:
         for name, value in record.fields().items():
             setattr(self.message, name, value)
         self.message.save()
@@ -340,8 +334,8 @@ class _Turn:
             yield AnswerToken(NO_EVIDENCE)
         if abstained or self.mode == "evidence":
             status = Message.Status.NO_EVIDENCE if abstained else Message.Status.COMPLETE
-            message = self.save(status, "abstained" if abstained else "evidence")
-            yield AnswerDone(message, AnswerRecord.of(message))
+            record = self.unfinished(status, "abstained" if abstained else "evidence")
+            yield AnswerDone(self.save(record), record)
             return
 
         answer: Answer | None = None
@@ -378,8 +372,7 @@ class _Turn:
             stats=_stats(answer, answer.finish_reason, self.started, **self.timings),
             attention=answer.attention.to_dict() if answer.attention is not None else None,
         )
-        message = self.save(Message.Status.COMPLETE, answer.finish_reason, record)
-        yield AnswerDone(message, record)
+        yield AnswerDone(self.save(record), record)
 
 
 def run_answer(events: AnswerStream) -> tuple[AnswerStarted, AnswerDone | AnswerFailed]:

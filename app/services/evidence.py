@@ -129,13 +129,7 @@ def select_evidence(
         number = len(quotes) + 1
         quotes.append(
             EvidenceQuote(
-                chunk_id=passage.chunk_id,
-                document_id=passage.document_id,
-                document_title=passage.document_title,
-                original_filename=passage.original_filename,
-                page=passage.page,
-                heading=passage.heading,
-                page_label=passage.page_label,
+                **passage.source(),
                 index=number,
                 passage=passage.index,
                 start=span[0],
@@ -143,7 +137,9 @@ def select_evidence(
                 text=sentence.text,
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),
-                coverage=round(scored.coverage if asked is None else coverage(asked, sentence.text, idf), 4),
+                coverage=round(
+                    scored.coverage if asked in (None, question) else coverage(asked, sentence.text, idf), 4
+                ),
             )
         )
     return quotes, ranked
