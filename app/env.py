@@ -67,6 +67,26 @@ def _env_number(
     return result
 
 
+def env_int_ranges(name: str) -> tuple[int, ...] | None:
+    """Whole numbers as a list with ranges ("12-23" or "3,5,7-9"); None when unset or empty."""
+    value = _raw(name)
+    if not value:
+        return None
+    numbers: list[int] = []
+    for part in (p.strip() for p in value.split(",")):
+        low, _, high = part.partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={value!r} is not a list of numbers and ranges like 12-23"
+            ) from None
+        if first < 0 or last < first:
+            raise ImproperlyConfigured(f"{name}={value!r}: {part!r} is not a range of non-negative numbers")
+        numbers += range(first, last + 1)
+    return tuple(numbers)
+
+
 def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
     return int(_env_number(name, default, int, "an integer", minimum, maximum))
 

@@ -22,6 +22,7 @@ from app.env import (
     env_choice,
     env_float,
     env_int,
+    env_int_ranges,
     env_list,
     env_optional_str,
     env_path,
@@ -201,7 +202,8 @@ GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "float32", ("float32", "bfloat16
 # Evidence-first answers are short: the quotes carry the detail.
 GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 64, minimum=1, maximum=8192)
 GENERATOR_CONTEXT_TOKENS = env_int("GENERATOR_CONTEXT_TOKENS", 0, minimum=0)  # 0: model's own
-ATTENTION_LAYERS = env_str("ATTENTION_LAYERS", "")  # e.g. "12-23"; empty: generation's default
+# Decoder layers averaged into the heatmap, e.g. "12-23" or "3,5,7"; empty: generation's default.
+ATTENTION_LAYERS = env_int_ranges("ATTENTION_LAYERS")
 # torch threads per process. Web and worker share the machine's cores; two busy processes
 # each using every core run several times slower than each using its share.
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1, maximum=256)

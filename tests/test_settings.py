@@ -34,6 +34,7 @@ def _start(**env: str) -> subprocess.CompletedProcess[str]:
         ("GENERATOR_DTYPE", "float8"),
         ("ANSWER_MIN_EVIDENCE", "1.5"),
         ("ANSWER_MODE", "poetry"),
+        ("ATTENTION_LAYERS", "ten-twenty"),
         ("DATABASE_URL", "not-a-url"),
         ("CHUNK_OVERLAP_TOKENS", "500"),
     ],
