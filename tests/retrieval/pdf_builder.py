@@ -83,10 +83,12 @@ def build_pdf(
     images: dict[int, tuple[int, int, bytes]] | None = None,
     compress: bool = False,
     info_title: str | None = None,
+    rotate: int = 0,
 ) -> bytes:
     """A PDF of letter-size pages. A page is text lines, or raw content-stream bytes.
     ``images`` maps a page index to a grayscale image (width, height, pixels) drawn over
-    the whole page as /Im1. ``page_labels`` is the /Nums array's inside."""
+    the whole page as /Im1. ``page_labels`` is the /Nums array's inside. ``rotate`` is every
+    page's /Rotate (degrees clockwise when shown)."""
     writer = PdfWriter()
     catalog = writer.reserve()
     tree = writer.reserve()
@@ -110,9 +112,9 @@ def build_pdf(
         stream = writer.stream(content, compress=compress)
         page_numbers.append(
             writer.add(
-                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] "
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792]%s "
                 b"/Resources << /Font << /F1 %d 0 R >>%s >> /Contents %d 0 R >>"
-                % (tree, font, xobjects, stream)
+                % (tree, b" /Rotate %d" % rotate if rotate else b"", font, xobjects, stream)
             )
         )
     kids = b" ".join(b"%d 0 R" % n for n in page_numbers)
