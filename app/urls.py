@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from app.views import chat, health, library, search
+from app.views import chat, health, library, pages, search
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="chat", permanent=False)),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("documents/", library.library, name="library"),
     path("documents/status/", library.statuses, name="document-statuses"),
     path("documents/<int:pk>/", library.document_detail, name="document-detail"),
+    path("documents/<int:pk>/pages/", pages.passage_in_document, name="document-passage"),
+    path("documents/<int:pk>/pages/<int:page>/", pages.document_page, name="document-page"),
+    path("documents/<int:pk>/pages/<int:page>.png", pages.document_page_image, name="document-page-image"),
     path("documents/<int:pk>/delete/", library.document_delete, name="document-delete"),
     path("documents/<int:pk>/reingest/", library.document_reingest, name="document-reingest"),
     path("search/", search.search, name="search"),

@@ -85,8 +85,13 @@
     return parts.join(" · ");
   }
 
-  function documentLink(documentId, start, end) {
-    return root.dataset.documentUrl + documentId + "/?start=" + start + "&end=" + end + "#highlight";
+  // A PDF's passage opens on its rendered page (the server finds the page, and falls back to
+  // the extracted text when it cannot render it); other documents' in their extracted text.
+  // Only PDFs have pages.
+  function documentLink(source, start, end) {
+    const base = root.dataset.documentUrl + source.document_id + "/";
+    const span = "?start=" + start + "&end=" + end;
+    return source.page ? base + "pages/" + span : base + span + "#highlight";
   }
 
   // A quote (or a retrieved passage) in the side panel, with the cited characters marked.
@@ -115,7 +120,7 @@
     body.classList.add("cited-passage");
     document.getElementById("source-text").replaceChildren(body);
     const span = citation && citation.span ? citation.span : [source.start, source.end];
-    document.getElementById("source-link").href = documentLink(source.document_id, span[0], span[1]);
+    document.getElementById("source-link").href = documentLink(source, span[0], span[1]);
     showPanel("source-panel");
   }
 
@@ -163,7 +168,7 @@
         el("button", { type: "button", class: "quote-text link", onclick: () => openSource(message, quote, null, true) }, quote.text),
         el("div", { class: "quote-meta" },
           "[" + quote.index + "] ",
-          el("a", { href: documentLink(quote.document_id, quote.start, quote.end), class: "quote-link" }, where(quote)))));
+          el("a", { href: documentLink(quote, quote.start, quote.end), class: "quote-link" }, where(quote)))));
     }
     return box;
   }

@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from app.models import Chunk, Collection, Document
+from app.services import page_cache
 from app.services.dispatch import dispatch, priority_for
 from app.services.runtime import encoder_name, get_encoder, get_index
 from app.users import User
@@ -216,16 +217,17 @@ def reingest_document(document: Document) -> None:
 
 
 def delete_document(document: Document) -> None:
-    """Delete a document, its chunks, its vectors and its stored file.
+    """Delete a document, its chunks, its vectors, its stored file and its rendered pages.
 
     A job working on it notices at its next check (between encoder batches) and stops.
     """
     chunk_ids = np.fromiter(document.chunks.values_list("id", flat=True), dtype=np.int64)
-    stored_file = document.file
+    stored_file, document_id = document.file, document.pk
     document.delete()
     if len(chunk_ids):
         get_index().remove(chunk_ids)
     stored_file.delete(save=False)
+    page_cache.forget(document_id)
 
 
 # --- recovery -----------------------------------------------------------------------------
