@@ -9,7 +9,8 @@ it came from, to map a match back to PDFium's character indices.
 
 A passage can run over a page break: then the page holds only its start (the passage goes on
 overleaf) or only its end. The longest prefix, or suffix, of the passage found on the page
-is taken, when it is long enough not to be a chance match.
+is taken, when it is long enough not to be a chance match; one that misses only a few letters
+at an edge is the whole passage, with a glyph the two extractions read differently.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from typing import Literal
 # A part of a passage shorter than this many letters and digits could be found on a page by
 # chance ("ofthecompany" is 12); a whole passage of any length is trusted.
 MIN_PART_LETTERS = 20
+# A passage found but for this many letters at one end is whole: pypdf writes a glyph it
+# cannot map by its name ("/SM590000" for a bullet), where PDFium has a control character.
+EDGE_SLACK_LETTERS = 10
 
 Part = Literal["whole", "start", "end"]
 
@@ -77,11 +81,42 @@ def match_span(characters: Sequence[str], passage: str) -> SpanMatch | None:
     page, origins = _folded_page(characters)
     at = page.find(wanted)
     if at >= 0:
-        return SpanMatch(origins[at], origins[at + len(wanted) - 1], "whole")
-    start_length, start_at = _longest(wanted, page, prefix=True)
-    end_length, end_at = _longest(wanted, page, prefix=False)
-    if max(start_length, end_length) < MIN_PART_LETTERS:
-        return None
-    if start_length >= end_length:
-        return SpanMatch(origins[start_at], origins[start_at + start_length - 1], "start")
-    return SpanMatch(origins[end_at], origins[end_at + end_length - 1], "end")
+        match = SpanMatch(origins[at], origins[at + len(wanted) - 1], "whole")
+    else:
+        start_length, start_at = _longest(wanted, page, prefix=True)
+        end_length, end_at = _longest(wanted, page, prefix=False)
+        if max(start_length, end_length) < MIN_PART_LETTERS:
+            return None
+        if start_length >= end_length:
+            part: Part = "whole" if len(wanted) - start_length <= EDGE_SLACK_LETTERS else "start"
+            match = SpanMatch(origins[start_at], origins[start_at + start_length - 1], part)
+        else:
+            part = "whole" if len(wanted) - end_length <= EDGE_SLACK_LETTERS else "end"
+            match = SpanMatch(origins[end_at], origins[end_at + end_length - 1], part)
+    return _with_punctuation(characters, passage, match)
+
+
+def _with_punctuation(characters: Sequence[str], passage: str, match: SpanMatch) -> SpanMatch:
+    """The match widened over the punctuation the passage opens or closes with (a quote mark,
+    the final full stop) when the page prints it right there: folding dropped it."""
+    first, last = match.first, match.last
+    if match.part != "end":
+        for mark in reversed(_edge_punctuation(passage)):
+            if first > 0 and characters[first - 1] == mark:
+                first -= 1
+    if match.part != "start":
+        for mark in reversed(_edge_punctuation(passage[::-1])):
+            if last + 1 < len(characters) and characters[last + 1] == mark:
+                last += 1
+    return SpanMatch(first, last, match.part)
+
+
+def _edge_punctuation(text: str) -> str:
+    """The characters before the first letter or digit of `text`, spaces left out."""
+    edge = []
+    for character in text:
+        if character.isalnum():
+            break
+        if not character.isspace():
+            edge.append(character)
+    return "".join(edge)

@@ -14,6 +14,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.retrieval.pdf_builder import Line, build_pdf
+
+PDF_PAGES = [
+    [
+        Line("The Hebrides lights", 720, 16),
+        Line("Skerryvore stands on a reef twelve miles west of Tiree in the open Atlantic.", 690),
+        Line("Many ships were lost on the reef before a light was planned for it.", 676),
+    ],
+    [
+        Line("The tower is the tallest lighthouse in Scotland, at 48 metres.", 720),
+        Line("Skerryvore lighthouse was built by Alan Stevenson between", 706),
+        Line("1838 and 1844.", 692),
+    ],
+]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DOC = """# Skerryvore
@@ -66,20 +81,23 @@ def page(live_server, tmp_path):  # type: ignore[no-untyped-def]
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.GENERATOR_MAX_NEW_TOKENS = 40
+def log_in_and_upload(page, live_server, make_user, source: Path) -> None:  # type: ignore[no-untyped-def]
     make_user("alice")
     page.goto(live_server.url + "/accounts/login/")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "pw-alice")
     page.click("button[type=submit]")
-
     page.goto(live_server.url + "/documents/")
-    source = tmp_path / "skerryvore.md"
-    source.write_text(DOC)
     page.set_input_files("input[type=file]", str(source))
     page.click("form.upload button[type=submit]")
     page.wait_for_selector("tr[data-status=indexed] .badge.indexed")  # the page polls status
+
+
+def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.GENERATOR_MAX_NEW_TOKENS = 40
+    source = tmp_path / "skerryvore.md"
+    source.write_text(DOC)
+    log_in_and_upload(page, live_server, make_user, source)
 
     page.goto(live_server.url + "/chat/")
     page.fill("#question", "Who built Skerryvore lighthouse?")
@@ -117,3 +135,74 @@ def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, se
     mark = page.wait_for_selector("mark#highlight")
     assert mark.inner_text() == "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
     page.screenshot(path=str(ARTIFACTS / "evidence-in-document.png"), full_page=True)
+
+
+STEVENSON = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
+# Share of dark pixels of the page image under each highlight box (drawn on a canvas from the
+# same image the reader sees): text is printed under a box that sits on its words.
+INK_UNDER_MARKS = """marks => {
+  const img = document.querySelector("figure.pdf-page img");
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const context = canvas.getContext("2d");
+  context.drawImage(img, 0, 0);
+  return marks.map((mark) => {
+    const x = Math.round(parseFloat(mark.style.left) / 100 * canvas.width);
+    const y = Math.round(parseFloat(mark.style.top) / 100 * canvas.height);
+    const w = Math.round(parseFloat(mark.style.width) / 100 * canvas.width);
+    const h = Math.round(parseFloat(mark.style.height) / 100 * canvas.height);
+    const pixels = context.getImageData(x, y, w, h).data;
+    let dark = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] + pixels[i + 1] + pixels[i + 2] < 384) dark++;
+    return dark / (w * h);
+  });
+}"""
+
+
+def test_a_pdf_quote_opens_its_page_with_the_span_highlighted(  # type: ignore[no-untyped-def]
+    page, live_server, make_user, ingestion, settings, tmp_path
+):
+    settings.GENERATOR_MAX_NEW_TOKENS = 24
+    settings.DATA_DIR = tmp_path  # rendered pages are cached there
+    source = tmp_path / "hebrides-lights.pdf"
+    source.write_bytes(build_pdf(PDF_PAGES, page_labels=b"0 << /S /r >>"))
+    log_in_and_upload(page, live_server, make_user, source)
+
+    page.goto(live_server.url + "/chat/")
+    page.fill("#question", "Who built Skerryvore lighthouse?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("li.msg.assistant[data-id]")
+    quote = page.locator("li.msg.assistant[data-id] .evidence blockquote.quote", has_text="Alan Stevenson")
+    quote.locator(".quote-link").click()
+
+    # The document's one chunk starts on page 1; the quote is printed on page 2, over two lines.
+    page.wait_for_url("**/pages/2/?start=*")
+    page.wait_for_load_state("load")  # the page image too
+    assert "Page ii (PDF page 2 of 2)" in page.inner_text(".page-nav")
+    image = page.locator("figure.pdf-page img")
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 1237
+    marks = page.locator("mark.page-highlight")
+    assert marks.count() == 2
+    picture = image.bounding_box()
+    assert picture is not None
+    boxes = []
+    for index in range(marks.count()):
+        assert marks.nth(index).is_visible()
+        box = marks.nth(index).bounding_box()
+        assert box is not None and box["width"] > 20 and box["height"] > 5
+        # Over the image, in its upper half (where page 2 prints the sentence).
+        assert picture["x"] <= box["x"] and box["x"] + box["width"] <= picture["x"] + picture["width"]
+        assert picture["y"] <= box["y"] <= picture["y"] + picture["height"] / 2
+        boxes.append(box)
+    assert boxes[0]["y"] < boxes[1]["y"]  # the sentence's two lines, in reading order
+    ink = marks.evaluate_all(INK_UNDER_MARKS)
+    assert all(share > 0.05 for share in ink), ink  # glyphs under every box, not blank paper
+    assert page.inner_text("#cited-text") == STEVENSON
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("mark#highlight").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "pdf-page-highlight.png"))
+
+    # The page links back to the same span in the extracted text.
+    page.click(".page-nav a.text-view")
+    assert page.inner_text("mark#highlight") == STEVENSON

@@ -59,7 +59,15 @@ def test_a_passage_is_matched_across_line_breaks_spaces_and_hyphenation() -> Non
     match = match_span(page, "The archive keeps the information about every voyage.")
     assert match is not None and match.part == "whole"
     matched = "".join(page[match.first : match.last + 1])
-    assert matched == "The archive keeps the infor-\r\nmation about every  voyage"
+    assert matched == "The archive keeps the infor-\r\nmation about every  voyage."  # its full stop too
+
+
+def test_the_punctuation_around_a_passage_is_included_where_the_page_prints_it() -> None:
+    page = list('He said: ("Skerryvore stands.") Then')
+    match = match_span(page, '("Skerryvore stands.")')
+    assert match is not None and "".join(page[match.first : match.last + 1]) == '("Skerryvore stands.")'
+    match = match_span(page, "Skerryvore stands!")  # a mark the page does not print is not taken
+    assert match is not None and "".join(page[match.first : match.last + 1]) == "Skerryvore stands"
 
 
 def test_a_ligature_on_the_page_matches_its_letters_in_the_text() -> None:
@@ -76,7 +84,15 @@ def test_the_part_of_a_passage_on_a_page_is_its_start_or_its_end() -> None:
     assert start is not None and start.part == "start"
     assert "".join(first_page[start.first : start.last + 1]) == "The harbour master recorded that the"
     assert end is not None and end.part == "end"
-    assert "".join(second_page[end.first : end.last + 1]) == "northern light was rebuilt in 1892"
+    assert "".join(second_page[end.first : end.last + 1]) == "northern light was rebuilt in 1892."
+
+
+def test_a_glyph_read_differently_at_an_edge_leaves_the_passage_whole() -> None:
+    page = list("used:\r\n\x02 A user connects to the server using the user profile ALICE.\r\n\x02 USER")
+    match = match_span(page, "/SM590000 A user connects to the server using the user profile ALICE.")
+    assert match is not None and match.part == "whole"
+    matched = "".join(page[match.first : match.last + 1])
+    assert matched == "A user connects to the server using the user profile ALICE."
 
 
 def test_a_short_part_is_not_taken_for_the_passage() -> None:
