@@ -90,6 +90,12 @@ def test_a_passage_opens_on_its_page_highlighted_over_the_image(lighthouse, clie
     cached = list((Path(pdf_pages.page_cache._root()) / str(lighthouse.pk)).iterdir())
     assert any(p.suffix == ".png" for p in cached) and any(p.suffix == ".json" for p in cached)
 
+    # A search result from the PDF links its chunk's first page, the chunk highlighted.
+    results = client.get(reverse("search") + "?q=Who+built+Skerryvore").content.decode()
+    chunk = lighthouse.chunks.get()
+    page_link = reverse("document-page", args=[lighthouse.pk, chunk.page])
+    assert f'{page_link}?start={chunk.start}&amp;end={chunk.end}#highlight">page i</a>' in results
+
 
 def test_a_passage_over_a_page_break_is_highlighted_in_part_on_each_page(lighthouse, client) -> None:  # type: ignore[no-untyped-def]
     client.force_login(lighthouse.owner)
