@@ -17,12 +17,15 @@ from transformers import DynamicCache
 from generation.attention import AttentionMapBuilder, AttentionRecorder
 from generation.copying import CopyConstraint
 from generation.detokenize import IncrementalDetokenizer
+from generation.drafting import prompt_lookup
 from generation.types import FinishReason, GenerationConfig, TokenEvent
 
 # forward(new ids, cache, recorder or None, keep) -> logits of the last `keep` positions, (keep, V)
 Forward = Callable[[Sequence[int], DynamicCache, AttentionRecorder | None, int], torch.Tensor]
-# Copied tokens verified per forward pass at most (speculative copying).
+# Tokens fed ahead and verified per forward pass at most: a copy's forced run, or a
+# prompt-lookup draft in free writing (whose guesses fail more often, so it risks fewer).
 MAX_RUN = 16
+MAX_DRAFT = 8
 
 
 def sample_next(logits: torch.Tensor, config: GenerationConfig, generator: torch.Generator | None) -> int:
@@ -66,17 +69,19 @@ def decode_tokens(
     (and one for the EOS only when it flushes held-back text); the final token is never fed
     back, so on return the cache holds exactly `(prompt_ids + token_ids)[:cache length]`.
 
-    Speculative copying (greedy copy mode): when the copy can only continue one way, the
-    chosen token is fed together with that forced run, and one forward pass gives the logits
-    after each of them. Each run token is then accepted only if the masked argmax picks it,
-    exactly as one-token-at-a-time decoding would; at the first disagreement the unverified
-    tail is cropped from the cache. So the output is the same, in fewer forward passes.
+    Speculative steps (greedy, `config.speculative`): the chosen token is fed together with
+    tokens guessed to follow it, and one forward pass gives the logits after each of them. In
+    copy mode the guess is the copy's forced run (it can only continue one way); in free
+    writing, a prompt-lookup draft (`drafting.prompt_lookup`). Each guessed token is then
+    accepted only if the (masked) argmax picks it, exactly as one-token-at-a-time decoding
+    would; at the first disagreement the unverified tail is cropped from the cache. So the
+    output is the same, in fewer forward passes.
     """
     recorder = AttentionRecorder(attention.layers) if attention is not None else None
     generator = None
     if config.temperature > 0 and config.seed is not None:
         generator = torch.Generator().manual_seed(config.seed)
-    speculate = constraint is not None and config.temperature == 0 and config.speculative_copy
+    speculate = config.temperature == 0 and config.speculative
 
     logits = forward(prompt_ids[cache.get_seq_length() :], cache, recorder, 1)  # prefill, (1, V)
     # Logits (and attention rows) computed but not yet used, oldest first, and the run tokens
@@ -129,8 +134,8 @@ def decode_tokens(
             yield TokenEvent(delta, token)
             if pending:
                 continue  # the token was fed ahead; the logits after it are waiting
-            limit = min(MAX_RUN, config.max_new_tokens - step - 2)
-            run = constraint.forced_run(limit) if speculate and constraint is not None else []
+            room = config.max_new_tokens - step - 2
+            run = _guess(constraint, prompt_ids, state.token_ids, room) if speculate else []
             if recorder is not None:
                 recorder.queries = 1 + len(run)
             logits = forward([token, *run], cache, recorder, 1 + len(run))  # (1 + run, V)
@@ -139,6 +144,15 @@ def decode_tokens(
     finally:
         if ahead:  # fed ahead but never chosen: not part of the answer
             cache.crop(-len(ahead))
+
+
+def _guess(
+    constraint: CopyConstraint | None, prompt_ids: Sequence[int], token_ids: list[int], room: int
+) -> list[int]:
+    """The tokens to feed ahead of the one just chosen (`token_ids[-1]`), at most `room`."""
+    if constraint is not None:
+        return constraint.forced_run(min(MAX_RUN, room))
+    return prompt_lookup([*prompt_ids, *token_ids], min(MAX_DRAFT, room))
 
 
 def _rows(recorder: AttentionRecorder | None, n: int) -> list[torch.Tensor | None]:

@@ -72,8 +72,9 @@ class GenerationConfig:
     copy_passages: int = 0
     # Copies start at the start of a passage (False) or at any of its tokens (True).
     copy_anywhere: bool = False
-    # Copy mode, greedy: verify forced runs of copied tokens in one forward pass (same output).
-    speculative_copy: bool = True
+    # Greedy: feed the tokens likely to come next (a copy's forced run, or a prompt-lookup
+    # draft in free writing) and verify them in one forward pass. The output is the same.
+    speculative: bool = True
     # Stop when the last `repeat_window` words occurred before (or a sentence repeats); 0: off.
     repeat_window: int = 8
     # Benchmarks only: keep going past EOS so every run decodes exactly max_new_tokens.

@@ -105,7 +105,7 @@ def test_speculative_copying_gives_the_same_answer_in_fewer_passes(engine: Engin
     answers, passes = [], []
     for speculative in (False, True):
         config = GenerationConfig(
-            max_new_tokens=48, copy_passages=len(case.passages), speculative_copy=speculative
+            max_new_tokens=48, copy_passages=len(case.passages), speculative=speculative
         )
         before = engine.forward_passes
         answers.append(_run(engine, case.question, case.passages, config)[1])
@@ -118,3 +118,21 @@ def test_speculative_copying_gives_the_same_answer_in_fewer_passes(engine: Engin
     assert len(verified.attention.passage_mass) == len(one_by_one.attention.passage_mass)
     if len(one_by_one.token_ids) > 3:
         assert passes[1] < passes[0], passes
+
+
+def test_prompt_lookup_drafting_gives_the_same_free_answers_in_fewer_passes(engine: Engine) -> None:
+    passes = {False: 0, True: 0}
+    for case in CASES[:6]:
+        answers = {}
+        for speculative in (False, True):
+            config = GenerationConfig(max_new_tokens=40, speculative=speculative)
+            before = engine.forward_passes
+            answers[speculative] = _run(engine, case.question, case.passages, config)
+            passes[speculative] += engine.forward_passes - before
+        (streamed, one_by_one), (streamed_drafted, drafted) = answers[False], answers[True]
+        assert drafted.token_ids == one_by_one.token_ids, case.question
+        assert streamed_drafted == streamed and drafted.text == one_by_one.text
+        assert drafted.finish_reason == one_by_one.finish_reason
+        assert drafted.citations == one_by_one.citations
+    # Free answers over evidence repeat it: some drafts must be accepted over six answers.
+    assert passes[True] < passes[False], passes
