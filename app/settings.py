@@ -198,7 +198,7 @@ ENCODER_BATCH_SIZE = env_int("ENCODER_BATCH_SIZE", 64, minimum=1, maximum=4096)
 GENERATOR_MODEL = env_str("GENERATOR_MODEL", "")
 GENERATOR_GGUF_FILE = env_str("GENERATOR_GGUF_FILE", "")
 # float32 measured faster than bfloat16 for the 135M default on these CPUs (docs/generation.md).
-GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "float32", ("float32", "bfloat16"))
+GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "float32", ("float32", "bfloat16", "int8"))
 # Evidence-first answers are short: the quotes carry the detail.
 GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 64, minimum=1, maximum=8192)
 GENERATOR_CONTEXT_TOKENS = env_int("GENERATOR_CONTEXT_TOKENS", 0, minimum=0)  # 0: model's own
@@ -207,6 +207,9 @@ ATTENTION_LAYERS = env_int_ranges("ATTENTION_LAYERS")
 # torch threads per process. Web and worker share the machine's cores; two busy processes
 # each using every core run several times slower than each using its share.
 TORCH_THREADS = env_int("TORCH_THREADS", 1, minimum=1, maximum=256)
+# Answering uses this many while no ingestion runs (0: every core); TORCH_THREADS while it
+# does (app/services/threads.py).
+ANSWER_THREADS = env_int("ANSWER_THREADS", 0, minimum=0, maximum=256)
 # Web processes load and warm the encoder and decoder at start (gunicorn's post_worker_init),
 # workers the encoder (Celery's worker_process_init): no request pays for a load.
 WARM_UP_MODELS = env_bool("WARM_UP_MODELS", True)

@@ -40,6 +40,7 @@ from app.services.answer_record import (
 from app.services.evidence import abstention_question, select_evidence, snapshot
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks
+from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 
@@ -241,6 +242,7 @@ def answer_question(
         conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
     )
     turn = _Turn(conversation, message, mode, started)
+    use_answer_threads()
     try:
         yield from turn.run(user, question, history, options, passages, exclude_document_ids, asked)
     except Exception as error:  # retrieval or the decoder broke: saved as failed, reported in-band
