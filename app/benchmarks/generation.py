@@ -169,9 +169,11 @@ def format_benchmark(result: BenchResult) -> str:
 @dataclass(frozen=True)
 class DtypeTiming:
     dtype: str
+    threads: int
     prompt_tokens: int
     prefill_s: float
     decode_tokens_per_s: float
+    same_tokens: float  # share of greedy tokens equal to the first variant's, position by position
     answer: str  # the greedy answer to the first eval case, to check it still makes sense
 
 
@@ -181,43 +183,55 @@ def compare_dtypes(
     prompt_sizes: Sequence[int] = (250, 1000),
     new_tokens: int = 32,
     repeats: int = 3,
+    threads: Sequence[int] = (),
 ) -> list[DtypeTiming]:
-    """Prefill time and decode rate per dtype (plain KV cache, no reuse, no capture)."""
-    out = []
-    for dtype in dtypes:
-        engine = Engine(replace(settings, dtype=dtype))
-        config = GenerationConfig(
-            max_new_tokens=new_tokens,
-            stop=(),
-            capture_attention=False,
-            reuse_cache=False,
-            ignore_eos=True,
-        )
+    """Prefill time and decode rate per dtype and thread count (plain KV cache, no reuse, no
+    capture), repeats interleaved across the variants so a noisy neighbour hits them alike."""
+    config = GenerationConfig(
+        max_new_tokens=new_tokens, stop=(), capture_attention=False, reuse_cache=False, ignore_eos=True
+    )
+    engines = {dtype: Engine(replace(settings, dtype=dtype)) for dtype in dtypes}
+    variants = [(d, t) for d in dtypes for t in (threads or [torch.get_num_threads()])]
+    case = CASES[0]
+    answers = {}
+    for dtype, engine in engines.items():
         _cached_run(engine, engine.build_prompt("Warm up?", (), (), 4), config)
-        case = CASES[0]
-        answer = engine.answer(
+        answers[dtype] = engine.answer(
             case.question, case.passages, config=GenerationConfig(48, capture_attention=False)
-        )
-        for size in prompt_sizes:
-            prompt = prompt_of_about(engine, size, new_tokens)
-            runs = [_cached_run(engine, prompt, config) for _ in range(repeats)]
-            out.append(
-                DtypeTiming(
-                    dtype,
-                    len(prompt),
-                    statistics.median(r.stats.time_to_first_token_s for r in runs),
-                    statistics.median(r.stats.decode_tokens_per_s for r in runs),
-                    answer.text,
-                )
+        ).text
+    prompts = {size: prompt_of_about(engines[dtypes[0]], size, new_tokens) for size in prompt_sizes}
+    runs: dict[tuple[str, int, int], list[Answer]] = {}
+    for _ in range(repeats):
+        for size, prompt in prompts.items():
+            for dtype, n in variants:
+                torch.set_num_threads(n)
+                runs.setdefault((dtype, n, size), []).append(_cached_run(engines[dtype], prompt, config))
+    out = []
+    for (dtype, n, size), answered in runs.items():
+        reference = runs[variants[0][0], variants[0][1], size][0].token_ids
+        same = sum(a == b for a, b in zip(answered[0].token_ids, reference, strict=False))
+        out.append(
+            DtypeTiming(
+                dtype,
+                n,
+                len(prompts[size]),
+                statistics.median(r.stats.time_to_first_token_s for r in answered),
+                statistics.median(r.stats.decode_tokens_per_s for r in answered),
+                same / max(1, len(reference)),
+                answers[dtype],
             )
-        del engine
+        )
     return out
 
 
 def format_dtypes(timings: Sequence[DtypeTiming]) -> str:
-    lines = ["| dtype | prompt tokens | prefill (s) | decode tok/s |", "|---|---:|---:|---:|"]
+    lines = [
+        "| dtype | threads | prompt tokens | prefill (s) | decode tok/s | greedy tokens as first row |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     lines += [
-        f"| {t.dtype} | {t.prompt_tokens} | {t.prefill_s:.3f} | {t.decode_tokens_per_s:.1f} |"
+        f"| {t.dtype} | {t.threads} | {t.prompt_tokens} | {t.prefill_s:.3f} | "
+        f"{t.decode_tokens_per_s:.1f} | {t.same_tokens:.0%} |"
         for t in timings
     ]
     for dtype in dict.fromkeys(t.dtype for t in timings):
