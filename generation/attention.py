@@ -1,8 +1,9 @@
 """Attention of each answer token over the prompt's passages, captured during generation.
 
-The model runs with the `groundwork` attention implementation registered here: it is plain
-SDPA (so outputs are bit-identical to an "sdpa" model), and when a recorder is passed to the
-forward call it also computes, for the chosen layers only, the softmax row of the *last*
+The model runs with the `groundwork` attention implementation registered here: SDPA for
+prefill, and for passes of a few queries (decode steps) the same attention as two small
+matmuls (`narrow_attention`), which CPU SDPA is slow at; when a recorder is passed to the
+forward call it also keeps, for the chosen layers only, the softmax row of the *last*
 query over all keys. That row is the attention of the token being predicted: for the prefill
 it is the prompt's last position (which produces answer token 0), for each decode step the
 single query. Full (heads x T x T) weight tensors are never formed or kept; each step
@@ -56,14 +57,14 @@ class AttentionRecorder:
         return rows
 
 
-def last_rows_attention(
-    query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float, n: int = 1
+def _masked_scores(
+    query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float, n: int
 ) -> torch.Tensor:
-    """Head-mean softmax attention of the last `n` queries over all keys.
+    """Scores of the last `n` queries over all keys, masked: (Hkv, G, n, T), float32.
 
-    query (1, H, Q, D), key (1, Hkv, T, D) -> (n, T). Grouped heads share a key head, so the
-    queries are folded into (Hkv, H/Hkv) instead of repeating the keys. The last `n` queries
-    sit at key positions T-n .. T-1 and see keys up to their own position (causal).
+    query (1, H, Q, D), key (1, Hkv, T, D). Grouped heads share a key head, so the queries
+    are folded into (Hkv, G = H/Hkv) instead of repeating the keys. The last `n` queries sit
+    at key positions T-n .. T-1 and see keys up to their own position (causal).
     """
     _, n_heads, _, dim = query.shape
     n_kv, t = key.shape[1], key.shape[2]
@@ -75,7 +76,36 @@ def last_rows_attention(
     if n > 1:  # SDPA may run is_causal without a mask: apply causality here either way
         ahead = torch.arange(t)[None, :] > (t - n + torch.arange(n))[:, None]  # (n, T)
         scores = scores.masked_fill(ahead, float("-inf"))
-    return scores.softmax(dim=-1).mean(dim=(0, 1))  # (n, T)
+    return scores
+
+
+def last_rows_attention(
+    query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float, n: int = 1
+) -> torch.Tensor:
+    """Head-mean softmax attention of the last `n` queries over all keys: (n, T)."""
+    return _masked_scores(query, key, mask, scaling, n).softmax(dim=-1).mean(dim=(0, 1))
+
+
+def narrow_attention(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None, scaling: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention for a few queries (decode steps, verified drafts) as two small matmuls.
+
+    query (1, H, Q, D), key/value (1, Hkv, T, D) -> output (1, Q, H, D) in the query's
+    dtype, as SDPA returns it, and the softmax weights (Hkv, G, Q, T) for capture. PyTorch's
+    CPU flash-attention kernel is built for long queries: at one query over 1,000 keys it
+    took 60% of a decode step here, several times what these matmuls take
+    (docs/generation.md).
+    """
+    n_queries, n_heads = query.shape[2], query.shape[1]
+    weights = _masked_scores(query, key, mask, scaling, n_queries).softmax(dim=-1)  # (Hkv, G, Q, T)
+    out = torch.einsum("kgqt,ktd->kgqd", weights, value[0].float())  # (Hkv, G, Q, D)
+    out = out.reshape(n_heads, n_queries, -1).transpose(0, 1)[None]  # (1, Q, H, D)
+    return out.to(query.dtype).contiguous(), weights
+
+
+# Queries per forward pass up to which attention runs as `narrow_attention`.
+NARROW_QUERIES = 32
 
 
 def capture_attention_forward(
@@ -87,10 +117,20 @@ def capture_attention_forward(
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
     recorder: AttentionRecorder | None = kwargs.pop(RECORDER_KWARG, None)
-    out, _ = sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     layer = int(getattr(module, "layer_idx", -1))
-    if recorder is not None and layer in recorder.layers:
-        scaling = kwargs.get("scaling") or query.shape[-1] ** -0.5
+    capture = recorder is not None and layer in recorder.layers
+    scaling = kwargs.get("scaling") or query.shape[-1] ** -0.5
+    plain = query.shape[0] == 1 and not kwargs.get("sliding_window") and not kwargs.get("softcap")
+    if plain and query.shape[2] <= NARROW_QUERIES:
+        out, weights = narrow_attention(query, key, value, attention_mask, scaling)
+        if capture:
+            assert recorder is not None
+            n = recorder.queries
+            recorder.record(layer, weights[:, :, -n:, :].mean(dim=(0, 1)))
+        return out, None
+    out, _ = sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
+    if capture:
+        assert recorder is not None
         recorder.record(layer, last_rows_attention(query, key, attention_mask, scaling, recorder.queries))
     return out, None
 

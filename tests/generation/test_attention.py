@@ -4,6 +4,7 @@ import itertools
 import json
 
 import pytest
+import torch
 
 from app.benchmarks.cases import CASES
 from generation import AttentionMap, GenerationConfig
@@ -82,3 +83,33 @@ def test_custom_layers_and_no_passages(engine):
     assert amap.layers == (0, 29)
     assert all(row == () for row in amap.passage_mass)
     assert all(row == () for row in amap.top_spans)
+
+
+@pytest.mark.parametrize("queries", [1, 5])
+@pytest.mark.parametrize("masked", [False, True])
+def test_narrow_attention_is_sdpa_for_a_few_queries(queries: int, masked: bool) -> None:
+    from generation.attention import narrow_attention
+
+    torch.manual_seed(0)
+    heads, kv_heads, keys, dim = 9, 3, 40, 16
+    query = torch.randn(1, heads, queries, dim)
+    key = torch.randn(1, kv_heads, keys, dim)
+    value = torch.randn(1, kv_heads, keys, dim)
+    # The last `queries` queries sit at the last key positions and see what precedes them.
+    causal = torch.arange(keys)[None, :] <= (keys - queries + torch.arange(queries))[:, None]
+    mask = causal.clone()
+    if masked:
+        mask[:, :3] = False  # e.g. left padding
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        query,
+        key.repeat_interleave(heads // kv_heads, dim=1),
+        value.repeat_interleave(heads // kv_heads, dim=1),
+        attn_mask=mask[None, None],
+        scale=dim**-0.5,
+    ).transpose(1, 2)  # (1, Q, H, D)
+    out, weights = narrow_attention(
+        query, key, value, mask[None, None] if masked or queries > 1 else None, dim**-0.5
+    )
+    assert out.shape == expected.shape
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    assert weights.shape == (kv_heads, heads // kv_heads, queries, keys)

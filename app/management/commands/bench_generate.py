@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from app.benchmarks import generation as bench
 from app.benchmarks import http_load, speed
 from app.services import runtime
+from generation.cpu import cpu_summary
 from generation.engine import Engine
 
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
                 raise CommandError("--load needs --token and --questions")
             with open(options["questions"], encoding="utf-8") as f:
                 questions = [line.strip() for line in f if line.strip()]
-            self.stdout.write(f"cpu: {speed.cpu_flags()}")
+            self.stdout.write(f"cpu: {cpu_summary()}")
             asked = http_load.ask_all(options["load"], options["token"], questions, options["concurrency"])
             self.stdout.write(http_load.format_load(asked, options["concurrency"]))
             return
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         settings = dataclasses.replace(settings, **overrides)
         engine = Engine(settings)
         sizes = [int(s) for s in options["sizes"].split(",")]
-        self.stdout.write(f"cpu: {speed.cpu_flags()}")
+        self.stdout.write(f"cpu: {cpu_summary()}")
         if not options["skip_modes"]:
             result = bench.run_benchmark(
                 engine, sizes, options["new_tokens"], options["recompute_tokens"], options["repeats"]

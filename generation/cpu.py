@@ -1,0 +1,41 @@
+"""What this CPU can do fast, read from /proc/cpuinfo (Linux; elsewhere: nothing known).
+
+The default dtype follows it: bfloat16 matmuls are native with AVX512-BF16 or AMX and
+emulated (several times slower than float32) without; docs/generation.md has both
+measurements.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+# Flags that decide kernels and dtypes; benchmarks print which of them are present.
+NOTABLE = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni")
+NATIVE_BF16 = ("avx512_bf16", "amx_bf16")
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    return frozenset(line.split(":", 1)[-1].split())
+
+
+def cpu_summary() -> str:
+    """e.g. "AMD EPYC: avx2, avx512f, avx512_bf16" (the model name and the notable flags)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    names = (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name"))
+    flags = cpu_flags()
+    return f"{next(names, 'unknown CPU')}: " + (", ".join(f for f in NOTABLE if f in flags) or "none notable")
+
+
+def preferred_dtype() -> str:
+    """bfloat16 where the CPU computes it natively, else float32."""
+    return "bfloat16" if any(flag in cpu_flags() for flag in NATIVE_BF16) else "float32"
