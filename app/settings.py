@@ -198,7 +198,8 @@ ENCODER_BATCH_SIZE = env_int("ENCODER_BATCH_SIZE", 64, minimum=1, maximum=4096)
 GENERATOR_MODEL = env_str("GENERATOR_MODEL", "")
 GENERATOR_GGUF_FILE = env_str("GENERATOR_GGUF_FILE", "")
 # float32 measured faster than bfloat16 for the 135M default on these CPUs (docs/generation.md).
-GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "float32", ("float32", "bfloat16", "int8"))
+# auto: int8 (weight-only) where the CPU has native bfloat16, else float32 (generation/cpu.py).
+GENERATOR_DTYPE = env_choice("GENERATOR_DTYPE", "auto", ("auto", "float32", "bfloat16", "int8"))
 # Evidence-first answers are short: the quotes carry the detail.
 GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 64, minimum=1, maximum=8192)
 GENERATOR_CONTEXT_TOKENS = env_int("GENERATOR_CONTEXT_TOKENS", 0, minimum=0)  # 0: model's own

@@ -36,6 +36,13 @@ def cpu_summary() -> str:
     return f"{next(names, 'unknown CPU')}: " + (", ".join(f for f in NOTABLE if f in flags) or "none notable")
 
 
-def preferred_dtype() -> str:
-    """bfloat16 where the CPU computes it natively, else float32."""
-    return "bfloat16" if any(flag in cpu_flags() for flag in NATIVE_BF16) else "float32"
+def native_bf16() -> bool:
+    return any(flag in cpu_flags() for flag in NATIVE_BF16)
+
+
+def resolve_dtype(dtype: str) -> str:
+    """The dtype to load: "auto" is weight-only int8 (bfloat16 activations) where the CPU
+    computes bfloat16 natively, float32 where it would be emulated; others pass through."""
+    if dtype != "auto":
+        return dtype
+    return "int8" if native_bf16() else "float32"

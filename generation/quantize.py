@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# The kernel reads the input dimension in blocks of 16: other widths crash the process
+# (measured on torch 2.13 CPU), so those layers stay bfloat16.
+BLOCK = 16
 # Inputs of at most this many rows (tokens) take the int8 kernel: decode steps and verified
 # drafts. Matches generation.engine.NARROW_PASS.
 NARROW_ROWS = 32
@@ -54,11 +57,11 @@ class Int8Linear(nn.Module):
 
 
 def quantize_linear_layers(model: nn.Module) -> nn.Module:
-    """Cast `model` to bfloat16 and replace every nn.Linear (the output head included) with
-    an Int8Linear, in place; returns the model."""
+    """Cast `model` to bfloat16 and replace every nn.Linear (the output head included) whose
+    input width the kernel takes with an Int8Linear, in place; returns the model."""
     model.to(torch.bfloat16)
     for module in list(model.modules()):
         for name, child in list(module.named_children()):
-            if isinstance(child, nn.Linear):
+            if isinstance(child, nn.Linear) and child.in_features % BLOCK == 0:
                 setattr(module, name, Int8Linear(child))
     return model

@@ -30,6 +30,7 @@ from app.models import Chunk, EvaluationItem, EvaluationRun
 from app.services.runtime import engine_settings, get_encoder
 from app.services.search import RETRIEVAL_MODES
 from app.users import User
+from generation.cpu import resolve_dtype
 from retrieval.lexical import stemmer_name
 
 ANSWER_MODES = ("extract", "free", "evidence")
@@ -150,7 +151,7 @@ def current_config(kind: str) -> dict[str, Any]:
         config.update(
             {
                 "generator": source.location if source.gguf_file is None else source.gguf_file,
-                "generator_dtype": settings.GENERATOR_DTYPE,
+                "generator_dtype": resolve_dtype(settings.GENERATOR_DTYPE),
                 "generator_context_tokens": settings.GENERATOR_CONTEXT_TOKENS or None,
                 "answer_top_k": settings.ANSWER_TOP_K,
                 "answer_evidence": settings.ANSWER_EVIDENCE,

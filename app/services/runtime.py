@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from generation.cpu import resolve_dtype
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.index import IndexUnavailable, VectorIndex
 from retrieval.lexical import LexicalIndex
@@ -140,7 +141,7 @@ def engine_settings() -> EngineSettings:
         model=settings.GENERATOR_MODEL or None,
         gguf_file=settings.GENERATOR_GGUF_FILE or None,
         cache_dir=settings.MODEL_CACHE_DIR,
-        dtype=settings.GENERATOR_DTYPE,
+        dtype=resolve_dtype(settings.GENERATOR_DTYPE),
         threads=settings.TORCH_THREADS,
         context_tokens=settings.GENERATOR_CONTEXT_TOKENS or None,
     )
