@@ -179,6 +179,26 @@ def measure_speed(
     return SpeedResult(machine_note(), cpu_summary(), rows, (note,))
 
 
+def drafting_ab(engine: Engine, repeats: int = 2, max_new_tokens: int = 64) -> str:
+    """Free answers to the benchmark cases as the app writes them (EOS and loop guard on),
+    with and without prompt-lookup drafts, alternating: the median decode rates."""
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    totals = {False: 0.0, True: 0.0}
+    for _ in range(repeats):
+        for case in CASES:
+            for speculative in (False, True):
+                config = GenerationConfig(max_new_tokens, speculative=speculative)
+                answer = engine.answer(case.question, case.passages, config=config)
+                rates[speculative].append(answer.stats.decode_tokens_per_s)
+                totals[speculative] += answer.stats.total_s
+    return (
+        f"free answers to {len(CASES)} cases x{repeats} (EOS honoured, at most {max_new_tokens} tokens): "
+        f"median decode {statistics.median(rates[False]):.1f} tok/s one by one, "
+        f"{statistics.median(rates[True]):.1f} with drafts; "
+        f"total {totals[False]:.2f} s vs {totals[True]:.2f} s"
+    )
+
+
 def format_speed(result: SpeedResult) -> str:
     lines = [
         f"machine: {result.machine}",

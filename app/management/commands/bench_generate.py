@@ -70,6 +70,7 @@ class Command(BaseCommand):
         if options["speed"]:
             speeds = speed.measure_speed(engine, options["new_tokens"], options["repeats"])
             self.stdout.write(speed.format_speed(speeds))
+            self.stdout.write(speed.drafting_ab(engine))
         if options["citations"]:
             self.stdout.write(bench.format_citations(bench.measure_citations(engine)))
         if options["layers"]:
