@@ -157,6 +157,12 @@ class SearchRequestSerializer(serializers.Serializer):
     )
 
 
+TABLE_HEADER_HELP = (
+    "[start, end) in the document's text of a table's header lines that `text` starts with "
+    "(then a newline), repeated because its rows follow; null when the text has none."
+)
+
+
 class DocumentRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -171,10 +177,18 @@ class SearchHitSerializer(serializers.Serializer):
     heading_path = serializers.ListField(source="chunk.heading_path", child=serializers.CharField())
     span = serializers.SerializerMethodField(help_text="[start, end) in the document's text.")
     text = serializers.CharField(source="chunk.text")
+    table_header = serializers.SerializerMethodField(help_text=TABLE_HEADER_HELP)
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2))
     def get_span(self, result: Any) -> list[int]:
         return [result.chunk.start, result.chunk.end]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2, allow_null=True)
+    )
+    def get_table_header(self, result: Any) -> list[int] | None:
+        header = result.chunk.table_header
+        return list(header) if header else None
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -236,6 +250,14 @@ class PassageSerializer(SourceFields):
     end = serializers.IntegerField()
     score = serializers.FloatField(help_text="Cosine similarity to the question.")
     text = serializers.CharField(allow_blank=True)
+    table_header = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        required=False,
+        help_text=TABLE_HEADER_HELP,
+    )
 
 
 class EvidenceSerializer(SourceFields):

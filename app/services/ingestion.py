@@ -529,6 +529,8 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
                 heading_path=list(spec.heading_path),
                 token_count=spec.token_count,
                 embedding=vector.tobytes(),
+                table_header_start=spec.table_header[0] if spec.table_header else None,
+                table_header_end=spec.table_header[1] if spec.table_header else None,
             )
             for job in jobs
             for spec, vector in zip(job.chunks, _vectors(job), strict=True)
