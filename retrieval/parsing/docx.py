@@ -19,6 +19,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -145,7 +146,8 @@ def _table_rows(table: etree._Element) -> Iterator[tuple[list[str], etree._Eleme
 def _header_rows(table: etree._Element, rows: list[tuple[list[str], etree._Element]]) -> int:
     """How many leading rows hold column names: the rows marked to repeat as the header on
     every page (w:tblHeader), else the first row when the table's look formats it as a
-    header (w:tblLook firstRow, on in Word's default table styles), else none."""
+    header (w:tblLook firstRow, on in Word's default table styles), else (no look at all)
+    the rows before the first with figures (``guess_header_rows``)."""
     marked = 0
     for _, row in rows:
         flag = row.find(f"{_W}trPr/{_W}tblHeader")
@@ -155,8 +157,10 @@ def _header_rows(table: etree._Element, rows: list[tuple[list[str], etree._Eleme
     if marked:
         return marked
     look = table.find(f"{_W}tblPr/{_W}tblLook")
-    if look is None or len(rows) < 2:
+    if len(rows) < 2:
         return 0
+    if look is None:
+        return guess_header_rows([cells for cells, _ in rows])
     first_row = look.get(f"{_W}firstRow")
     if first_row is not None:
         return 1 if first_row in {"1", "true", "on"} else 0

@@ -18,6 +18,7 @@ import lxml.html
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.decoding import decode_text
+from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
 # Never text a reader sees.
@@ -359,7 +360,7 @@ def _table_rows(table: lxml.html.HtmlElement) -> Iterator[tuple[list[str], lxml.
 
 def _header_rows(rows: list[tuple[list[str], lxml.html.HtmlElement]]) -> int:
     """How many leading rows hold column names: those in <thead>, else those made only of
-    <th> cells. A table without either has no header we can vouch for."""
+    <th> cells, else the rows before the first with figures (``guess_header_rows``)."""
     count = 0
     for _, row in rows:
         parent = row.getparent()
@@ -368,4 +369,6 @@ def _header_rows(rows: list[tuple[list[str], lxml.html.HtmlElement]]) -> int:
         if not (in_head or all_th):
             break
         count += 1
-    return count if count < len(rows) else min(count, 1)
+    if count == 0:
+        return guess_header_rows([cells for cells, _ in rows])
+    return count if count < len(rows) else 1

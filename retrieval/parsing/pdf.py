@@ -26,6 +26,7 @@ ours that stops a page is reported as ours, never as damage to the file.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
@@ -42,8 +43,10 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedErr
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.ocr import OcrError, PageRenderer, ocr_image, tesseract_available
+from retrieval.parsing.pdf_geometry import RunTracker
 from retrieval.parsing.pdf_headings import font_headings, outline_headings
-from retrieval.parsing.pdf_lines import Line, assemble, paragraphs, typical_width
+from retrieval.parsing.pdf_lines import Line, Piece, assemble, paragraphs, typical_width
+from retrieval.parsing.pdf_tables import find_tables, line_cells
 from retrieval.parsing.titles import real_title
 
 # Typographic ligatures (U+FB00-FB06) that fonts map to one code point: "ﬁnd" must match "find".
@@ -177,6 +180,8 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
     headings, consumed = outline_headings(reader, page_lines, excluded)
     if not headings:
         headings, consumed = font_headings(page_lines, excluded)
+    tables = find_tables(page_lines, excluded | consumed)
+    table_lines = {(part.page, j) for part in tables.values() for j in part.lines}
 
     builder = DocumentBuilder("pdf")
     for index, lines in enumerate(page_lines):
@@ -201,7 +206,12 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
                 flush()
                 builder.add_paragraph(line.text, excluded=True)
                 continue
-            body.append(line.text)
+            part = tables.get((index, j))
+            if part is not None:
+                flush()
+                builder.add_table(part.rows, header_rows=part.header_rows, continues=part.continues)
+            if (index, j) not in table_lines:
+                body.append(line.text)
         flush()
         for heading in headings.get((index, len(lines)), ()):
             builder.add_heading(heading.level, heading.text, in_text=heading.in_text)
@@ -272,10 +282,12 @@ def _page_lines(
     page: pypdf.PageObject, number: int, losses: dict[str, list[int]], budget: _Budget
 ) -> list[Line] | None:
     """The page's lines with their font sizes and heights; None when extraction failed."""
-    pieces: list[tuple[str, float, float]] = []
+    pieces: list[Piece] = []
     operators = 0
+    tracker = RunTracker(page)
 
     def on_text(text: str, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
+        runs = tracker.take()  # the strings shown since the last piece are this piece's
         if not text:
             return
         try:
@@ -287,16 +299,19 @@ def _page_lines(
             size = abs(float(font_size)) * math.hypot(c, d)
         except (TypeError, ValueError, IndexError):
             size, y = 0.0, math.nan
-        pieces.append((text, size, y))
+        pieces.append((text, size, y, runs))
 
     def on_operator(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
         nonlocal operators
         operators += 1
         if operators % _CHECK_EVERY == 0:
             budget.check()
+        tracker.before(operator, operands, cm, tm)
 
     try:
-        page.extract_text(visitor_text=on_text, visitor_operand_before=on_operator)
+        page.extract_text(
+            visitor_text=on_text, visitor_operand_before=on_operator, visitor_operand_after=tracker.after
+        )
     except FileNotDecryptedError as error:
         raise ParseError("PDF is encrypted and cannot be read without a password") from error
     except DependencyError as error:
@@ -314,10 +329,14 @@ def _page_lines(
         return None
     lines = assemble(pieces)
     glyph_names = sum(len(_GLYPH_NAMES.findall(line.text)) for line in lines)
+
+    def clean(text: str) -> str:
+        return (_GLYPH_NAMES.sub(" ", text) if glyph_names >= 5 else text).translate(_LIGATURES).strip()
+
     for line in lines:
-        if glyph_names >= 5:
-            line.text = _GLYPH_NAMES.sub(" ", line.text)
-        line.text = line.text.translate(_LIGATURES).strip()
+        cells = line_cells(line.text, line.runs)
+        line.cells = [dataclasses.replace(cell, text=clean(cell.text)) for cell in cells] if cells else None
+        line.text = clean(line.text)
     if glyph_names >= 5:
         losses["some text is in a font without a Unicode mapping and was skipped"].append(number)
     return lines

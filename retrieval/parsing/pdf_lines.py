@@ -18,6 +18,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from retrieval.parsing.pdf_geometry import Cell, Run
+
 # Sentence ends (ASCII and full-width), then closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?:;\u3002\uff01\uff1f]['\")\]\u201d\u2019]*$")
 # Bullets and dashes, "1." / "(a)" list markers.
@@ -34,30 +36,43 @@ class Line:
     text: str
     size: float = 0.0  # font size in points (after scaling) of most of its characters
     y: float | None = None  # baseline height of its first piece, from the page bottom
+    runs: list[Run] | None = None  # the strings it shows, where they could all be measured
+    cells: list[Cell] | None = None  # its runs grouped into table cells (pdf_tables)
 
 
-def assemble(pieces: list[tuple[str, float, float]]) -> list[Line]:
+Piece = tuple[str, float, float, list[Run] | None]  # (text, font size, height, runs)
+
+
+def assemble(pieces: list[Piece]) -> list[Line]:
     """Cut the visited pieces at newlines into lines; a line's size is that of most of
-    its characters, its height that of its first visible piece."""
+    its characters, its height that of its first visible piece, its runs those of its
+    pieces (unknown when a piece's runs cannot be told apart between two lines)."""
     lines: list[Line] = []
     parts: list[str] = []
     sizes: Counter[float] = Counter()
     height: float | None = None
+    runs: list[Run] | None = []
 
     def close() -> None:
-        nonlocal height
+        nonlocal height, runs
         text = "".join(parts).replace("\r", "")
         size = sizes.most_common(1)[0][0] if sizes else 0.0
-        lines.append(Line(text, size, height))
+        lines.append(Line(text, size, height, runs))
         parts.clear()
         sizes.clear()
         height = None
+        runs = []
 
-    for text, size, y in pieces:
+    for text, size, y, piece_runs in pieces:
         chunks = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        # A piece's strings belong to one line, unless its text goes on past a newline.
+        spread = any(chunks[1:])
+        if runs is not None:
+            runs = None if piece_runs is None or spread else runs + piece_runs
         for k, chunk in enumerate(chunks):
             if k > 0:
                 close()
+                runs = None if spread else runs
             if chunk:
                 parts.append(chunk)
                 visible = len(chunk.strip())
