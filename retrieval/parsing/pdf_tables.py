@@ -203,7 +203,29 @@ def _candidates(page: int, lines: list[Line], skipped: set[tuple[int, int]]) -> 
         current = []
     if current:
         runs.append(_Candidate(current, [lines[k].cells or [] for k in current]))
-    return [piece for run in runs for piece in _split_by_columns(run)]
+    pieces = [piece for run in runs for piece in _split_by_columns(run)]
+    for piece in pieces:
+        _take_spanning_header(piece, page, lines, skipped)
+    return pieces
+
+
+def _take_spanning_header(
+    candidate: _Candidate, page: int, lines: list[Line], skipped: set[tuple[int, int]]
+) -> None:
+    """Put in front of the candidate the lines just above it that lie over its columns but
+    not over the first one: column names of the figure columns ("Three Months Ended" over
+    both quarters), which are often a single cell and so start no run of their own."""
+    columns = candidate.columns or []
+    j = candidate.lines[0] - 1
+    while j >= 0 and candidate.lines[0] - j <= MAX_HEADER_ROWS:
+        cells = lines[j].cells
+        if (page, j) in skipped or not cells or not lines[j].text.strip() or not _fits(cells, columns):
+            return
+        if any(0 in _columns_under(cell, columns) for cell in cells):
+            return
+        candidate.lines.insert(0, j)
+        candidate.cells.insert(0, cells)
+        j -= 1
 
 
 def _split_by_columns(run: _Candidate) -> list[_Candidate]:
@@ -211,6 +233,7 @@ def _split_by_columns(run: _Candidate) -> list[_Candidate]:
     columns = _columns(run.cells)
     if columns is None:
         return []
+    columns = _widened(columns, [row for row in run.cells if _fits(row, columns)])
     pieces: list[_Candidate] = []
     lines: list[int] = []
     cells: list[list[Cell]] = []
@@ -225,6 +248,25 @@ def _split_by_columns(run: _Candidate) -> list[_Candidate]:
     if lines:
         pieces.append(_Candidate(lines, cells, columns))
     return [_trim(piece) for piece in pieces if any(len(row) >= 2 for row in piece.cells)]
+
+
+def _widened(columns: list[tuple[float, float]], rows: list[list[Cell]]) -> list[tuple[float, float]]:
+    """Columns grown to the cells that lie over one of them only (a date over right-aligned
+    figures), as long as they stay apart; so that a cell spanning columns is placed in the
+    first one it covers."""
+    columns = list(columns)
+    for row in rows:
+        for cell in row:
+            over = _columns_under(cell, columns)
+            if len(over) != 1:
+                continue
+            k = over[0]
+            grown = (min(columns[k][0], cell.x0), max(columns[k][1], cell.x1))
+            clear_left = k == 0 or columns[k - 1][1] < grown[0]
+            clear_right = k + 1 == len(columns) or grown[1] < columns[k + 1][0]
+            if clear_left and clear_right:
+                columns[k] = grown
+    return columns
 
 
 def _trim(candidate: _Candidate) -> _Candidate:
