@@ -4,17 +4,16 @@ pypdf gives a page's text as lines in content-stream order, with no paragraph ma
 visitor sees each piece of text with its font size and position, which is what the
 structure below is read from.
 
-* Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line
-  ending a sentence ends a paragraph. A wrapped prose line (one that runs to near the
-  right margin) is joined to the next with a space, so a citation reads as prose; a
-  short line keeps its line break, which is what keeps table rows and addresses apart.
-  Words hyphenated at a line end are joined again ("informa-" + "tion").
-* Running headers and footers (a line among the top or bottom lines of many pages, page
-  numbers allowed to differ) stay in the text but are marked excluded, so no chunk
-  carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17".
+* Paragraphs are rebuilt from line shapes (``pdf_lines``). Tables are recognized from
+  them too (``pdf_tables``, measuring each shown string beside pypdf: ``pdf_geometry``):
+  their rows become " | "-joined lines with their header rows marked, one table even
+  where a page break splits it.
+* Running headers and footers (a line among the top or bottom lines of many pages that
+  show other text too, page numbers allowed to differ) stay in the text but are marked
+  excluded, so no chunk carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17".
 * Headings come from the outline (bookmarks), placed where the bookmark's title is
   printed on its page; a PDF without an outline gets headings from font size (short
-  lines clearly larger than the body text, one level per size).
+  lines clearly larger than the body text, one level per size): ``pdf_headings``.
 * Page labels (/PageLabels: "i", "ii", "1") are kept beside the page index.
 * A page with no text layer is read by OCR (``retrieval.parsing.ocr``) and said so.
 
@@ -426,7 +425,12 @@ def _running_key(text: str) -> str:
 
 
 def _running_lines(page_lines: list[list[Line] | None], ocr_pages: set[int]) -> set[tuple[int, int]]:
-    """(page index, line index) of the lines that are running headers or footers."""
+    """(page index, line index) of the lines that are running headers or footers.
+
+    A running line is at the edge of other text: a key counts on a page only when the page
+    shows something else too. Pages that are each a single line with a number in it
+    ("Report 3, page 1: ...") would otherwise be read as nothing but page furniture.
+    """
     pages = [i for i, lines in enumerate(page_lines) if lines and i not in ocr_pages]
     if len(pages) < 3:
         return set()
@@ -439,12 +443,14 @@ def _running_lines(page_lines: list[list[Line] | None], ocr_pages: set[int]) -> 
         if all(y is not None for y in heights):
             # Top to bottom by height: content-stream order often draws headers last.
             shown.sort(key=lambda j: -(lines[j].y or 0.0))
+        keys = {j: _running_key(lines[j].text) for j in shown}
         edges = set(shown[:RUNNING_EDGE_LINES] + shown[-RUNNING_EDGE_LINES:])
         for j in sorted(edges):
-            key = _running_key(lines[j].text)
+            key = keys[j]
             if key:
-                found[key].add(i)
                 where[key].append((i, j))
+                if any(other != key for other in keys.values()):
+                    found[key].add(i)
     needed = max(3, math.ceil(RUNNING_MIN_SHARE * len(pages)))
     return {spot for key, on in found.items() if len(on) >= needed for spot in where[key]}
 
