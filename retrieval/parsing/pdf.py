@@ -10,7 +10,8 @@ structure below is read from.
   where a page break splits it.
 * Running headers and footers (a line among the top or bottom lines of many pages that
   show other text too, page numbers allowed to differ) stay in the text but are marked
-  excluded, so no chunk carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17".
+  excluded, so no chunk carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17"
+  (``pdf_running``).
 * Headings come from the outline (bookmarks), placed where the bookmark's title is
   printed on its page; a PDF without an outline gets headings from font size (short
   lines clearly larger than the body text, one level per size): ``pdf_headings``.
@@ -45,6 +46,7 @@ from retrieval.parsing.ocr import OcrError, PageRenderer, ocr_image, tesseract_a
 from retrieval.parsing.pdf_geometry import RunTracker
 from retrieval.parsing.pdf_headings import font_headings, outline_headings
 from retrieval.parsing.pdf_lines import Line, Piece, assemble, paragraphs, typical_width
+from retrieval.parsing.pdf_running import running_lines
 from retrieval.parsing.pdf_tables import find_tables, line_cells
 from retrieval.parsing.titles import real_title
 
@@ -88,13 +90,6 @@ TIME_BUDGET_SECONDS = 300
 MEMORY_BUDGET_BYTES = 1536 * MIB
 # The budgets are checked every this many content-stream operators inside a page.
 _CHECK_EVERY = 512
-
-# Running headers and footers: a line among the RUNNING_EDGE_LINES top or bottom lines
-# of at least RUNNING_MIN_SHARE of the pages with text (and of at least 3 pages).
-RUNNING_EDGE_LINES = 3
-RUNNING_MIN_SHARE = 0.3
-_DIGITS = re.compile(r"\d+")
-_ROMAN = re.compile(r"^[ivxlcdm]+$")
 
 Progress = Callable[[int, int], None]
 
@@ -175,7 +170,7 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             progress(number, len(pages))
     ocr_pages = _read_scanned_pages(data, unread, page_lines, losses, budget)
     labels = _page_labels(reader, len(pages))
-    excluded = _running_lines(page_lines, ocr_pages)
+    excluded = running_lines(page_lines, ocr_pages)
     headings, consumed = outline_headings(reader, page_lines, excluded)
     if not headings:
         headings, consumed = font_headings(page_lines, excluded)
@@ -411,48 +406,6 @@ def _page_labels(reader: pypdf.PdfReader, count: int) -> list[str | None]:
     except Exception:
         return [None] * count  # broken labels cost only the labels
     return (labels + [None] * count)[:count]
-
-
-# Running headers and footers ---------------------------------------------------------------
-
-
-def _running_key(text: str) -> str:
-    """What stays the same from page to page: case-folded, numbers as "#"."""
-    key = " ".join(text.casefold().split())
-    if _ROMAN.match(key):
-        return "#"
-    return _DIGITS.sub("#", key)
-
-
-def _running_lines(page_lines: list[list[Line] | None], ocr_pages: set[int]) -> set[tuple[int, int]]:
-    """(page index, line index) of the lines that are running headers or footers.
-
-    A running line is at the edge of other text: a key counts on a page only when the page
-    shows something else too. Pages that are each a single line with a number in it
-    ("Report 3, page 1: ...") would otherwise be read as nothing but page furniture.
-    """
-    pages = [i for i, lines in enumerate(page_lines) if lines and i not in ocr_pages]
-    if len(pages) < 3:
-        return set()
-    found: dict[str, set[int]] = defaultdict(set)
-    where: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for i in pages:
-        lines = page_lines[i] or []
-        shown = [j for j, line in enumerate(lines) if line.text]
-        heights = [lines[j].y for j in shown]
-        if all(y is not None for y in heights):
-            # Top to bottom by height: content-stream order often draws headers last.
-            shown.sort(key=lambda j: -(lines[j].y or 0.0))
-        keys = {j: _running_key(lines[j].text) for j in shown}
-        edges = set(shown[:RUNNING_EDGE_LINES] + shown[-RUNNING_EDGE_LINES:])
-        for j in sorted(edges):
-            key = keys[j]
-            if key:
-                where[key].append((i, j))
-                if any(other != key for other in keys.values()):
-                    found[key].add(i)
-    needed = max(3, math.ceil(RUNNING_MIN_SHARE * len(pages)))
-    return {spot for key, on in found.items() if len(on) >= needed for spot in where[key]}
 
 
 # Title ---------------------------------------------------------------------------------------
