@@ -20,7 +20,7 @@ line unknown (None), never a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 try:  # pypdf's own font model; private, see the module docstring
     from pypdf.generic._font import Font
@@ -33,11 +33,13 @@ fonts_available = Font is not None
 _DEFAULT_SPACE_WIDTH = 200.0
 _SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
 _MOVE = frozenset({b"BT", b"Td", b"TD", b"Tm", b"T*", b"'", b'"'})
+# Every operator the tracker acts on; pypdf calls it for all of them (paths, colours...).
+_TRACKED = _SHOW | _MOVE | {b"Do", b"q", b"Q", b"Tf", b"Tc", b"Tw", b"Tz"}
 
 
-@dataclass(frozen=True)
-class Run:
-    """One shown string: its horizontal extent on the page, in points, and its text."""
+class Run(NamedTuple):
+    """One shown string: its horizontal extent on the page, in points, and its text.
+    (A named tuple: a page makes thousands, and a frozen dataclass is slower to build.)"""
 
     x0: float
     x1: float
@@ -79,6 +81,7 @@ class RunTracker:
     def __init__(self, page: Any) -> None:
         self._page = page
         self._fonts: dict[str, Any] = {}
+        self._measured: dict[tuple[int, bytes | str], tuple[float, int, int, str, bool]] = {}
         self._state = _TextState()
         self._stack: list[_TextState] = []
         self._advance = 0.0  # text-space advance since the last positioning operator
@@ -97,6 +100,8 @@ class RunTracker:
             self._forms += 1
 
     def after(self, operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
+        if operator not in _TRACKED:
+            return
         try:
             self._operator(operator, operands, cm, tm)
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError):
@@ -129,30 +134,44 @@ class RunTracker:
         if self._forms or state.font is None or abs(float(tm[1])) > 1e-6 or abs(float(cm[1])) > 1e-6:
             self._unknown = True  # a form's own fonts, an unreadable font, or rotated text
             return
+        # The page x of the text-space point (advance, 0) is slope * advance + origin.
+        slope = float(tm[0]) * float(cm[0]) + float(tm[1]) * float(cm[2])
+        origin = float(tm[4]) * float(cm[0]) + float(tm[5]) * float(cm[2]) + float(cm[4])
+        size = state.size * abs(float(tm[3]) * float(cm[3]))
         if operator == b"TJ":
             for item in operands[0]:
                 if isinstance(item, (bytes, str)):
-                    self._show(item, cm, tm)
+                    self._show(item, slope, origin, size)
                 else:  # a number moves the pen back by thousandths of an em
                     self._advance -= float(item) / 1000 * state.size * state.scale
         else:
-            self._show(operands[-1], cm, tm)
+            self._show(operands[-1], slope, origin, size)
 
-    def _show(self, string: bytes | str, cm: Any, tm: Any) -> None:
+    def _show(self, string: bytes | str, slope: float, origin: float, size: float) -> None:
         state = self._state
-        font = state.font
-        text, raw = _decode(font, string)
-        space = font.space_char
-        glyphs = sum(font.space_width if char == space else font.get_text_width(char) for char in raw)
-        spaces = raw.count(" ") if isinstance(string, bytes) else 0  # Tw applies to byte 32
-        width = glyphs / 1000 * state.size + state.char_spacing * len(raw) + state.word_spacing * spaces
-        width *= state.scale
-        x0 = _device_x(self._advance, cm, tm)
-        self._advance += width
-        x1 = _device_x(self._advance, cm, tm)
-        size = state.size * abs(float(tm[3]) * float(cm[3]))
-        display = "".join(font.character_map.get(char, char) for char in text)
-        self._runs.append(Run(min(x0, x1), max(x0, x1), display, size, _is_bold(font)))
+        glyphs, count, spaces, display, bold = self._measure(state.font, string)
+        width = glyphs / 1000 * state.size + state.char_spacing * count + state.word_spacing * spaces
+        start = self._advance
+        self._advance += width * state.scale
+        x0, x1 = slope * start + origin, slope * self._advance + origin
+        self._runs.append(Run(min(x0, x1), max(x0, x1), display, size, bold))
+
+    def _measure(self, font: Any, string: bytes | str) -> tuple[float, int, int, str, bool]:
+        """A string's glyph widths (thousandths of an em), glyph and word-space counts,
+        text as pypdf extracts it, and boldness; cached, since words recur on every page."""
+        key = (id(font), string)
+        measured = self._measured.get(key)
+        if measured is None:
+            text, raw = _decode(font, string)
+            # Font.get_text_width, inlined: this runs for every string a page shows.
+            widths, space, space_width = font.character_widths, font.space_char, font.space_width
+            default = widths["default"]
+            glyphs = sum(space_width if char == space else widths.get(char, default) for char in raw)
+            spaces = raw.count(" ") if isinstance(string, bytes) else 0  # Tw applies to byte 32
+            mapping = font.character_map
+            display = "".join(mapping.get(char, char) for char in text) if mapping else text
+            measured = self._measured[key] = (glyphs, len(raw), spaces, display, _is_bold(font))
+        return measured
 
     def _font(self, name: Any) -> Any:
         key = str(name)
@@ -196,10 +215,3 @@ def _decode(font: Any, string: bytes | str) -> tuple[str, str]:
         return text, text
     text = "".join(font.encoding.get(byte, chr(byte)) for byte in string)
     return text, "".join(chr(byte) for byte in string)
-
-
-def _device_x(advance: float, cm: Any, tm: Any) -> float:
-    """The page x of the text-space point (advance, 0)."""
-    x = advance * float(tm[0]) + float(tm[4])
-    y = advance * float(tm[1]) + float(tm[5])
-    return x * float(cm[0]) + y * float(cm[2]) + float(cm[4])
