@@ -3,19 +3,21 @@
 A PDF has no table markup, only strings drawn at positions. A line is cut into cells
 where a gap between two of its runs (``pdf_geometry``) is wider than CELL_GAP_EM of the
 font size; word spaces are a quarter to a third of it. A table is then a run of at least
-MIN_ROWS consecutive lines of two cells or more whose cells fall in the same columns
-(the column extents of its most common row shape). A one-cell line between two rows (a
-group label, "Operating expenses:") stays in the table; a line whose cells cross the
-columns ends it. Two columns of prose set on shared lines look like that too, and are
-told apart by their length: a table's cells are short (median at most
-MAX_MEDIAN_CELL_CHARS characters).
+MIN_ROWS consecutive lines of two cells or more whose cells fall in the same columns (the
+extents of the widest row shape two rows share; a row with fewer cells leaves columns
+empty or spans them). A one-cell line between two rows (a group label, "Operating
+expenses:") stays in the table, and so do the lines just above it that lie over its figure
+columns only ("Three Months Ended"); a line whose cells cross the columns ends it. Two
+columns of prose set on shared lines look like a table too, and are told apart by their
+length: a table's cells are short (median at most MAX_MEDIAN_CELL_CHARS characters).
 
-A table that ends its page and one that starts the next page (running headers and
-footers aside) with the same columns are one table split by the page break; leading rows
-of the continuation that read like the table's header rows are its header repeated.
+A table that ends its page (low on it) and one that starts the next page (high on it),
+with only running headers and footers between them and the same columns, are one table
+split by the page break; leading rows of the continuation that read like the table's
+header rows are its header repeated.
 
-The header rows themselves are guessed from the cells (``table_header``): a PDF never
-says which rows name the columns.
+A PDF never says which rows name the columns: leading rows set in bold above rows that
+are not are the header, else they are guessed from the cells (``table_header``).
 """
 
 from __future__ import annotations
@@ -229,7 +231,7 @@ def _take_spanning_header(
 
 
 def _split_by_columns(run: _Candidate) -> list[_Candidate]:
-    """The run's columns from its most common row shape; rows that do not fit them cut it."""
+    """The run's columns (``_columns``); rows that do not fit them cut it."""
     columns = _columns(run.cells)
     if columns is None:
         return []
