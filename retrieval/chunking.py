@@ -41,18 +41,27 @@ batch). ``token_count`` is exact and the budget a guarantee, not an estimate.
 
 from __future__ import annotations
 
-import bisect
-import copy
 import dataclasses
-import json
 import math
-import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
+from retrieval.boundaries import WORD, Boundaries
+from retrieval.chunk_tables import Lead, TableLayout
+from retrieval.content_view import ContentView, content_text
 from retrieval.document import ParsedDocument
 from retrieval.parsing.titles import filename_title, names_more_than
+from retrieval.token_counting import FastTokenCounter, TokenCounter, token_counter
+
+__all__ = [
+    "ChunkSpec",
+    "FastTokenCounter",
+    "TokenCounter",
+    "chunk_document",
+    "content_text",
+    "token_counter",
+]
 
 HEADER_SEPARATOR = " \u203a "  # a single right angle quote: Title > Heading
 HEADER_MAX_TOKENS = 32
@@ -69,20 +78,14 @@ MAX_RECUTS = 8
 MAX_WINDOW_CHARS = 200_000
 TOKENIZE_BATCH_CHARS = 1_000_000
 
-# Boundary strengths between two tokens, strongest first.
-_PARAGRAPH, _SENTENCE, _LINE, _WORD, _PIECE = 4, 3, 2, 1, 0
-# Sentence ends, including the ideographic full stop and full-width marks of CJK text.
-_CJK_SENTENCE_ENDS = frozenset("\u3002\uff01\uff1f\uff61")
-_SENTENCE_ENDS = frozenset(".!?\u2026") | _CJK_SENTENCE_ENDS
-# Closing quotes and brackets that may follow a sentence end.
-_CLOSERS = frozenset("\"')]}\u00bb\u201d\u2019\u300d\u300f")
-
 
 @dataclass(frozen=True)
 class ChunkSpec:
     ordinal: int
-    start: int  # span in ParsedDocument.text: text == doc.text[start:end]
+    start: int  # span of ParsedDocument.text the chunk holds (see ``text``)
     end: int
+    # content_text(doc, start, end): doc.text[start:end] less excluded spans; after the
+    # repeated ``table_header`` lines and a newline when the chunk has one.
     text: str
     page: int | None  # page of the chunk's first character (PDF)
     heading_path: tuple[str, ...]
@@ -91,67 +94,9 @@ class ChunkSpec:
     last_page: int | None = None  # page of the chunk's last character (PDF)
     page_label: str | None = None  # the printed label of ``page`` ("iv"), when the PDF has labels
     ocr: bool = False  # some of the text was read by OCR
-
-
-@runtime_checkable
-class TokenCounter(Protocol):
-    """What chunking needs from a tokenizer; ``token_counter`` adapts a HF fast tokenizer."""
-
-    # True when a text's tokens are the union of its words' tokens (BERT's WordPiece with
-    # its whitespace-and-punctuation pre-tokenizer): then a chunk cut between words has
-    # exactly the tokens whose offsets it holds, and need not be counted again.
-    additive: bool
-
-    def spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        """For each text, the character span of each word piece (no special tokens)."""
-        ...
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        """For each text, its number of word pieces (no special tokens)."""
-        ...
-
-
-class FastTokenCounter:
-    """A HF fast tokenizer's Rust backend, privately copied.
-
-    The copy matters twice: the shared tokenizer carries truncation and padding settings
-    (all-MiniLM-L6-v2's tokenizer.json pads and truncates to 128) that would distort
-    counts, and the encoder changes those settings on every call, so using it from
-    another thread while the encoder runs would race.
-    """
-
-    def __init__(self, tokenizer: Any) -> None:
-        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
-        if backend is None or not hasattr(backend, "encode_batch"):
-            raise TypeError("chunking needs a fast (Rust-backed) tokenizer, which gives offsets")
-        self._backend = copy.deepcopy(backend)
-        self._backend.no_truncation()
-        self._backend.no_padding()
-        config = json.loads(self._backend.to_str())
-        self.additive = (config.get("pre_tokenizer") or {}).get("type") == "BertPreTokenizer" and (
-            config.get("model") or {}
-        ).get("type") == "WordPiece"
-
-    def spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        encodings = self._backend.encode_batch(list(texts), add_special_tokens=False)
-        return [encoding.offsets for encoding in encodings]
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        encodings = self._backend.encode_batch_fast(list(texts), add_special_tokens=False)
-        return [len(encoding.ids) for encoding in encodings]
-
-
-_counters: weakref.WeakKeyDictionary[Any, FastTokenCounter] = weakref.WeakKeyDictionary()
-
-
-def token_counter(tokenizer: Any) -> TokenCounter:
-    """A TokenCounter for ``tokenizer``: itself if it is one, else a cached FastTokenCounter."""
-    if isinstance(tokenizer, TokenCounter):
-        return tokenizer
-    counter = _counters.get(tokenizer)
-    if counter is None:
-        counter = _counters[tokenizer] = FastTokenCounter(tokenizer)
-    return counter
+    # [start, end) of doc.text repeated at the head of ``text``: the column names of the
+    # table whose rows the chunk starts with, which lie before ``start``.
+    table_header: tuple[int, int] | None = None
 
 
 @dataclass
@@ -167,6 +112,11 @@ class _Piece:
     end: int
     tokens: int  # tokens of the segment's tokenization that lie in [start, end)
     clean_edges: bool  # both ends fall between words, not inside one
+    lead: Lead | None = None  # table header rows put in front of the text
+
+    def text(self, text: str) -> str:
+        body = text[self.start : self.end]
+        return f"{text[self.lead.start : self.lead.end]}\n{body}" if self.lead else body
 
 
 def chunk_document(
@@ -195,22 +145,21 @@ def chunk_document(
     )
     if not doc.excluded:
         return _chunk(doc, tokenizer, max_tokens, overlap_tokens, heading)
-    view = _ContentView(doc)
+    view = ContentView(doc)
     chunks = _chunk(view.doc, tokenizer, max_tokens, overlap_tokens, heading)
     return [
         dataclasses.replace(
-            chunk, start=view.to_document(chunk.start), end=view.to_document(chunk.end - 1) + 1
+            chunk,
+            start=view.to_document(chunk.start),
+            end=view.to_document(chunk.end - 1) + 1,
+            table_header=(
+                (view.to_document(chunk.table_header[0]), view.to_document(chunk.table_header[1] - 1) + 1)
+                if chunk.table_header
+                else None
+            ),
         )
         for chunk in chunks
     ]
-
-
-def content_text(doc: ParsedDocument, start: int, end: int) -> str:
-    """``doc.text[start:end]`` less its excluded spans: the text a chunk there holds."""
-    if not doc.excluded:
-        return doc.text[start:end]
-    view = _ContentView(doc)
-    return view.doc.text[view.to_view(start) : view.to_view(end - 1) + 1] if end > start else ""
 
 
 def _title_with_filename(title: str | None, filename: str | None) -> str | None:
@@ -222,52 +171,6 @@ def _title_with_filename(title: str | None, filename: str | None) -> str | None:
     if not title:
         return stem
     return f"{title} ({stem})" if names_more_than(stem, title) else title
-
-
-class _ContentView:
-    """The document with its excluded spans (and the whitespace before each) removed,
-    and the offset maps between the two texts."""
-
-    def __init__(self, doc: ParsedDocument) -> None:
-        text = doc.text
-        runs: list[tuple[int, int, int]] = []  # kept (document start, document end, view start)
-        position = length = 0
-        for start, end in doc.excluded:
-            cut = start
-            while cut > position and text[cut - 1].isspace():
-                cut -= 1
-            if cut > position:
-                runs.append((position, cut, length))
-                length += cut - position
-            position = max(position, end)
-        if position < len(text):
-            runs.append((position, len(text), length))
-            length += len(text) - position
-        self._runs = runs
-        self._view_starts = [run[2] for run in runs]
-        self._document_starts = [run[0] for run in runs]
-        view_text = "".join(text[a:b] for a, b, _ in runs)
-        sections = []
-        for section in doc.sections:
-            a, b = self.to_view(section.start), self.to_view(section.end)
-            if b > a:
-                sections.append(dataclasses.replace(section, start=a, end=b))
-        self.doc = dataclasses.replace(doc, text=view_text, sections=tuple(sections), excluded=())
-
-    def to_document(self, offset: int) -> int:
-        """The document offset of the view's character at ``offset``."""
-        i = bisect.bisect_right(self._view_starts, offset) - 1
-        start, _, view_start = self._runs[i]
-        return start + offset - view_start
-
-    def to_view(self, offset: int) -> int:
-        """The view offset of the document's ``offset``; inside a removed span, the offset
-        of the next kept character."""
-        i = bisect.bisect_right(self._document_starts, offset) - 1
-        if i < 0:
-            return 0
-        start, end, view_start = self._runs[i]
-        return view_start + min(offset, end) - start
 
 
 def _chunk(
@@ -284,6 +187,7 @@ def _chunk(
         cap=min(HEADER_MAX_TOKENS, max_tokens // 4),
     )
     text = doc.text
+    tables = TableLayout(doc, counter, max_tokens)
     segments = [window for segment in segments for window in _windows(text, segment)]
     pieces: list[list[_Piece]] = []
     for batch in _batches(segments):
@@ -291,7 +195,7 @@ def _chunk(
         for segment, spans in zip(batch, all_spans, strict=True):
             tokens = [(segment.start + a, segment.start + b) for a, b in spans]
             budget = max_tokens - headers[segment.heading_path][1]
-            pieces.append(_cut(text, segment, tokens, budget, overlap_tokens))
+            pieces.append(_cut(text, segment, tokens, budget, overlap_tokens, tables))
     counts = _counts(counter, text, segments, pieces, headers)
     # A cut inside a word can re-tokenize into more pieces than it had in place: re-cut
     # such a segment with a smaller budget until every chunk fits.
@@ -306,14 +210,14 @@ def _chunk(
             (spans,) = counter.spans([text[segment.start : segment.end]])
             tokens = [(segment.start + a, segment.start + b) for a, b in spans]
             budget = max_tokens - headers[segment.heading_path][1] - excess * (attempt + 1)
-            pieces[i] = _cut(text, segment, tokens, budget, overlap_tokens)
+            pieces[i] = _cut(text, segment, tokens, budget, overlap_tokens, tables)
             counts[i] = _counts(counter, text, [segment], [pieces[i]], headers)[0]
 
     chunks: list[ChunkSpec] = []
     for segment, segment_pieces, segment_counts in zip(segments, pieces, counts, strict=True):
         header = headers[segment.heading_path][0]
         for piece, count in zip(segment_pieces, segment_counts, strict=True):
-            chunk_text = text[piece.start : piece.end]
+            chunk_text = piece.text(text)
             first, last = doc.section_at(piece.start), doc.section_at(piece.end - 1)
             chunks.append(
                 ChunkSpec(
@@ -328,6 +232,7 @@ def _chunk(
                     last_page=last.page,
                     page_label=first.page_label,
                     ocr=first.ocr or last.ocr,
+                    table_header=(piece.lead.start, piece.lead.end) if piece.lead else None,
                 )
             )
     return chunks
@@ -455,11 +360,13 @@ def _counts(
         counts.append([])
         for j, piece in enumerate(segment_pieces):
             if counter.additive and piece.clean_edges:
-                # The header and the text are separated by a newline, so they add up.
-                counts[i].append(header_tokens + piece.tokens)
+                # The header, the repeated table header and the text are separated by
+                # newlines, so their counts add up.
+                lead_tokens = piece.lead.tokens if piece.lead else 0
+                counts[i].append(header_tokens + lead_tokens + piece.tokens)
             else:
                 counts[i].append(-1)
-                unsure.append((i, j, _embed_text(header, text[piece.start : piece.end])))
+                unsure.append((i, j, _embed_text(header, piece.text(text))))
     if unsure:
         for (i, j, _), count in zip(unsure, counter.count([u[2] for u in unsure]), strict=True):
             counts[i][j] = count
@@ -467,104 +374,48 @@ def _counts(
 
 
 def _cut(
-    text: str, segment: _Segment, tokens: list[tuple[int, int]], budget: int, overlap: int
+    text: str,
+    segment: _Segment,
+    tokens: list[tuple[int, int]],
+    budget: int,
+    overlap: int,
+    tables: TableLayout,
 ) -> list[_Piece]:
-    """A segment's chunks, each of at most ``budget`` of the segment's tokens."""
+    """A segment's chunks, each of at most ``budget`` tokens, its table header lead included."""
     n = len(tokens)
     budget = max(1, budget)
-    if n <= budget:
-        return [_Piece(segment.start, segment.end, n, clean_edges=True)]
-    strength = _Strengths(text, tokens)
-    min_length = max(1, math.ceil(budget * MIN_FILL))
-    min_tail = math.ceil(budget * MIN_TAIL)
+    boundaries = Boundaries(text, tokens, tables)
     pieces: list[_Piece] = []
     first = 0  # the current chunk's first token
+    floor = 1  # the earliest cut: past the previous one, so every chunk ends later
     while True:
         start = segment.start if first == 0 else tokens[first][0]
-        clean_start = first == 0 or strength.at(first) >= _WORD
-        if n - first <= budget:
-            pieces.append(_Piece(start, segment.end, n - first, clean_start))
+        lead = tables.lead(start) if tables else None
+        own_budget = max(1, budget - (lead.tokens if lead else 0))
+        clean_start = first == 0 or boundaries.base(first) >= WORD
+        if n - first <= own_budget:
+            pieces.append(_Piece(start, segment.end, n - first, clean_start, lead))
             return pieces
-        own_overlap = min(overlap, budget // 2)
+        own_overlap = min(overlap, own_budget // 2)
         # Cut within [low, high]; pull high in so that the last chunk, which repeats the
         # overlap, still has min_tail tokens.
-        low = first + min_length
-        high = max(low, min(first + budget, n + own_overlap - min_tail))
-        cut = strength.best(low, high, prefer_late=True)
-        clean = clean_start and strength.at(cut) >= _WORD
-        pieces.append(_Piece(start, strength.end_before(cut), cut - first, clean))
+        low = first + max(1, math.ceil(own_budget * MIN_FILL))
+        high = max(low, min(first + own_budget, n + own_overlap - math.ceil(own_budget * MIN_TAIL)))
+        cut = boundaries.best(low, high, prefer_late=True)
+        if boundaries.at(cut) < 0 and low > floor:
+            # No row ends in the window: end the chunk after an earlier row instead, short
+            # rather than cutting a row; inside a row only when it is longer than a chunk.
+            earlier = boundaries.best(floor, low - 1, prefer_late=True)
+            cut = earlier if boundaries.at(earlier) >= 0 else cut
+        clean = clean_start and boundaries.base(cut) >= WORD
+        pieces.append(_Piece(start, boundaries.end_before(cut), cut - first, clean, lead))
+        floor = cut + 1
         own_overlap = min(own_overlap, (cut - first) // 2)
         if own_overlap <= 0:
             first = cut
-        else:
-            earliest = max(first + 1, cut - own_overlap)
-            latest = max(earliest, cut - math.ceil(own_overlap / 2))
-            first = strength.best(earliest, latest, prefer_late=False)
-
-
-class _Strengths:
-    """Boundary strength before each token, computed on demand from the token offsets."""
-
-    def __init__(self, text: str, tokens: list[tuple[int, int]]) -> None:
-        self.text = text
-        self.tokens = tokens
-        self._cache: dict[int, int] = {}
-
-    def best(self, low: int, high: int, *, prefer_late: bool) -> int:
-        """The token index in [low, high] with the strongest boundary before it."""
-        order = range(high, low - 1, -1) if prefer_late else range(low, high + 1)
-        best_index, best_strength = high if prefer_late else low, -1
-        for index in order:
-            value = self.at(index)
-            if value > best_strength:
-                best_index, best_strength = index, value
-                if value == _PARAGRAPH:
-                    break
-        return best_index
-
-    def end_before(self, index: int) -> int:
-        """Where a chunk cut before token ``index`` ends: after the previous token and any
-        non-whitespace the tokenizer skipped (so no visible character falls between chunks)."""
-        previous_end = self.tokens[index - 1][1]
-        gap = self.text[previous_end : self.tokens[index][0]]
-        return previous_end + len(gap.rstrip())
-
-    def at(self, index: int) -> int:
-        value = self._cache.get(index)
-        if value is None:
-            value = self._cache[index] = self._compute(index)
-        return value
-
-    def _compute(self, index: int) -> int:
-        text = self.text
-        previous_start, previous_end = self.tokens[index - 1]
-        start = self.tokens[index][0]
-        gap = text[previous_end:start]
-        if "\n\n" in gap:
-            return _PARAGRAPH
-        spaced = any(ch.isspace() for ch in gap)
-        last = text[previous_end - 1] if previous_end > previous_start else ""
-        if last in _CLOSERS and index >= 2:
-            before = self.tokens[index - 2]
-            last = text[before[1] - 1] if before[1] == previous_start and before[1] > before[0] else last
-        if last in _SENTENCE_ENDS and (spaced or last in _CJK_SENTENCE_ENDS):
-            return _SENTENCE
-        if "\n" in gap:
-            return _LINE
-        if spaced or _is_cjk(text[start : start + 1]) or _is_cjk(text[previous_end - 1 : previous_end]):
-            return _WORD
-        return _PIECE
-
-
-def _is_cjk(char: str) -> bool:
-    """CJK ideographs, which BERT-style tokenizers treat as words of their own, so a cut
-    between two of them is clean. (Kana and Hangul are not split that way.)"""
-    if not char:
-        return False
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FA1F
-    )
+            continue
+        earliest = max(first + 1, cut - own_overlap)
+        latest = max(earliest, cut - math.ceil(own_overlap / 2))
+        following = boundaries.best(earliest, latest, prefer_late=False)
+        # The overlap never starts inside a row (unless the cut itself is inside one).
+        first = following if boundaries.at(following) >= 0 or boundaries.at(cut) < 0 else cut

@@ -26,6 +26,48 @@ class Section:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """One row of a table: a single line of ``ParsedDocument.text``, cells joined by " | "."""
+
+    start: int
+    end: int
+    header: bool = False  # a row of column names (a table split over pages may repeat it)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's rows, in order, each a line of the text; consecutive rows are separated
+    by a line break, or by a paragraph break (and excluded running lines) where a table
+    continues on the next page."""
+
+    rows: tuple[TableRow, ...]
+
+    @property
+    def start(self) -> int:
+        return self.rows[0].start
+
+    @property
+    def end(self) -> int:
+        return self.rows[-1].end
+
+    def header_before(self, offset: int) -> tuple[int, int] | None:
+        """The [start, end) span of the last run of header rows that ends at or before
+        ``offset``: the column names of the rows from there on. The header rows of one run
+        are consecutive lines, so the span is one contiguous piece of the text."""
+        span: tuple[int, int] | None = None
+        run_start: int | None = None
+        for row in self.rows:
+            if row.end > offset:
+                break
+            if row.header:
+                run_start = row.start if run_start is None else run_start
+                span = (run_start, row.end)
+            else:
+                run_start = None
+        return span
+
+
+@dataclass(frozen=True)
 class ParsedDocument:
     """The full text of one file, paragraphs separated by a blank line ("\\n\\n").
 
@@ -46,6 +88,9 @@ class ParsedDocument:
     # [start, end) spans of ``text`` kept out of chunks, in order, not overlapping.
     excluded: tuple[tuple[int, int], ...] = ()
     filename: str | None = None  # the uploaded file's name, set by parse_document
+    # Tables whose rows the parser recognized, in order, not overlapping: chunking keeps
+    # their rows whole and repeats their header row in chunks that lack it.
+    tables: tuple[Table, ...] = ()
 
     def section_at(self, offset: int) -> Section:
         """The section holding the character at ``offset`` (binary search)."""

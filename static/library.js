@@ -22,6 +22,7 @@
     const bar = row.querySelector("progress");
     bar.value = doc.progress;
     bar.hidden = !busy.has(doc.status);
+    row.querySelector(".progress-label").textContent = doc.progress_label || ""; // "page 12 of 80"
     row.querySelector(".reason").textContent = doc.failure_reason || "";
     row.querySelector(".note").textContent = doc.note || "";
     row.querySelector(".chunks").textContent = String(doc.chunks);

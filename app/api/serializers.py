@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from app.api.fields import StrictCharField, StrictIntegerField, id_field
 from app.models import Chunk, Conversation, Document, Message
+from app.services.library import ingest_progress
 
 # Text with something besides whitespace, as Python's str.strip() sees whitespace: the
 # schema's pattern means the same to JSON Schema (ECMA regex), whose \s lacks \x1c-\x1f and
@@ -18,11 +19,19 @@ NOT_BLANK = RegexValidator(r"[^\s\x1c-\x1f\x85]|\ufeff", "This field may not be 
 
 # --- documents ----------------------------------------------------------------------------
 
+TABLE_HEADER_HELP = (
+    "[start, end) in the document's text of a table's header lines that `text` starts with "
+    "(then a newline), repeated because its rows follow; null when the text has none."
+)
+
 
 class ProgressSerializer(serializers.ModelSerializer):
     """Where a document is in its ingestion."""
 
     percent = serializers.IntegerField(source="progress_percent", help_text="0-100")
+    progress_unit = serializers.SerializerMethodField(
+        help_text='What progress_done counts: "pages" read while a PDF is parsed, "chunks" embedded, or "".'
+    )
 
     class Meta:
         model = Document
@@ -31,11 +40,16 @@ class ProgressSerializer(serializers.ModelSerializer):
             "status",
             "progress_done",
             "progress_total",
+            "progress_unit",
             "percent",
             "chunk_count",
             "failure_reason",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["pages", "chunks", ""]))
+    def get_progress_unit(self, document: Document) -> str:
+        return ingest_progress(document).unit
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -71,10 +85,29 @@ class DocumentSerializer(serializers.ModelSerializer):
 class ChunkSerializer(serializers.ModelSerializer):
     heading_path = serializers.ListField(child=serializers.CharField(), help_text="Section headings.")
     heading = serializers.CharField(help_text="The heading path joined with ›.")
+    table_header = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        read_only=True,
+        help_text=TABLE_HEADER_HELP,
+    )
 
     class Meta:
         model = Chunk
-        fields = ["id", "ordinal", "text", "start", "end", "page", "heading", "heading_path", "token_count"]
+        fields = [
+            "id",
+            "ordinal",
+            "text",
+            "start",
+            "end",
+            "page",
+            "heading",
+            "heading_path",
+            "token_count",
+            "table_header",
+        ]
         read_only_fields = fields
 
 
@@ -171,10 +204,18 @@ class SearchHitSerializer(serializers.Serializer):
     heading_path = serializers.ListField(source="chunk.heading_path", child=serializers.CharField())
     span = serializers.SerializerMethodField(help_text="[start, end) in the document's text.")
     text = serializers.CharField(source="chunk.text")
+    table_header = serializers.SerializerMethodField(help_text=TABLE_HEADER_HELP)
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2))
     def get_span(self, result: Any) -> list[int]:
         return [result.chunk.start, result.chunk.end]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2, allow_null=True)
+    )
+    def get_table_header(self, result: Any) -> list[int] | None:
+        header = result.chunk.table_header
+        return list(header) if header else None
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -236,6 +277,14 @@ class PassageSerializer(SourceFields):
     end = serializers.IntegerField()
     score = serializers.FloatField(help_text="Cosine similarity to the question.")
     text = serializers.CharField(allow_blank=True)
+    table_header = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        required=False,
+        help_text=TABLE_HEADER_HELP,
+    )
 
 
 class EvidenceSerializer(SourceFields):

@@ -145,6 +145,10 @@ class Chunk(models.Model):
 
     Its primary key is also its id in the FAISS index; `embedding` keeps the vector
     (float32 bytes) so the index can always be rebuilt from the database.
+
+    `text` is the document's text from `start` to `end` (less running headers and footers)
+    and, when the chunk starts with rows of a table whose header row lies before `start`,
+    that header first: `document.text[table_header_start:table_header_end]` and a newline.
     """
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
@@ -158,6 +162,8 @@ class Chunk(models.Model):
     heading_path = models.JSONField(default=list, blank=True)
     token_count = models.PositiveIntegerField()
     embedding = models.BinaryField()
+    table_header_start = models.PositiveIntegerField(null=True, blank=True)
+    table_header_end = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["document_id", "ordinal"]
@@ -171,6 +177,13 @@ class Chunk(models.Model):
     @property
     def heading(self) -> str:
         return " › ".join(self.heading_path)
+
+    @property
+    def table_header(self) -> tuple[int, int] | None:
+        """The span of the document's text repeated at the head of `text`, if any."""
+        if self.table_header_start is None or self.table_header_end is None:
+            return None
+        return (self.table_header_start, self.table_header_end)
 
     def vector(self) -> np.ndarray:
         return np.frombuffer(bytes(self.embedding), dtype=np.float32)

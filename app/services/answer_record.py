@@ -56,6 +56,9 @@ class PassageSnapshot(Source):
     end: int
     score: float  # cosine similarity to the question
     text: str
+    # The document span of table header lines repeated at the head of `text` (the chunk's
+    # `table_header`); `text` then continues, after a newline, with the text at `start`.
+    table_header: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ def snapshot(index: int, result: SearchResult) -> PassageSnapshot:
         end=chunk.end,
         score=round(result.score, 4),
         text=chunk.text,
+        table_header=chunk.table_header,
     )
 
 
@@ -78,9 +79,20 @@ def locate(
     document_text: str, passage: PassageSnapshot, start: int, end: int, text: str
 ) -> tuple[int, int] | None:
     """The span of a passage's sentence in its document's text. A chunk's text is the
-    document's from `start` to `end` less running headers and footers (PDFs), so a sentence
-    is found where its offset says, else searched for in the chunk's range; one that runs
-    across a removed header cannot be quoted exactly and is not used (None)."""
+    document's from `start` to `end` less running headers and footers (PDFs), after the
+    table header lines it repeats (`table_header`), so a sentence is found where its offset
+    says, else searched for in the chunk's range; one that runs across a removed header
+    cannot be quoted exactly and is not used (None). A sentence of the repeated header is
+    quoted where the header really is, never at the position of the rows after it."""
+    if passage.table_header is not None:
+        header_start, header_end = passage.table_header
+        lead = header_end - header_start + 1  # the header lines and their newline
+        if end <= lead:
+            at = header_start + start
+            return (at, at + len(text)) if document_text[at : at + len(text)] == text else None
+        if start < lead:
+            return None  # runs from the repeated header into the rows: in no one place
+        start, end = start - lead, end - lead
     at = passage.start + start
     if document_text[at : at + (end - start)] == text:
         return at, at + (end - start)

@@ -431,14 +431,20 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
     return True
 
 
+PAGE_PROGRESS_SECONDS = 1.0
+
+
 def _page_progress(run: _Run, job: _Job) -> Callable[[int, int], None]:
-    """While a paged file is parsed, progress is pages read / pages (written at most once a second)."""
-    last = time.monotonic()
+    """While a paged file is parsed, progress is pages read / pages: written at the first
+    page (the library learns the page count at once, even for a PDF read in a second) and
+    then at most once every PAGE_PROGRESS_SECONDS."""
+    last: float | None = None
 
     def report(done: int, total: int) -> None:
         nonlocal last
-        if time.monotonic() - last >= 1.0:
-            last = time.monotonic()
+        now = time.monotonic()
+        if last is None or now - last >= PAGE_PROGRESS_SECONDS:
+            last = now
             run.owned([job]).update(progress_done=done, progress_total=total)
 
     return report
@@ -531,6 +537,8 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
                 heading_path=list(spec.heading_path),
                 token_count=spec.token_count,
                 embedding=vector.tobytes(),
+                table_header_start=spec.table_header[0] if spec.table_header else None,
+                table_header_end=spec.table_header[1] if spec.table_header else None,
             )
             for job in jobs
             for spec, vector in zip(job.chunks, _vectors(job), strict=True)

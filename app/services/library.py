@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,6 +37,32 @@ def find_documents(
     if ids is not None:
         documents = documents.filter(id__in=ids)
     return documents.select_related("owner")
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """How far a document's ingestion is, counted in the unit of its current stage."""
+
+    done: int
+    total: int
+    unit: str  # "pages" while a paged file (PDF) is read, "chunks" while embedding, else ""
+
+    @property
+    def label(self) -> str:
+        """ "page 12 of 80", "chunk 256 of 900"; "" when there is nothing to count."""
+        if not self.unit:
+            return ""
+        return f"{self.unit.removesuffix('s')} {self.done} of {self.total}"
+
+
+def ingest_progress(document: Document) -> IngestProgress:
+    """The progress the library shows. `progress_done/total` count pages read while a PDF is
+    parsed (formats without pages have none to count) and chunks embedded after that."""
+    units = {Document.Status.PARSING: "pages", Document.Status.EMBEDDING: "chunks"}
+    unit = units.get(Document.Status(document.status), "") if document.progress_total else ""
+    if not unit:
+        return IngestProgress(0, 0, "")
+    return IngestProgress(min(document.progress_done, document.progress_total), document.progress_total, unit)
 
 
 def record_worker_seen(name: str) -> None:

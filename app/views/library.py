@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from app.forms import UploadForm
+from app.models import Document
 from app.services.ingestion import delete_document, reingest_document, upload_documents
-from app.services.library import waiting_notes
+from app.services.library import ingest_progress, waiting_notes
 from app.services.visibility import library_documents, visible_documents
 
 QUEUE_DOWN = (
@@ -44,7 +45,7 @@ def library(request: HttpRequest) -> HttpResponse:
             return redirect("library")
     page = Paginator(library_documents(request.user), 50).get_page(request.GET.get("page"))
     notes = waiting_notes(page.object_list)
-    rows = [(document, notes.get(document.pk, "")) for document in page.object_list]
+    rows = [(d, notes.get(d.pk, ""), ingest_progress(d).label) for d in page.object_list]
     return render(request, "library/index.html", {"form": form, "page": page, "rows": rows})
 
 
@@ -53,7 +54,11 @@ def library(request: HttpRequest) -> HttpResponse:
 def statuses(request: HttpRequest) -> JsonResponse:
     """Status and progress of the listed documents, polled by the library page.
 
-    `note` says why a document is not moving (no worker, queue unreachable, interrupted).
+    `progress` is a percentage of the current stage; `progress_done` of `progress_total`
+    counts its `progress_unit` ("pages" read while a PDF is parsed, "chunks" embedded, ""
+    when there is nothing to count), and `progress_label` says it in words ("page 12 of
+    80"). `note` says why a document is not moving (no worker, queue unreachable,
+    interrupted).
     """
     try:
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i][:500]
@@ -61,23 +66,25 @@ def statuses(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "ids must be comma-separated integers"}, status=400)
     rows = list(visible_documents(request.user).filter(id__in=ids))
     notes = waiting_notes(rows)
-    return JsonResponse(
-        {
-            "documents": [
-                {
-                    "id": d.pk,
-                    "status": d.status,
-                    "status_label": d.get_status_display(),
-                    "progress": d.progress_percent,
-                    "chunks": d.chunk_count,
-                    "failure_reason": d.failure_reason,
-                    "note": notes.get(d.pk, ""),
-                    "title": d.title,
-                }
-                for d in rows
-            ]
-        }
-    )
+    return JsonResponse({"documents": [_status(d, notes.get(d.pk, "")) for d in rows]})
+
+
+def _status(document: Document, note: str) -> dict[str, Any]:
+    progress = ingest_progress(document)
+    return {
+        "id": document.pk,
+        "status": document.status,
+        "status_label": document.get_status_display(),
+        "progress": document.progress_percent,
+        "progress_done": progress.done,
+        "progress_total": progress.total,
+        "progress_unit": progress.unit,
+        "progress_label": progress.label,
+        "chunks": document.chunk_count,
+        "failure_reason": document.failure_reason,
+        "note": note,
+        "title": document.title,
+    }
 
 
 @login_required

@@ -8,10 +8,12 @@ paragraph separator and the section bookkeeping, so all formats agree on them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from retrieval.document import ParsedDocument, ParseError, Section
+from retrieval.document import ParsedDocument, ParseError, Section, Table, TableRow
 
 PARAGRAPH_SEPARATOR = "\n\n"
+CELL_SEPARATOR = " | "
 HEADING_MAX_CHARS = 200  # a whole paragraph wrongly styled as a heading must not bloat every path
 
 # Characters that carry no text: C0/C1 controls (except tab and newline), lone surrogates
@@ -60,6 +62,8 @@ class DocumentBuilder:
         self._page_label: str | None = None
         self._ocr = False
         self._excluded: list[tuple[int, int]] = []
+        self._tables: list[list[TableRow]] = []
+        self._table_open = False  # nothing but excluded text was added since the last table
 
     @property
     def heading_path(self) -> tuple[str, ...]:
@@ -107,6 +111,35 @@ class DocumentBuilder:
             if paragraph.strip():
                 self._append(paragraph, excluded=excluded)
 
+    def add_table(
+        self, rows: Sequence[Sequence[str]], *, header_rows: int = 0, continues: bool = False
+    ) -> None:
+        """Add a table as one paragraph, a line per row, its cells joined by " | ".
+
+        The first ``header_rows`` rows hold column names. With ``continues`` the rows are
+        the rest of the table added last (its part on the next page of a PDF): they join
+        that table, and their header rows, if any, are its header repeated.
+        """
+        lines: list[tuple[str, bool]] = []
+        for index, cells in enumerate(rows):
+            line = clean_inline(CELL_SEPARATOR.join(clean_inline(cell) for cell in cells))
+            if line.replace("|", "").strip():
+                lines.append((line, index < header_rows))
+        if not lines:
+            return
+        joins = continues and self._table_open
+        self._append("\n".join(line for line, _ in lines))
+        self._table_open = True
+        offset = self._length - sum(len(line) + 1 for line, _ in lines) + 1
+        table_rows = []
+        for line, header in lines:
+            table_rows.append(TableRow(offset, offset + len(line), header))
+            offset += len(line) + 1
+        if joins:
+            self._tables[-1].extend(table_rows)
+        else:
+            self._tables.append(table_rows)
+
     def _append(self, paragraph: str, *, excluded: bool = False) -> None:
         if self._parts:
             self._parts.append(PARAGRAPH_SEPARATOR)
@@ -118,6 +151,8 @@ class DocumentBuilder:
             self._sections.append((self._length, *key))
         if excluded:
             self._excluded.append((self._length, self._length + len(paragraph)))
+        else:
+            self._table_open = False
         self._parts.append(paragraph)
         self._length += len(paragraph)
 
@@ -140,4 +175,5 @@ class DocumentBuilder:
             warnings=tuple(self.warnings),
             page_count=page_count,
             excluded=tuple(self._excluded),
+            tables=tuple(Table(tuple(rows)) for rows in self._tables),
         )

@@ -19,6 +19,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -51,7 +52,8 @@ def parse_docx(data: bytes) -> ParsedDocument:
     title_paragraph = None
     for block in _body_blocks(document.element.body):
         if block.tag == f"{_W}tbl":
-            builder.add_paragraph("\n".join(_table_rows(block)))
+            rows = list(_table_rows(block))
+            builder.add_table([cells for cells, _ in rows], header_rows=_header_rows(block, rows))
             continue
         text = _paragraph_text(block)
         style_id = _pstyle(block)
@@ -131,13 +133,41 @@ def _paragraph_text(paragraph: etree._Element) -> str:
     return "".join(parts)
 
 
-def _table_rows(table: etree._Element) -> Iterator[str]:
+def _table_rows(table: etree._Element) -> Iterator[tuple[list[str], etree._Element]]:
+    """Each row with text as (cell texts, the row element)."""
     for row in table.iter(f"{_W}tr"):
         if _nearest(row, f"{_W}tbl") is not table:
             continue  # a nested table's row: its text is already in the outer cell
         cells = [_cell_text(c) for c in row.iter(f"{_W}tc") if _nearest(c, f"{_W}tr") is row]
         if any(cells):
-            yield " | ".join(cells)
+            yield cells, row
+
+
+def _header_rows(table: etree._Element, rows: list[tuple[list[str], etree._Element]]) -> int:
+    """How many leading rows hold column names: the rows marked to repeat as the header on
+    every page (w:tblHeader), else the first row when the table's look formats it as a
+    header (w:tblLook firstRow, on in Word's default table styles), else (no look at all)
+    the rows before the first with figures (``guess_header_rows``)."""
+    marked = 0
+    for _, row in rows:
+        flag = row.find(f"{_W}trPr/{_W}tblHeader")
+        if flag is None or flag.get(f"{_W}val", "1") in {"0", "false", "off"}:
+            break
+        marked += 1
+    if marked:
+        return marked
+    look = table.find(f"{_W}tblPr/{_W}tblLook")
+    if len(rows) < 2:
+        return 0
+    if look is None:
+        return guess_header_rows([cells for cells, _ in rows])
+    first_row = look.get(f"{_W}firstRow")
+    if first_row is not None:
+        return 1 if first_row in {"1", "true", "on"} else 0
+    try:  # the older form: a hexadecimal bit mask, 0x0020 = first row
+        return 1 if int(look.get(f"{_W}val", "0"), 16) & 0x0020 else 0
+    except ValueError:
+        return 0
 
 
 def _cell_text(cell: etree._Element) -> str:

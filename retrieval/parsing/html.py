@@ -18,6 +18,7 @@ import lxml.html
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.decoding import decode_text
+from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
 # Never text a reader sees.
@@ -319,7 +320,11 @@ class _HtmlWalker:
             self.builder.add_paragraph(el.text_content(), preformatted=True)
         elif tag == "table" and not _is_layout_table(el):
             self.flush()
-            self.builder.add_paragraph("\n".join(_table_rows(el)))
+            caption = el.find("caption")
+            if caption is not None:
+                self.builder.add_paragraph(_inline_text(caption))
+            rows = list(_table_rows(el))
+            self.builder.add_table([cells for cells, _ in rows], header_rows=_header_rows(rows))
         else:
             return False
         return True
@@ -343,14 +348,27 @@ def _inline_text(el: lxml.html.HtmlElement) -> str:
     return clean_inline(_SPACE.sub(" ", " ".join(el.itertext())))
 
 
-def _table_rows(table: lxml.html.HtmlElement) -> Iterator[str]:
-    """One line per row, cells joined by " | "; a nested table is flattened into its cell."""
-    caption = table.find("caption")
-    if caption is not None and _inline_text(caption):
-        yield _inline_text(caption)
+def _table_rows(table: lxml.html.HtmlElement) -> Iterator[tuple[list[str], lxml.html.HtmlElement]]:
+    """Each row with text as (cell texts, the row); a nested table is flattened into its cell."""
     for row in table.iter("tr"):
         if next(row.iterancestors("table"), None) is not table:
             continue  # a row of a nested table: already in its outer cell's text
         cells = [_inline_text(cell) for cell in row if cell.tag in {"td", "th"}]
         if any(cells):
-            yield " | ".join(cells)
+            yield cells, row
+
+
+def _header_rows(rows: list[tuple[list[str], lxml.html.HtmlElement]]) -> int:
+    """How many leading rows hold column names: those in <thead>, else those made only of
+    <th> cells, else the rows before the first with figures (``guess_header_rows``)."""
+    count = 0
+    for _, row in rows:
+        parent = row.getparent()
+        in_head = parent is not None and parent.tag == "thead"
+        all_th = all(cell.tag == "th" for cell in row if cell.tag in {"td", "th"})
+        if not (in_head or all_th):
+            break
+        count += 1
+    if count == 0:
+        return guess_header_rows([cells for cells, _ in rows])
+    return count if count < len(rows) else 1

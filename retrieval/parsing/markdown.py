@@ -2,7 +2,8 @@
 
 markdown-it-py (CommonMark plus GFM tables) gives a token stream. Emphasis and link
 syntax are dropped, link and image texts are kept, code blocks keep their text, tables
-become " | "-joined rows and raw HTML blocks go through the HTML text extractor.
+become tables of " | "-joined rows (the head row their header) and raw HTML blocks go
+through the HTML text extractor.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _emit(tokens: list[Token], lines: list[str], builder: DocumentBuilder) -> No
     dropped = _dropped_lines(tokens, lines)
     list_markers: list[str] = []  # for list items: "- " until their first paragraph is out
     table_rows: list[list[str]] = []
+    header_rows = 0  # rows of the table's head (a pipe table's first line)
+    in_head = False
     heading_level = 0
     for token in tokens:
         kind = token.type
@@ -63,11 +66,14 @@ def _emit(tokens: list[Token], lines: list[str], builder: DocumentBuilder) -> No
             list_markers.append(f"{number}. " if number else "- ")
         elif kind == "list_item_close":
             list_markers.pop()
+        elif kind in {"thead_open", "thead_close"}:
+            in_head = kind == "thead_open"
         elif kind == "tr_open":
             table_rows.append([])
+            header_rows += in_head
         elif kind == "table_close":
-            builder.add_paragraph("\n".join(" | ".join(row) for row in table_rows))
-            table_rows = []
+            builder.add_table(table_rows, header_rows=header_rows)
+            table_rows, header_rows = [], 0
         elif kind == "inline":
             text = _plain_inline(token)
             if heading_level:

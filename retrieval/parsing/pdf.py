@@ -4,17 +4,17 @@ pypdf gives a page's text as lines in content-stream order, with no paragraph ma
 visitor sees each piece of text with its font size and position, which is what the
 structure below is read from.
 
-* Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line
-  ending a sentence ends a paragraph. A wrapped prose line (one that runs to near the
-  right margin) is joined to the next with a space, so a citation reads as prose; a
-  short line keeps its line break, which is what keeps table rows and addresses apart.
-  Words hyphenated at a line end are joined again ("informa-" + "tion").
-* Running headers and footers (a line among the top or bottom lines of many pages, page
-  numbers allowed to differ) stay in the text but are marked excluded, so no chunk
-  carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17".
+* Paragraphs are rebuilt from line shapes (``pdf_lines``). Tables are recognized from
+  them too (``pdf_tables``, measuring each shown string beside pypdf: ``pdf_geometry``):
+  their rows become " | "-joined lines with their header rows marked, one table even
+  where a page break splits it.
+* Running headers and footers (a line among the top or bottom lines of many pages that
+  show other text too, page numbers allowed to differ) stay in the text but are marked
+  excluded, so no chunk carries "Table of Contents" or "Company | Q3 2023 Form 10-Q | 17"
+  (``pdf_running``).
 * Headings come from the outline (bookmarks), placed where the bookmark's title is
   printed on its page; a PDF without an outline gets headings from font size (short
-  lines clearly larger than the body text, one level per size).
+  lines clearly larger than the body text, one level per size): ``pdf_headings``.
 * Page labels (/PageLabels: "i", "ii", "1") are kept beside the page index.
 * A page with no text layer is read by OCR (``retrieval.parsing.ocr``) and said so.
 
@@ -26,14 +26,14 @@ ours that stops a page is reported as ours, never as damage to the file.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
 import re
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pypdf
@@ -43,6 +43,11 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedErr
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.ocr import OcrError, PageRenderer, ocr_image, tesseract_available
+from retrieval.parsing.pdf_geometry import RunTracker
+from retrieval.parsing.pdf_headings import font_headings, outline_headings
+from retrieval.parsing.pdf_lines import Line, Piece, assemble, paragraphs, typical_width
+from retrieval.parsing.pdf_running import running_lines
+from retrieval.parsing.pdf_tables import find_tables, line_cells
 from retrieval.parsing.titles import real_title
 
 # Typographic ligatures (U+FB00-FB06) that fonts map to one code point: "ﬁnd" must match "find".
@@ -59,16 +64,6 @@ _LIGATURES = str.maketrans(
 )
 # Glyph names pypdf prints for fonts that have no Unicode mapping ("/g18/g152/g3").
 _GLYPH_NAMES = re.compile(r"/g\d+")
-# Sentence ends (ASCII and full-width), then closing quotes or brackets.
-_SENTENCE_END = re.compile(r"[.!?:;\u3002\uff01\uff1f]['\")\]\u201d\u2019]*$")
-# Bullets and dashes, "1." / "(a)" list markers.
-_BULLET = re.compile(
-    r"^(?:[\u2022\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\-\u2013\u2014*]"
-    r"|\(?\d{1,3}[.)]|\(?[a-z][.)])\s"
-)
-_HYPHENATED = re.compile(r"[^\W\d_]-$")
-_WRAPPED_SHARE = 0.75  # a line at least this share of the page's typical width was wrapped
-
 MIB = 1024**2
 # pypdf's defaults refuse arrays and dictionaries over 100,000 elements, and valid
 # filings hold bigger ones (a long table's TJ arrays, a structure tree's /Nums). One
@@ -96,37 +91,7 @@ MEMORY_BUDGET_BYTES = 1536 * MIB
 # The budgets are checked every this many content-stream operators inside a page.
 _CHECK_EVERY = 512
 
-# Running headers and footers: a line among the RUNNING_EDGE_LINES top or bottom lines
-# of at least RUNNING_MIN_SHARE of the pages with text (and of at least 3 pages).
-RUNNING_EDGE_LINES = 3
-RUNNING_MIN_SHARE = 0.3
-_DIGITS = re.compile(r"\d+")
-_ROMAN = re.compile(r"^[ivxlcdm]+$")
-# Font-size headings: at least this much larger than the body text, short, mostly letters.
-HEADING_MIN_RATIO = 1.2
-HEADING_MIN_POINTS = 1.0
-HEADING_MAX_CHARS = 150
-HEADING_MAX_LEVELS = 3
-HEADING_MAX_LINES = 3  # a heading set on more lines than this is a block of large text
-_HEADING_MAX_SHARE = 0.2  # more "heading" text than this means the body size guess is wrong
-OUTLINE_MAX_DEPTH = 6
-_NOT_ALNUM = re.compile(r"[\W_]+")
-
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class _Line:
-    text: str
-    size: float = 0.0  # font size in points (after scaling) of most of its characters
-    y: float | None = None  # baseline height of its first piece, from the page bottom
-
-
-@dataclass(frozen=True)
-class _Heading:
-    level: int
-    text: str
-    in_text: bool  # the heading's line is on the page (False: a bookmark title only)
 
 
 class _Stop(BaseException):
@@ -185,11 +150,11 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
         raise ParseError(f"PDF is damaged and its pages cannot be read ({error})") from error
     losses: dict[str, list[int]] = defaultdict(list)  # what was lost -> on which pages
     budget = _Budget()
-    page_lines: list[list[_Line] | None] = []
+    page_lines: list[list[Line] | None] = []
     unread: list[int] = []  # 0-based indexes of pages with no text layer
     for index, page in enumerate(pages):
         number = index + 1
-        lines: list[_Line] | None = None
+        lines: list[Line] | None = None
         try:
             if index > 0:  # the first page is always read
                 budget.check()
@@ -205,10 +170,12 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             progress(number, len(pages))
     ocr_pages = _read_scanned_pages(data, unread, page_lines, losses, budget)
     labels = _page_labels(reader, len(pages))
-    excluded = _running_lines(page_lines, ocr_pages)
-    headings, consumed = _outline_headings(reader, page_lines, excluded)
+    excluded = running_lines(page_lines, ocr_pages)
+    headings, consumed = outline_headings(reader, page_lines, excluded)
     if not headings:
-        headings, consumed = _font_headings(page_lines, excluded)
+        headings, consumed = font_headings(page_lines, excluded)
+    tables = find_tables(page_lines, excluded | consumed)
+    table_lines = {(part.page, j) for part in tables.values() for j in part.lines}
 
     builder = DocumentBuilder("pdf")
     for index, lines in enumerate(page_lines):
@@ -216,10 +183,10 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             continue
         builder.start_page(index + 1, labels[index], ocr=index in ocr_pages)
         body: list[str] = []
-        typical = _typical_width(lines)
+        typical = typical_width(lines)
 
         def flush(body: list[str] = body, typical: int = typical) -> None:
-            for paragraph in _paragraphs(body, typical):
+            for paragraph in paragraphs(body, typical):
                 builder.add_paragraph(paragraph)
             body.clear()
 
@@ -233,7 +200,12 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
                 flush()
                 builder.add_paragraph(line.text, excluded=True)
                 continue
-            body.append(line.text)
+            part = tables.get((index, j))
+            if part is not None:
+                flush()
+                builder.add_table(part.rows, header_rows=part.header_rows, continues=part.continues)
+            if (index, j) not in table_lines:
+                body.append(line.text)
         flush()
         for heading in headings.get((index, len(lines)), ()):
             builder.add_heading(heading.level, heading.text, in_text=heading.in_text)
@@ -302,12 +274,14 @@ def _has_images(page: pypdf.PageObject) -> bool:
 
 def _page_lines(
     page: pypdf.PageObject, number: int, losses: dict[str, list[int]], budget: _Budget
-) -> list[_Line] | None:
+) -> list[Line] | None:
     """The page's lines with their font sizes and heights; None when extraction failed."""
-    pieces: list[tuple[str, float, float]] = []
+    pieces: list[Piece] = []
     operators = 0
+    tracker = RunTracker(page)
 
     def on_text(text: str, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
+        runs = tracker.take()  # the strings shown since the last piece are this piece's
         if not text:
             return
         try:
@@ -319,16 +293,19 @@ def _page_lines(
             size = abs(float(font_size)) * math.hypot(c, d)
         except (TypeError, ValueError, IndexError):
             size, y = 0.0, math.nan
-        pieces.append((text, size, y))
+        pieces.append((text, size, y, runs))
 
     def on_operator(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
         nonlocal operators
         operators += 1
         if operators % _CHECK_EVERY == 0:
             budget.check()
+        tracker.before(operator, operands, cm, tm)
 
     try:
-        page.extract_text(visitor_text=on_text, visitor_operand_before=on_operator)
+        page.extract_text(
+            visitor_text=on_text, visitor_operand_before=on_operator, visitor_operand_after=tracker.after
+        )
     except FileNotDecryptedError as error:
         raise ParseError("PDF is encrypted and cannot be read without a password") from error
     except DependencyError as error:
@@ -344,85 +321,19 @@ def _page_lines(
         name, detail = type(error).__name__, str(error).strip()[:120]
         losses[f"text could not be extracted ({name}{': ' + detail if detail else ''})"].append(number)
         return None
-    lines = _assemble(pieces)
+    lines = assemble(pieces)
     glyph_names = sum(len(_GLYPH_NAMES.findall(line.text)) for line in lines)
+
+    def clean(text: str) -> str:
+        return (_GLYPH_NAMES.sub(" ", text) if glyph_names >= 5 else text).translate(_LIGATURES).strip()
+
     for line in lines:
-        if glyph_names >= 5:
-            line.text = _GLYPH_NAMES.sub(" ", line.text)
-        line.text = line.text.translate(_LIGATURES).strip()
+        cells = line_cells(line.text, line.runs)
+        line.cells = [dataclasses.replace(cell, text=clean(cell.text)) for cell in cells] if cells else None
+        line.text = clean(line.text)
     if glyph_names >= 5:
         losses["some text is in a font without a Unicode mapping and was skipped"].append(number)
     return lines
-
-
-def _assemble(pieces: list[tuple[str, float, float]]) -> list[_Line]:
-    """Cut the visited pieces at newlines into lines; a line's size is that of most of
-    its characters, its height that of its first visible piece."""
-    lines: list[_Line] = []
-    parts: list[str] = []
-    sizes: Counter[float] = Counter()
-    height: float | None = None
-
-    def close() -> None:
-        nonlocal height
-        text = "".join(parts).replace("\r", "")
-        size = sizes.most_common(1)[0][0] if sizes else 0.0
-        lines.append(_Line(text, size, height))
-        parts.clear()
-        sizes.clear()
-        height = None
-
-    for text, size, y in pieces:
-        chunks = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        for k, chunk in enumerate(chunks):
-            if k > 0:
-                close()
-            if chunk:
-                parts.append(chunk)
-                visible = len(chunk.strip())
-                if visible:
-                    sizes[round(size * 2) / 2] += visible
-                    if height is None and not math.isnan(y):
-                        height = y
-    if parts:
-        close()
-    return lines
-
-
-def _typical_width(lines: list[_Line]) -> int:
-    widths = sorted(len(line.text) for line in lines if line.text)
-    return widths[int(len(widths) * 0.8)] if widths else 0
-
-
-def _paragraphs(lines: list[str], typical: int) -> list[str]:
-    paragraphs: list[str] = []
-    current = ""
-    previous = ""
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            _close(paragraphs, current)
-            current = previous = ""
-            continue
-        wrapped = len(previous) >= _WRAPPED_SHARE * typical
-        ends_paragraph = _SENTENCE_END.search(previous) and not wrapped
-        if current and (ends_paragraph or _BULLET.match(line)):
-            _close(paragraphs, current)
-            current = ""
-        if not current:
-            current = line
-        elif _HYPHENATED.search(previous) and line[:1].islower():
-            current = current[:-1] + line
-        else:
-            current += (" " if wrapped else "\n") + line
-        previous = line
-    _close(paragraphs, current)
-    return paragraphs
-
-
-def _close(paragraphs: list[str], paragraph: str) -> None:
-    if paragraph.strip():
-        paragraphs.append(paragraph)
 
 
 def _page_ranges(numbers: list[int]) -> str:
@@ -444,7 +355,7 @@ def _page_ranges(numbers: list[int]) -> str:
 def _read_scanned_pages(
     data: bytes,
     unread: list[int],
-    page_lines: list[list[_Line] | None],
+    page_lines: list[list[Line] | None],
     losses: dict[str, list[int]],
     budget: _Budget,
 ) -> set[int]:
@@ -475,7 +386,7 @@ def _read_scanned_pages(
             if not text.strip():
                 losses["no extractable text"].append(index + 1)
                 continue
-            page_lines[index] = [_Line(line) for line in text.split("\n")]
+            page_lines[index] = [Line(line) for line in text.split("\n")]
             losses["text read by OCR (may contain recognition errors)"].append(index + 1)
             read.add(index)
     finally:
@@ -495,187 +406,6 @@ def _page_labels(reader: pypdf.PdfReader, count: int) -> list[str | None]:
     except Exception:
         return [None] * count  # broken labels cost only the labels
     return (labels + [None] * count)[:count]
-
-
-# Running headers and footers ---------------------------------------------------------------
-
-
-def _running_key(text: str) -> str:
-    """What stays the same from page to page: case-folded, numbers as "#"."""
-    key = " ".join(text.casefold().split())
-    if _ROMAN.match(key):
-        return "#"
-    return _DIGITS.sub("#", key)
-
-
-def _running_lines(page_lines: list[list[_Line] | None], ocr_pages: set[int]) -> set[tuple[int, int]]:
-    """(page index, line index) of the lines that are running headers or footers."""
-    pages = [i for i, lines in enumerate(page_lines) if lines and i not in ocr_pages]
-    if len(pages) < 3:
-        return set()
-    found: dict[str, set[int]] = defaultdict(set)
-    where: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for i in pages:
-        lines = page_lines[i] or []
-        shown = [j for j, line in enumerate(lines) if line.text]
-        heights = [lines[j].y for j in shown]
-        if all(y is not None for y in heights):
-            # Top to bottom by height: content-stream order often draws headers last.
-            shown.sort(key=lambda j: -(lines[j].y or 0.0))
-        edges = set(shown[:RUNNING_EDGE_LINES] + shown[-RUNNING_EDGE_LINES:])
-        for j in sorted(edges):
-            key = _running_key(lines[j].text)
-            if key:
-                found[key].add(i)
-                where[key].append((i, j))
-    needed = max(3, math.ceil(RUNNING_MIN_SHARE * len(pages)))
-    return {spot for key, on in found.items() if len(on) >= needed for spot in where[key]}
-
-
-# Headings ----------------------------------------------------------------------------------
-
-
-def _normal(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.casefold())
-
-
-def _outline_headings(
-    reader: pypdf.PdfReader, page_lines: list[list[_Line] | None], excluded: set[tuple[int, int]]
-) -> tuple[dict[tuple[int, int], list[_Heading]], set[tuple[int, int]]]:
-    """Headings from the bookmarks, each placed at the line that prints its title."""
-    entries: list[tuple[int, int, str, float | None]] = []  # (page index, level, title, top)
-    try:
-        _flatten(reader, reader.outline, 1, entries)
-    except Exception:
-        entries = []  # a broken outline costs only the headings it would have given
-    entries.sort(key=lambda entry: entry[0])  # stable: bookmarks of one page keep their order
-    if len(entries) < 2:
-        entries = []  # one bookmark (often the source file's name) is no outline: use font sizes
-    headings: dict[tuple[int, int], list[_Heading]] = defaultdict(list)
-    consumed: set[tuple[int, int]] = set()
-    cursor: dict[int, int] = {}
-    for index, level, title, top in entries:
-        lines = page_lines[index] if 0 <= index < len(page_lines) else None
-        if lines is None:
-            continue
-        start = cursor.get(index, 0)
-        wanted = _normal(title)
-        spot = None
-        for j in range(start, len(lines)):
-            if (index, j) in excluded or (index, j) in consumed:
-                continue
-            here = _normal(lines[j].text)
-            if here and here == wanted:
-                spot, span = j, 1
-                break
-            two_lines = here and j + 1 < len(lines) and here + _normal(lines[j + 1].text) == wanted
-            if two_lines:  # a title set on two lines
-                spot, span = j, 2
-                break
-        if spot is not None:
-            text = " ".join(lines[k].text for k in range(spot, spot + span))
-            headings[(index, spot)].append(_Heading(level, text, in_text=True))
-            consumed.update((index, k) for k in range(spot, spot + span))
-            cursor[index] = spot + span
-            continue
-        # Not printed as such: the bookmark's height (or the page start) begins the section.
-        at = start
-        if top is not None:
-            below = [j for j in range(start, len(lines)) if (y := lines[j].y) is not None and y <= top + 1]
-            at = below[0] if below else len(lines)
-        # (index, len(lines)) is after the page's last line.
-        headings[(index, at)].append(_Heading(level, title, in_text=False))
-        cursor[index] = at
-    return headings, consumed
-
-
-_Entry = tuple[int, int, str, float | None]  # (page index, level, title, top)
-
-
-def _flatten(reader: pypdf.PdfReader, outline: Any, level: int, into: list[_Entry]) -> None:
-    """Bookmarks in order as (page index, level, title, top); pypdf gives an entry's
-    children as a list right after it, one level down."""
-    for item in outline:
-        if isinstance(item, list):
-            _flatten(reader, item, min(level + 1, OUTLINE_MAX_DEPTH), into)
-            continue
-        title = clean_inline(str(getattr(item, "title", "") or ""))
-        page = reader.get_destination_page_number(item)
-        if not title or page is None or page < 0:
-            continue
-        top = getattr(item, "top", None)
-        into.append((page, level, title, float(top) if isinstance(top, (int, float)) else None))
-
-
-def _font_headings(
-    page_lines: list[list[_Line] | None], excluded: set[tuple[int, int]]
-) -> tuple[dict[tuple[int, int], list[_Heading]], set[tuple[int, int]]]:
-    """Headings from font size: short lines clearly larger than the body text."""
-    sizes: Counter[float] = Counter()
-    for i, lines in enumerate(page_lines):
-        for j, line in enumerate(lines or ()):
-            if line.size > 0 and (i, j) not in excluded:
-                sizes[line.size] += len(line.text)
-    if not sizes:
-        return {}, set()
-    body = sizes.most_common(1)[0][0]
-    threshold = max(body * HEADING_MIN_RATIO, body + HEADING_MIN_POINTS)
-    candidates: list[tuple[int, int]] = []
-    for i, lines in enumerate(page_lines):
-        for j, line in enumerate(lines or ()):
-            if line.size >= threshold and (i, j) not in excluded and _looks_like_heading(line.text):
-                candidates.append((i, j))
-    total = sum(sizes.values())
-    heading_chars = sum(len((page_lines[i] or [])[j].text) for i, j in candidates)
-    if not candidates or heading_chars > _HEADING_MAX_SHARE * total:
-        return {}, set()
-    # Runs of consecutive candidate lines of one size on one page: a heading set on
-    # several lines is one heading; a longer run is a block of large text (a cover's
-    # blurb, a list of authors), not a heading.
-    runs: list[list[tuple[int, int]]] = []
-    for i, j in candidates:
-        last = runs[-1][-1] if runs else None
-        if last == (i, j - 1) and (page_lines[i] or [])[j - 1].size == (page_lines[i] or [])[j].size:
-            runs[-1].append((i, j))
-        else:
-            runs.append([(i, j)])
-    runs = [run for run in runs if len(run) <= HEADING_MAX_LINES]
-    # A size that heads one run only, past the first page, is a figure's label or a pull
-    # quote more often than a heading: headings come in series.
-    runs_of_size = Counter((page_lines[run[0][0]] or [])[run[0][1]].size for run in runs)
-    runs = [
-        run
-        for run in runs
-        if run[0][0] == 0 or runs_of_size[(page_lines[run[0][0]] or [])[run[0][1]].size] > 1
-    ]
-    # Levels from the most used heading sizes (a cover's one giant line must not push
-    # every chapter heading down a level): a heading's level is one more than the number
-    # of common heading sizes larger than its own.
-    used = Counter((page_lines[run[0][0]] or [])[run[0][1]].size for run in runs)
-    common = [size for size, _ in used.most_common(HEADING_MAX_LEVELS)]
-    headings: dict[tuple[int, int], list[_Heading]] = defaultdict(list)
-    consumed: set[tuple[int, int]] = set()
-    for run in runs:
-        i, j = run[0]
-        size = (page_lines[i] or [])[j].size
-        level = min(1 + sum(other > size for other in common), HEADING_MAX_LEVELS)
-        text = " ".join((page_lines[i] or [])[k].text for _, k in run)
-        if len(text) <= HEADING_MAX_CHARS:
-            headings[(i, j)].append(_Heading(level, text, in_text=True))
-            consumed.update(run)
-    return headings, consumed
-
-
-def _looks_like_heading(text: str) -> bool:
-    text = text.strip()
-    if not 2 <= len(text) <= HEADING_MAX_CHARS:
-        return False
-    letters = sum(ch.isalpha() for ch in text)
-    visible = sum(not ch.isspace() for ch in text)
-    if letters < 2 or letters < 0.5 * visible:
-        return False  # a large figure, a date, a chart label
-    words = text.split()
-    return len(words) <= 20 and not (text.endswith(".") and len(words) > 8)
 
 
 # Title ---------------------------------------------------------------------------------------

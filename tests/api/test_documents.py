@@ -45,6 +45,7 @@ def test_upload_many_then_list_filter_read_and_progress(api_client, ingestion): 
     assert len(detail["chunks"]) == detail["chunk_count"] == document.chunks.count() > 0
     for chunk in detail["chunks"]:
         assert document.text[chunk["start"] : chunk["end"]] == chunk["text"]
+        assert chunk["table_header"] is None
     assert any(c["heading_path"][-1:] == ["Construction"] for c in detail["chunks"])
 
     progress = alice.get(f"/api/documents/{md_id}/progress/").json()
@@ -53,6 +54,7 @@ def test_upload_many_then_list_filter_read_and_progress(api_client, ingestion): 
         "status": "indexed",
         "progress_done": document.chunk_count,
         "progress_total": document.chunk_count,
+        "progress_unit": "",
         "percent": 100,
         "chunk_count": document.chunk_count,
         "failure_reason": "",

@@ -7,6 +7,7 @@ import pytest
 
 from app.models import Chunk, Document
 from app.services.ingestion import ingest_documents
+from app.services.library import ingest_progress
 from app.services.runtime import get_index
 from app.services.search import search_chunks
 
@@ -180,6 +181,21 @@ def test_status_endpoint_reports_progress(client, make_user, ingestion, upload):
     assert body["documents"][0]["status"] == "indexed"
     assert body["documents"][0]["progress"] == 100
     assert client.get("/documents/status/", {"ids": "1,x"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("status", "done", "total", "unit", "label"),
+    [
+        (Document.Status.QUEUED, 0, 0, "", ""),
+        (Document.Status.PARSING, 0, 0, "", ""),  # a text file has no pages to count
+        (Document.Status.PARSING, 12, 80, "pages", "page 12 of 80"),
+        (Document.Status.EMBEDDING, 256, 900, "chunks", "chunk 256 of 900"),
+        (Document.Status.INDEXED, 900, 900, "", ""),
+    ],
+)
+def test_progress_is_counted_in_the_unit_of_the_stage(status, done, total, unit, label):  # type: ignore[no-untyped-def]
+    progress = ingest_progress(Document(status=status, progress_done=done, progress_total=total))
+    assert (progress.unit, progress.label) == (unit, label)
 
 
 @pytest.mark.parametrize("size", [3])

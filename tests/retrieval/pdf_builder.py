@@ -1,6 +1,6 @@
-"""Hand-written PDFs for the parsing tests: pages of positioned text lines in Helvetica,
-optional page labels, outline and raw content, written object by object with a correct
-xref table (pypdf's writer cannot typeset text)."""
+"""Hand-written PDFs for the parsing tests: pages of positioned text lines in Helvetica or
+Helvetica-Bold, optional page labels, outline and raw content, written object by object
+with a correct xref table (pypdf's writer cannot typeset text)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class Line:
     y: float
     size: float = 10.0
     x: float = 72.0
+    bold: bool = False  # Helvetica-Bold instead of Helvetica
 
 
 @dataclass
@@ -32,7 +33,9 @@ def _escape(text: str) -> bytes:
 
 def text_content(lines: Sequence[Line]) -> bytes:
     parts = [
-        b"BT /F1 %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET" % (ln.size, ln.x, ln.y, _escape(ln.text)) for ln in lines
+        b"BT /F%d %g Tf 1 0 0 1 %g %g Tm (%s) Tj ET"
+        % (2 if ln.bold else 1, ln.size, ln.x, ln.y, _escape(ln.text))
+        for ln in lines
     ]
     return b"\n".join(parts)
 
@@ -92,7 +95,10 @@ def build_pdf(
     writer = PdfWriter()
     catalog = writer.reserve()
     tree = writer.reserve()
-    font = writer.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    font, bold = (
+        writer.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>" % name)
+        for name in (b"Helvetica", b"Helvetica-Bold")
+    )
     page_numbers = []
     for index, page in enumerate(pages):
         content = page if isinstance(page, bytes) else text_content(page)
@@ -113,8 +119,8 @@ def build_pdf(
         page_numbers.append(
             writer.add(
                 b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792]%s "
-                b"/Resources << /Font << /F1 %d 0 R >>%s >> /Contents %d 0 R >>"
-                % (tree, b" /Rotate %d" % rotate if rotate else b"", font, xobjects, stream)
+                b"/Resources << /Font << /F1 %d 0 R /F2 %d 0 R >>%s >> /Contents %d 0 R >>"
+                % (tree, b" /Rotate %d" % rotate if rotate else b"", font, bold, xobjects, stream)
             )
         )
     kids = b" ".join(b"%d 0 R" % n for n in page_numbers)

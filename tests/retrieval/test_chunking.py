@@ -42,7 +42,13 @@ def assert_chunks_valid(
     embed_texts = [c.embed_text for c in chunks]
     encoded = tokenizer(embed_texts, add_special_tokens=True, truncation=False)["input_ids"]
     for chunk, ids in zip(chunks, encoded, strict=True):
-        assert chunk.text == content_text(doc, chunk.start, chunk.end)
+        lead = ""
+        if chunk.table_header is not None:
+            # The repeated column names of a table whose rows the chunk starts with.
+            header_start, header_end = chunk.table_header
+            assert header_end <= chunk.start
+            lead = doc.text[header_start:header_end] + "\n"
+        assert chunk.text == lead + content_text(doc, chunk.start, chunk.end)
         assert not any(
             a < chunk.end and b > chunk.start and doc.text[a:b] in chunk.text for a, b in excluded(doc)
         )

@@ -215,6 +215,16 @@ def test_a_line_repeated_on_few_pages_is_content() -> None:
     assert doc.excluded == ()
 
 
+def test_pages_of_one_numbered_line_are_content_not_running_lines(tokenizer: Any) -> None:
+    """Each page's only line differs by its numbers alone: it is the text, not a footer
+    (such reports failed as "no text could be extracted" in a 20-file upload)."""
+    pages = [[Line(f"Report 3, page {p}: the depot counted {21 + p} crates today.", 700)] for p in range(3)]
+    doc = parse_document(build_pdf(pages), "report.pdf")
+    assert doc.excluded == ()
+    (chunk,) = chunk_document(doc, tokenizer, MAX_TOKENS, OVERLAP)
+    assert "counted 23 crates" in chunk.text
+
+
 def test_printed_page_labels_sit_beside_page_numbers(tokenizer: Any) -> None:
     pages = [prose_lines(700, 3, f"Page content number {n}.") for n in range(4)]
     doc = parse_document(build_pdf(pages, page_labels=b"0 << /S /r >> 2 << /S /D >>"), "labels.pdf")

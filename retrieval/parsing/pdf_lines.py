@@ -1,0 +1,121 @@
+"""PDF lines and the paragraphs rebuilt from their shapes.
+
+pypdf's text visitor hands over pieces of text with their font size and height; they are
+cut at newlines into lines. A line keeps the size of most of its characters, the height of
+its first piece and, where they could be measured, the runs of text it shows (for tables).
+
+Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line ending a
+sentence ends a paragraph. A wrapped prose line (one that runs to near the right margin)
+is joined to the next with a space, so a citation reads as prose; a short line keeps its
+line break, which is what keeps addresses apart. Words hyphenated at a line end are joined
+again ("informa-" + "tion").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from retrieval.parsing.pdf_geometry import Cell, Run
+
+# Sentence ends (ASCII and full-width), then closing quotes or brackets.
+_SENTENCE_END = re.compile(r"[.!?:;\u3002\uff01\uff1f]['\")\]\u201d\u2019]*$")
+# Bullets and dashes, "1." / "(a)" list markers.
+_BULLET = re.compile(
+    r"^(?:[\u2022\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\-\u2013\u2014*]"
+    r"|\(?\d{1,3}[.)]|\(?[a-z][.)])\s"
+)
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+_WRAPPED_SHARE = 0.75  # a line at least this share of the page's typical width was wrapped
+
+
+@dataclass
+class Line:
+    text: str
+    size: float = 0.0  # font size in points (after scaling) of most of its characters
+    y: float | None = None  # baseline height of its first piece, from the page bottom
+    runs: list[Run] | None = None  # the strings it shows, where they could all be measured
+    cells: list[Cell] | None = None  # its runs grouped into table cells (pdf_tables)
+
+
+Piece = tuple[str, float, float, list[Run] | None]  # (text, font size, height, runs)
+
+
+def assemble(pieces: list[Piece]) -> list[Line]:
+    """Cut the visited pieces at newlines into lines; a line's size is that of most of
+    its characters, its height that of its first visible piece, its runs those of its
+    pieces (unknown when a piece's runs cannot be told apart between two lines)."""
+    lines: list[Line] = []
+    parts: list[str] = []
+    sizes: Counter[float] = Counter()
+    height: float | None = None
+    runs: list[Run] | None = []
+
+    def close() -> None:
+        nonlocal height, runs
+        text = "".join(parts).replace("\r", "")
+        size = sizes.most_common(1)[0][0] if sizes else 0.0
+        lines.append(Line(text, size, height, runs))
+        parts.clear()
+        sizes.clear()
+        height = None
+        runs = []
+
+    for text, size, y, piece_runs in pieces:
+        chunks = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        # A piece's strings belong to one line, unless its text goes on past a newline.
+        spread = any(chunks[1:])
+        if runs is not None:
+            runs = None if piece_runs is None or spread else runs + piece_runs
+        for k, chunk in enumerate(chunks):
+            if k > 0:
+                close()
+                runs = None if spread else runs
+            if chunk:
+                parts.append(chunk)
+                visible = len(chunk.strip())
+                if visible:
+                    sizes[round(size * 2) / 2] += visible
+                    if height is None and not math.isnan(y):
+                        height = y
+    if parts:
+        close()
+    return lines
+
+
+def typical_width(lines: list[Line]) -> int:
+    widths = sorted(len(line.text) for line in lines if line.text)
+    return widths[int(len(widths) * 0.8)] if widths else 0
+
+
+def paragraphs(lines: list[str], typical: int) -> list[str]:
+    paragraphs: list[str] = []
+    current = ""
+    previous = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            _close(paragraphs, current)
+            current = previous = ""
+            continue
+        wrapped = len(previous) >= _WRAPPED_SHARE * typical
+        ends_paragraph = _SENTENCE_END.search(previous) and not wrapped
+        if current and (ends_paragraph or _BULLET.match(line)):
+            _close(paragraphs, current)
+            current = ""
+        if not current:
+            current = line
+        elif _HYPHENATED.search(previous) and line[:1].islower():
+            current = current[:-1] + line
+        else:
+            current += (" " if wrapped else "\n") + line
+        previous = line
+    _close(paragraphs, current)
+    return paragraphs
+
+
+def _close(paragraphs: list[str], paragraph: str) -> None:
+    if paragraph.strip():
+        paragraphs.append(paragraph)

@@ -1,0 +1,98 @@
+"""Evidence from chunks that repeat a table's header: every quote slices the document's
+text exactly, and a quote of the repeated header points at the header, never at the
+position of the rows the chunk holds."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from app.models import Document
+from app.services.answer_record import PassageSnapshot
+from app.services.evidence import locate, select_evidence, snapshot
+from app.services.ingestion import upload_documents
+from app.services.search import search_chunks
+from retrieval.sentences import split_sentences
+from tests.retrieval.test_tables import statement_pdf
+
+HEADER = "Region | 2023 | 2022"
+
+
+def passage(document_text: str, start: int, end: int, header: tuple[int, int] | None) -> PassageSnapshot:
+    lead = document_text[header[0] : header[1]] + "\n" if header else ""
+    return PassageSnapshot(
+        chunk_id=1,
+        document_id=1,
+        document_title="Results",
+        original_filename="results.md",
+        page=None,
+        heading="",
+        page_label="",
+        index=1,
+        start=start,
+        end=end,
+        score=0.5,
+        text=lead + document_text[start:end],
+        table_header=header,
+    )
+
+
+def test_sentences_of_a_repeated_header_are_located_at_the_header() -> None:
+    rows = [f"North {i} | {100 + i} | {90 + i}" for i in range(6)]
+    # The header is printed again inside the passage (the table's next page): a quote of
+    # the lead must still point at the first header, a quote of the body at the second.
+    text = "\n".join([HEADER, *rows[:3]]) + "\n\n" + "\n".join([HEADER, *rows[3:]])
+    start = text.index(rows[2])
+    snap = passage(text, start, len(text), (0, len(HEADER)))
+    located = [locate(text, snap, a, b, snap.text[a:b]) for a, b in split_sentences(snap.text)]
+    assert all(span is not None for span in located)
+    for (a, b), span in zip(split_sentences(snap.text), located, strict=True):
+        assert span is not None and text[span[0] : span[1]] == snap.text[a:b]
+    assert located[0] == (0, len(HEADER))  # the lead: the header where it is printed
+    second_header = text.index(HEADER, 1)
+    assert (second_header, second_header + len(HEADER)) in located
+    assert located[1] == (start, start + len(rows[2]))
+    # Without a lead, the same passage text has no header sentence at position 0 to claim.
+    plain = passage(text, start, len(text), None)
+    assert locate(text, plain, 0, len(rows[2]), rows[2]) == (start, start + len(rows[2]))
+
+
+def test_evidence_from_a_table_split_across_pages(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    (outcome,) = upload_documents(user, [SimpleUploadedFile("statement.pdf", statement_pdf())])
+    assert outcome.document is not None
+    ingestion.wait(outcome.document.pk, timeout=300)
+    document = Document.objects.get(pk=outcome.document.pk)
+    assert document.status == Document.Status.INDEXED, document.failure_reason
+    chunks = list(document.chunks.all())
+    led = [c for c in chunks if c.table_header is not None]
+    assert led, "the table is longer than a chunk, so later chunks repeat its header"
+    for chunk in led:
+        assert chunk.table_header is not None
+        names = document.text[chunk.table_header[0] : chunk.table_header[1]]
+        assert names == "| Three Months Ended\n| July 1, 2023 | June 25, 2022"
+        assert chunk.text.startswith(names + "\nCategory")
+
+    results = search_chunks(user, "Category 40 net sales in the three months ended June 25, 2022", top_k=3)
+    assert results and results[0].chunk.document_id == document.pk
+    assert "Category 40 net sales | 2,480 | 2,540" in results[0].chunk.text
+    passages = [snapshot(i + 1, r) for i, r in enumerate(results)]
+    quotes, _ = select_evidence(
+        "What were Category 40 net sales for the three months ended June 25, 2022?",
+        passages,
+        count=sum(len(split_sentences(p.text)) for p in passages),  # every sentence that locates
+        document_texts={document.pk: document.text},
+        rerank_with_decoder=False,
+    )
+    assert any(quote.text == "Category 40 net sales | 2,480 | 2,540" for quote in quotes)
+    from_lead = 0
+    for quote in quotes:
+        assert document.text[quote.start : quote.end] == quote.text
+        source = passages[quote.passage - 1]
+        if source.table_header is None:
+            continue
+        lead = document.text[source.table_header[0] : source.table_header[1]].split("\n")
+        if quote.text in lead and quote.text not in document.text[source.start : source.end]:
+            from_lead += 1
+            # Only the lead holds it: quoted where the header is printed, before the rows.
+            assert source.table_header[0] <= quote.start and quote.end <= source.table_header[1]
+    assert from_lead, "the repeated column names are evidence too"
