@@ -8,12 +8,11 @@ to test-artifacts/ for a human to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, log_in_and_upload
 from tests.retrieval.pdf_builder import Line, build_pdf
 
 PDF_PAGES = [
@@ -29,8 +28,6 @@ PDF_PAGES = [
     ],
 ]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DOC = """# Skerryvore
 
 Skerryvore lighthouse stands on a reef twelve miles west of Tiree.
@@ -46,51 +43,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture
-def page(live_server, tmp_path):  # type: ignore[no-untyped-def]
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes between page steps are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(240_000)
-        yield page
-        browser.close()
-        # While Playwright's loop runs in this thread, asgiref keeps database connections per
-        # context, not per thread: the ORM calls the test made opened a connection that
-        # pytest-django never sees once the loop stops. Closed here, inside the loop, or the
-        # test database cannot be dropped at the end of the session.
-        connections.close_all()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def log_in_and_upload(page, live_server, make_user, source: Path) -> None:  # type: ignore[no-untyped-def]
-    make_user("alice")
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "pw-alice")
-    page.click("button[type=submit]")
-    page.goto(live_server.url + "/documents/")
-    page.set_input_files("input[type=file]", str(source))
-    page.click("form.upload button[type=submit]")
-    page.wait_for_selector("tr[data-status=indexed] .badge.indexed")  # the page polls status
 
 
 def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, settings, tmp_path):  # type: ignore[no-untyped-def]
