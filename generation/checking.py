@@ -20,7 +20,9 @@ from generation.types import Citation, Passage, SentenceCheck
 
 SUPPORT_THRESHOLD = 0.75
 _WORD = re.compile(r"[^\W_]+")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+# A sentence ends at . ! ? (and closing quotes or brackets) before whitespace, or at a line
+# break: "kv_cache.py" or "3.5" do not end one (the rule of retrieval/sentences.py).
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|\n")
 _MARKER = re.compile(r"\[[\d,;\s\-\u2013]+\]")
 # Function words carry no claim: "It was the" is supported by any passage.
 _FUNCTION_WORDS = frozenset(
@@ -42,15 +44,17 @@ def content_words(text: str) -> list[str]:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.start(), m.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if any(ch.isalnum() for ch in text[start:end]):
-            spans.append((start, end))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for end in [m.end() for m in _END.finditer(text)] + [len(text)]:
+        a, b = start, end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if any(ch.isalnum() for ch in text[a:b]):
+            spans.append((a, b))
+        start = end
     return spans
 
 

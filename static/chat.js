@@ -81,7 +81,11 @@
     const parts = [source.document_title || source.original_filename || "Untitled"];
     if (source.original_filename && source.original_filename !== source.document_title) parts.push(source.original_filename);
     if (source.page_label || source.page) parts.push("page " + (source.page_label || source.page));
-    if (source.heading) parts.push(source.heading);
+    // A heading path often starts with the title itself (the document's first heading).
+    let heading = source.heading || "";
+    if (heading === parts[0]) heading = "";
+    else if (heading.startsWith(parts[0] + " › ")) heading = heading.slice(parts[0].length + 3);
+    if (heading) parts.push(heading);
     return parts.join(" · ");
   }
 

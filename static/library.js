@@ -16,6 +16,9 @@
 
   function render(row, doc) {
     row.dataset.status = doc.status;
+    // Parsing may find the document's real title (metadata, <title>, a first heading).
+    const link = row.querySelector("a.title");
+    if (link && doc.title) link.textContent = doc.title;
     const badge = row.querySelector(".badge");
     badge.className = "badge " + doc.status;
     badge.textContent = doc.status_label; // textContent: never interpret as HTML

@@ -136,3 +136,16 @@ def test_prompt_lookup_drafting_gives_the_same_free_answers_in_fewer_passes(engi
         assert drafted.citations == one_by_one.citations
     # Free answers over evidence repeat it: some drafts must be accepted over six answers.
     assert passes[True] < passes[False], passes
+
+
+def test_a_file_name_or_a_decimal_does_not_end_a_checked_sentence() -> None:
+    from generation.checking import sentence_spans
+
+    text = 'Reuse (kv_cache.py), always decided on token ids. It costs 3.5 s! A line\nand "quoted." End'
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Reuse (kv_cache.py), always decided on token ids.",
+        "It costs 3.5 s!",
+        "A line",
+        'and "quoted."',
+        "End",
+    ]
