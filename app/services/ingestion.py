@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from app.models import Chunk, Collection, Document
 from app.services.dispatch import dispatch, priority_for
-from app.services.runtime import encoder_name, get_encoder, get_index
+from app.services.runtime import encoder_identity, get_encoder, get_index
 from app.users import User
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
@@ -533,7 +533,7 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
             for job in jobs
             for spec, vector in zip(job.chunks, _vectors(job), strict=True)
         )
-        now, name = timezone.now(), encoder_name()
+        now, name = timezone.now(), encoder_identity()
         for job in jobs:
             job.document.status = Document.Status.INDEXED
             job.document.chunk_count = job.document.progress_done = len(job.chunks)

@@ -1,0 +1,101 @@
+"""The sentence encoder on ONNX Runtime: the exported graph (`onnx_export.py`), the model
+folder's own tokenizer, batches sorted by length.
+
+Tokenization is the same call sentence-transformers makes (stripped text, padding to the
+longest in the batch, truncation at the model's window), so the float32 graph gives torch's
+vectors; int8 gives vectors within cosine 0.99 of them (tests/retrieval/test_onnx_encoder.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.encoder import Encoder, EncoderBackend
+
+log = logging.getLogger(__name__)
+
+
+def _max_seq_length(model_path: Path, tokenizer: Any) -> int:
+    """The window sentence-transformers uses: sentence_bert_config.json, else the tokenizer's."""
+    config = model_path / "sentence_bert_config.json"
+    if config.is_file():
+        value = json.loads(config.read_text()).get("max_seq_length")
+        if value:
+            return int(value)
+    limit = getattr(tokenizer, "model_max_length", None)
+    if not limit or limit > 100_000:  # transformers' "no limit" is a huge sentinel
+        raise RuntimeError(f"encoder {model_path} does not declare its maximum sequence length")
+    return int(limit)
+
+
+class OnnxEncoder(Encoder):
+    """An exported sentence encoder run by ONNX Runtime on the CPU.
+
+    `encode` is safe to call from several threads: only tokenizing takes the lock (the HF
+    tokenizer keeps padding state), and `InferenceSession.run` is thread-safe.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str,
+        model_file: Path,
+        *,
+        backend: EncoderBackend,
+        batch_size: int = 64,
+        threads: int = 1,
+    ) -> None:
+        super().__init__(name_or_path, batch_size)
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        self.backend = backend
+        self.model_file = model_file
+        self._tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        self._lock = threading.Lock()
+        self.max_seq_length = _max_seq_length(Path(name_or_path), self._tokenizer)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # this process's share of the cores (TORCH_THREADS)
+        options.inter_op_num_threads = 1
+        # Idle pool threads must not spin: web and worker share the cores (as OMP_WAIT_POLICY).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self._inputs = [i.name for i in self._session.get_inputs()]
+        dim = self._session.get_outputs()[0].shape[-1]
+        if not isinstance(dim, int):
+            raise RuntimeError(f"{model_file} does not declare its embedding size")
+        self.dim = dim
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._tokenizer
+
+    def _features(self, texts: list[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            encoded = self._tokenizer(
+                [text.strip() for text in texts],
+                padding=True,
+                truncation="longest_first",
+                max_length=self.max_seq_length,
+                return_tensors="np",
+            )
+        return {name: encoded[name].astype(np.int64, copy=False) for name in self._inputs}
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        # Longest first, in batches: each batch pads only to its own longest text.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        for first in range(0, len(texts), self.batch_size):
+            rows = order[first : first + self.batch_size]
+            features = self._features([texts[i] for i in rows])
+            vectors[rows] = self._session.run(None, features)[0]
+        # The graph ends in the model's own Normalize module when it has one; normalizing again
+        # costs nothing and guarantees unit vectors for models without it.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
