@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -45,10 +46,10 @@ def encoder_identity(model_name: str, backend: EncoderBackend) -> str:
     return model_name if backend == "torch" else f"{model_name}+{backend}"
 
 
-class Encoder:
+class Encoder(ABC):
     """A sentence encoder: batched, normalized, with the tokenizer chunking measures in.
 
-    Subclasses set `dim`, `max_seq_length` and `tokenizer` and implement `_encode`.
+    Subclasses set `backend`, `dim` and `max_seq_length`, and give `tokenizer` and `_encode`.
     """
 
     backend: EncoderBackend
@@ -60,12 +61,13 @@ class Encoder:
         self.batch_size = batch_size
 
     @property
+    @abstractmethod
     def tokenizer(self) -> Any:
         """The encoder's own (fast) tokenizer: chunk sizes are measured in its tokens."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _encode(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        """(n,) texts -> (n, dim) unit vectors, in the order given."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(n,) texts -> (n, dim) float32, each row of unit length."""

@@ -8,7 +8,6 @@ vectors; int8 gives vectors within cosine 0.99 of them (tests/retrieval/test_onn
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
@@ -17,21 +16,9 @@ from typing import Any
 import numpy as np
 
 from retrieval.encoder import Encoder, EncoderBackend
+from retrieval.onnx_export import exported_max_seq_length
 
 log = logging.getLogger(__name__)
-
-
-def _max_seq_length(model_path: Path, tokenizer: Any) -> int:
-    """The window sentence-transformers uses: sentence_bert_config.json, else the tokenizer's."""
-    config = model_path / "sentence_bert_config.json"
-    if config.is_file():
-        value = json.loads(config.read_text()).get("max_seq_length")
-        if value:
-            return int(value)
-    limit = getattr(tokenizer, "model_max_length", None)
-    if not limit or limit > 100_000:  # transformers' "no limit" is a huge sentinel
-        raise RuntimeError(f"encoder {model_path} does not declare its maximum sequence length")
-    return int(limit)
 
 
 class OnnxEncoder(Encoder):
@@ -58,7 +45,7 @@ class OnnxEncoder(Encoder):
         self.model_file = model_file
         self._tokenizer = AutoTokenizer.from_pretrained(name_or_path)
         self._lock = threading.Lock()
-        self.max_seq_length = _max_seq_length(Path(name_or_path), self._tokenizer)
+        self.max_seq_length = exported_max_seq_length(model_file)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads  # this process's share of the cores (TORCH_THREADS)
         options.inter_op_num_threads = 1

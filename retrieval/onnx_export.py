@@ -18,6 +18,7 @@ outputs over 1,536 features) carry the outliers that one int8 scale per tensor c
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ OnnxPrecision = Literal["float32", "int8"]
 EXPORT_VERSION = 1
 OPSET = 17
 MODEL_FILE = "model.onnx"
+SETTINGS_FILE = "encoder.json"  # what the runtime needs from sentence-transformers' config
 
 
 def _weights_stamp(model_path: Path) -> str:
@@ -55,7 +57,12 @@ def find_exported_model(model_path: str | Path, precision: OnnxPrecision, cache_
     """The exported file for this model and precision if setup produced it, else None."""
     folder = Path(cache_dir) / "encoder-onnx" / export_key(model_path, precision)
     path = folder / MODEL_FILE
-    return path if path.is_file() else None
+    return path if path.is_file() and (folder / SETTINGS_FILE).is_file() else None
+
+
+def exported_max_seq_length(model_file: Path) -> int:
+    """The maximum sequence length recorded beside an exported model."""
+    return int(json.loads((model_file.parent / SETTINGS_FILE).read_text())["max_seq_length"])
 
 
 def exported_model(model_path: str | Path, precision: OnnxPrecision, cache_dir: Path) -> Path:
@@ -74,7 +81,8 @@ def exported_model(model_path: str | Path, precision: OnnxPrecision, cache_dir: 
     try:
         log.info("exporting the encoder %s to ONNX (%s) into %s", model_path, precision, final)
         float_file = tmp / "float32.onnx"
-        export_float32(str(model_path), float_file)
+        max_seq_length = export_float32(str(model_path), float_file)
+        (tmp / SETTINGS_FILE).write_text(json.dumps({"max_seq_length": max_seq_length}))
         if precision == "int8":
             quantize_int8(float_file, tmp / MODEL_FILE)
             float_file.unlink()
@@ -86,16 +94,17 @@ def exported_model(model_path: str | Path, precision: OnnxPrecision, cache_dir: 
         try:
             tmp.rename(final)
         except OSError:
-            if not (final / MODEL_FILE).is_file():  # not a lost race: a real failure
+            if find_exported_model(model_path, precision, cache_dir) is None:  # not a lost race
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final / MODEL_FILE
 
 
-def export_float32(model_path: str, out_file: Path) -> None:
+def export_float32(model_path: str, out_file: Path) -> int:
     """Trace the sentence-transformers model (all its modules) into one ONNX graph whose
-    inputs are the tokenizer's and whose output is `sentence_embedding`."""
+    inputs are the tokenizer's and whose output is `sentence_embedding`; returns the model's
+    maximum sequence length (the runtime truncates there, as sentence-transformers does)."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -103,6 +112,8 @@ def export_float32(model_path: str, out_file: Path) -> None:
     model = SentenceTransformer(
         model_path, device="cpu", model_kwargs={"attn_implementation": "eager"}
     ).eval()
+    if model.max_seq_length is None:
+        raise ValueError(f"{model_path} does not declare its maximum sequence length")
     names = list(model.tokenizer.model_input_names)
     sample = model.tokenizer(["an example sentence", "two"], padding=True, return_tensors="pt")
     inputs = tuple(sample[name] for name in names)
@@ -127,6 +138,7 @@ def export_float32(model_path: str, out_file: Path) -> None:
             dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
             opset_version=OPSET,
         )
+    return int(model.max_seq_length)
 
 
 def int8_plan(model_file: Path) -> tuple[list[str], list[str]]:
