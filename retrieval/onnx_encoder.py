@@ -8,7 +8,6 @@ vectors; int8 gives vectors within cosine 0.99 of them (tests/retrieval/test_onn
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,6 @@ import numpy as np
 
 from retrieval.encoder import Encoder, EncoderBackend
 from retrieval.onnx_export import exported_max_seq_length
-
-log = logging.getLogger(__name__)
 
 
 class OnnxEncoder(Encoder):
