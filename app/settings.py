@@ -28,6 +28,7 @@ from app.env import (
     env_path,
     env_str,
 )
+from retrieval.encoder import ENCODER_BACKENDS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -195,6 +196,10 @@ INGEST_MAX_CHUNKS = env_int("INGEST_MAX_CHUNKS", 5_000, minimum=1)
 # Hugging Face model id (already in the local cache) or a local path.
 ENCODER_MODEL = env_str("ENCODER_MODEL", "")
 ENCODER_BATCH_SIZE = env_int("ENCODER_BATCH_SIZE", 64, minimum=1, maximum=4096)
+# How the encoder runs: torch (float32), onnx (ONNX Runtime, float32) or onnx-int8 (int8
+# weights). prepare_models exports the ONNX file into MODEL_CACHE_DIR at setup; without it the
+# encoder runs on torch (logged). Speed and SciFact quality of each: docs/evaluation.md.
+ENCODER_BACKEND = env_choice("ENCODER_BACKEND", "onnx-int8", ENCODER_BACKENDS)
 GENERATOR_MODEL = env_str("GENERATOR_MODEL", "")
 GENERATOR_GGUF_FILE = env_str("GENERATOR_GGUF_FILE", "")
 # float32 measured faster than bfloat16 for the 135M default on these CPUs (docs/generation.md).

@@ -32,6 +32,7 @@ def _start(**env: str) -> subprocess.CompletedProcess[str]:
         ("UPLOAD_MAX_BYTES", "ten megabytes"),
         ("DEBUG", "maybe"),
         ("GENERATOR_DTYPE", "float8"),
+        ("ENCODER_BACKEND", "onnx-fp16"),
         ("ANSWER_MIN_EVIDENCE", "1.5"),
         ("ANSWER_MODE", "poetry"),
         ("ATTENTION_LAYERS", "ten-twenty"),

@@ -22,7 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from app.evaluation.datasets import Dataset, SourceDocument
 from app.models import Collection, Document
 from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents, upload_documents
-from app.services.runtime import encoder_name
+from app.services.runtime import encoder_identity
 from app.users import User
 
 EVALUATION_USERNAME = "evaluation"
@@ -52,7 +52,7 @@ def evaluation_user() -> User:
 def chunking_config() -> dict[str, object]:
     """What shapes chunks and their vectors: a different value means a different corpus."""
     return {
-        "encoder": encoder_name(),
+        "encoder": encoder_identity(),
         "chunk_tokens": settings.CHUNK_TOKENS,
         "chunk_overlap_tokens": settings.CHUNK_OVERLAP_TOKENS,
     }

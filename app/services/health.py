@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from app.services import runtime
-from app.services.runtime import encoder_name
+from app.services.runtime import encoder_identity
 from retrieval.encoder import DEFAULT_ENCODER_PACKAGE
 from retrieval.index import FORMAT_VERSION, INDEX_FILE
 
@@ -91,7 +91,7 @@ def _index() -> Check:
         return Check(True, "not built yet; built from the database on first use")
     except (OSError, ValueError) as error:
         return Check(True, f"unreadable header ({error}); rebuilt from the database on next use")
-    if header.get("format_version") != FORMAT_VERSION or header.get("encoder") != encoder_name():
+    if header.get("format_version") != FORMAT_VERSION or header.get("encoder") != encoder_identity():
         return Check(True, "built by another version or encoder; rebuilt from the database on next use")
     return Check(True, f"{header.get('count', 0)} vectors")
 

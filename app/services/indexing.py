@@ -9,7 +9,7 @@ import numpy as np
 
 from app.models import Chunk, Document
 from app.services.ingestion import requeue_documents
-from app.services.runtime import encoder_name, get_encoder, get_vector_index
+from app.services.runtime import encoder_identity, get_encoder, get_vector_index
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,11 @@ class RebuildReport:
 def rebuild_index() -> RebuildReport:
     """Publish an index holding exactly the vectors of indexed documents' chunks.
 
-    Documents whose vectors another encoder made (ENCODER_MODEL changed) cannot be
-    mixed in: they go back to the queue and are embedded again.
+    Documents whose vectors another encoder made (ENCODER_MODEL or ENCODER_BACKEND changed)
+    cannot be mixed in: they go back to the queue and are embedded again.
     """
-    name = encoder_name()
     dim = get_encoder().dim
+    name = encoder_identity()
     stale = list(
         Document.objects.filter(status=Document.Status.INDEXED)
         .exclude(encoder=name)

