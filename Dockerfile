@@ -18,6 +18,9 @@ ENV PATH=/srv/groundwork/.venv/bin:$PATH
 COPY . .
 # Static files are collected into STATIC_DIR, part of the image (not DATA_DIR, a volume at run time).
 RUN DATA_DIR=/tmp/build python manage.py collectstatic --noinput --verbosity 0 && rm -rf /tmp/build
+# Convert the bundled decoder and export the encoder to ONNX (int8) into MODEL_CACHE_DIR once,
+# at build: no container start or request pays for either.
+RUN DATA_DIR=/tmp/build python manage.py prepare_models && rm -rf /tmp/build
 
 RUN useradd --system --home /srv/groundwork groundwork \
     && mkdir -p /data /models && chown -R groundwork /data /models

@@ -77,6 +77,8 @@ fi
 echo "schemathesis: $mode mode, data in $DATA_DIR"
 
 "$PY" manage.py migrate --noinput -v0 --skip-checks
+# The converted decoder and the exported encoder, as every setup makes them (cached after once).
+"$PY" manage.py prepare_models >>"$WORK/server.log" 2>&1
 TOKEN=$("$PY" manage.py create_api_token schemathesis --create-user --name schemathesis)
 
 if [ "$mode" = stack ]; then
