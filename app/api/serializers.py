@@ -344,7 +344,12 @@ class AnswerStatsSerializer(serializers.Serializer):
     evidence_s = serializers.FloatField()
     dropped_passages = serializers.IntegerField()
     evidence_coverage = serializers.FloatField(
-        allow_null=True, help_text="The top quote's coverage, compared with ANSWER_MIN_EVIDENCE to abstain."
+        allow_null=True, help_text="The idf-weighted share of the question's words the top quote holds."
+    )
+    answerability = serializers.FloatField(
+        allow_null=True,
+        help_text="How likely the top quote answers the question (0-1); "
+        "below ANSWER_MIN_EVIDENCE the answer abstains.",
     )
 
 

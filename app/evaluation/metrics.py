@@ -256,8 +256,14 @@ def answer_mode_figures(rows: Sequence[Mapping]) -> dict[str, Any]:
     }
 
 
+def abstention_score(row: Mapping) -> float | None:
+    """The score abstention compared with ANSWER_MIN_EVIDENCE for one stored answer: its
+    answerability; the top quote's coverage for items saved before answerability existed."""
+    return row["answerability"] if "answerability" in row else row.get("evidence_coverage")
+
+
 def abstention_curve(answerable: Sequence[float | None], removed: Sequence[float | None]) -> list[dict]:
-    """For thresholds over the observed top evidence scores: the share of answerable
+    """For thresholds over the observed abstention scores: the share of answerable
     questions still answered and of gold-removed ones abstaining (calibrates
     ANSWER_MIN_EVIDENCE). A None score (no evidence at all) always abstains."""
     a = [s for s in answerable]
@@ -298,14 +304,12 @@ def summarize_squad(
     removed = [r["gold_removed"] for r in results if "gold_removed" in r]
     # The headline mode is the run's first; stored JSON need not keep key order (PostgreSQL).
     first = headline_mode if headline_mode in answer_modes else (modes[0] if modes else None)
-    answerable_scores = [
-        r["modes"][first]["evidence_coverage"] for r in results if first in r.get("modes", {})
-    ]
+    answerable_scores = [abstention_score(r["modes"][first]) for r in results if first in r.get("modes", {})]
     abstention = {
         "gold_removed_n": float(len(removed)),
         "gold_removed_abstained": mean(float(r["abstained"]) for r in removed),
         "answerable_answered": answer_modes[first]["answered_rate"] if first else None,
-        "curve": abstention_curve(answerable_scores, [r["evidence_coverage"] for r in removed]),
+        "curve": abstention_curve(answerable_scores, [abstention_score(r) for r in removed]),
     }
     return {
         "n": len(results),

@@ -72,6 +72,7 @@ def score_answer(
         "attention_top1": None if choice is None else _contains(quotes[choice], golds),
         "encoder_top1": _contains(quotes[0], golds) if quotes else None,
         "evidence_coverage": stats.evidence_coverage,
+        "answerability": stats.answerability,
         "stats": {
             "finish_reason": stats.finish_reason,
             "time_to_first_token_s": stats.time_to_first_token_s,

@@ -105,6 +105,7 @@ def run_squad(ctx: Context) -> None:
                 result["gold_removed"] = {
                     "abstained": record.status == "no_evidence",
                     "evidence_coverage": record.stats.evidence_coverage,
+                    "answerability": record.stats.answerability,
                 }
             ctx.save({question.key: result})
             bar.update()

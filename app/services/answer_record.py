@@ -117,8 +117,11 @@ class AnswerStats:
     retrieval_s: float = 0.0
     evidence_s: float = 0.0
     dropped_passages: int = 0
-    # The top quote's coverage of the question, which abstention compares with ANSWER_MIN_EVIDENCE.
+    # The top quote's coverage of the question (one of the answerability signals).
     evidence_coverage: float | None = None
+    # How likely the top quote answers the question (retrieval.answerability): what
+    # abstention compares with ANSWER_MIN_EVIDENCE, kept so evaluation can redraw its curve.
+    answerability: float | None = None
 
 
 @dataclass(frozen=True)

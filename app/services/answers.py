@@ -3,8 +3,9 @@
 1. Retrieval (`search.search_chunks`, hybrid) finds the passages.
 2. Evidence (`evidence.select_evidence`) quotes the few sentences of those passages most
    likely to hold the answer, verbatim, with their spans in each document. When the best of
-   them holds too little of the question (its coverage below ANSWER_MIN_EVIDENCE) the answer
-   abstains ("your documents do not say") and shows the nearest quotes; the decoder is not run.
+   them is unlikely to answer the question (its answerability, `retrieval.answerability`,
+   below ANSWER_MIN_EVIDENCE) the answer abstains ("your documents do not say") and shows
+   the nearest quotes; the decoder is not run.
 3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
    `extract` copies a span of the top quote (constrained decoding: checkable by
    construction), `free` writes freely, `evidence` writes nothing (the quotes are the answer).
@@ -43,6 +44,7 @@ from app.services.search import SearchResult, search_chunks
 from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
+from retrieval.answerability import answerability
 
 log = logging.getLogger(__name__)
 
@@ -319,13 +321,16 @@ class _Turn:
             asked=abstention_question(question, query),
         )
         self.evidence = tuple(quotes)
-        # Abstain when the best quote holds too little of what the question asks about.
-        coverage = self.evidence[0].coverage if self.evidence else None
-        abstained = coverage is None or coverage < settings.ANSWER_MIN_EVIDENCE
+        # Abstain when the best quote is unlikely to answer what was asked: its coverage is
+        # judged on the question as asked, its similarity on what was searched for.
+        top = self.evidence[0] if self.evidence else None
+        score = round(answerability(top.coverage, top.similarity), 4) if top else None
+        abstained = score is None or score < settings.ANSWER_MIN_EVIDENCE
         self.timings = {
             "retrieval_s": round(retrieved - self.started, 4),
             "evidence_s": round(time.perf_counter() - retrieved, 4),
-            "evidence_coverage": coverage,
+            "evidence_coverage": top.coverage if top else None,
+            "answerability": score,
         }
         yield AnswerStarted(
             self.conversation, asked, self.message, self.passages, self.evidence, self.mode, abstained

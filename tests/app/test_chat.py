@@ -41,7 +41,7 @@ def indexed(client, make_user, ingestion, upload, settings):  # type: ignore[no-
     return user, Document.objects.get(pk=document.pk)
 
 
-def test_answer_quotes_evidence_first_then_a_checked_answer(client, indexed):  # type: ignore[no-untyped-def]
+def test_answer_quotes_evidence_first_then_a_checked_answer(client, indexed, settings):  # type: ignore[no-untyped-def]
     user, document = indexed
     response = client.post("/chat/ask/", {"question": "Who built Skerryvore lighthouse?"})
     assert response.status_code == 200
@@ -63,6 +63,7 @@ def test_answer_quotes_evidence_first_then_a_checked_answer(client, indexed):  #
     streamed = "".join(data["text"] for name, data in events if name == "token")
     assert message["content"] == streamed and "Stevenson" in streamed
     assert message["evidence"] == start["evidence"]
+    assert message["stats"]["answerability"] >= settings.ANSWER_MIN_EVIDENCE
     # Extract mode copies one span of the evidence; its citation points at those characters.
     (citation,) = message["citations"]
     assert citation["kind"] == "copy" and citation["document_id"] == document.pk
@@ -108,7 +109,7 @@ def test_a_follow_up_on_another_subject_abstains(client, indexed):  # type: igno
 
 
 def test_weak_evidence_abstains_and_shows_the_nearest(client, indexed, settings):  # type: ignore[no-untyped-def]
-    settings.ANSWER_MIN_EVIDENCE = 1.0  # only a quote holding every word of the question would do
+    settings.ANSWER_MIN_EVIDENCE = 1.0  # answerability is below 1 for any quote
     events = _events(client.post("/chat/ask/", {"question": "What is the capital of Peru?"}))
     assert events[0][1]["abstained"]
     message = events[-1][1]["message"]
@@ -116,6 +117,7 @@ def test_weak_evidence_abstains_and_shows_the_nearest(client, indexed, settings)
     assert message["citations"] == [] and message["evidence"], "the nearest quotes are shown"
     assert "do not seem to say" in message["content"]
     assert message["stats"]["finish_reason"] == "abstained"
+    assert 0.0 < message["stats"]["answerability"] < 1.0, "stored, so evaluation can redraw its curve"
 
 
 def test_disconnect_stops_and_keeps_what_was_written(client, indexed):  # type: ignore[no-untyped-def]

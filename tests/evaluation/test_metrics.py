@@ -223,3 +223,36 @@ def test_summarize_squad_answer_modes_side_by_side() -> None:
     assert curve[0.95] == {"threshold": 0.95, "answered": 0.5, "abstained_removed": 0.5}
     assert summary["retrieval"]["hybrid"]["recall@1"] == 0.5
     assert summary["recall_curve"]["hybrid"] == [[1.0, 0.5]]
+
+
+def test_abstention_curve_follows_answerability_and_reads_older_items_by_coverage() -> None:
+    """The curve is drawn over the score abstention compared (answerability); items saved
+    before it existed only have the top quote's coverage, which was that score then."""
+    new = _item(
+        {"extract": _answer(evidence_coverage=0.9, answerability=0.3)},
+        gold_removed={"abstained": True, "evidence_coverage": 0.9, "answerability": 0.1},
+    )
+    old = _item(
+        {"extract": _answer(evidence_coverage=0.6)},
+        gold_removed={"abstained": False, "evidence_coverage": 0.7},
+    )
+    assert m.abstention_score(new["modes"]["extract"]) == 0.3
+    assert m.abstention_score(new["gold_removed"]) == 0.1
+    assert m.abstention_score(old["modes"]["extract"]) == 0.6
+    curve = {row["threshold"]: row for row in m.summarize_squad([new, old], [1])["abstention"]["curve"]}
+    assert set(curve) == {0.1, 0.3, 0.6, 0.7}
+    assert curve[0.3] == {"threshold": 0.3, "answered": 1.0, "abstained_removed": 0.5}
+    assert curve[0.7] == {"threshold": 0.7, "answered": 0.0, "abstained_removed": 0.5}
+
+
+def test_a_missing_answerability_abstains_at_every_threshold() -> None:
+    """None (no evidence at all) is stored as such and never counts as answered."""
+    item = _item(
+        {"extract": _answer(answerability=None)}, gold_removed={"abstained": True, "answerability": None}
+    )
+    other = _item(
+        {"extract": _answer(answerability=0.5)}, gold_removed={"abstained": False, "answerability": 0.4}
+    )
+    curve = m.summarize_squad([item, other], [1])["abstention"]["curve"]
+    assert [row["answered"] for row in curve] == [0.5, 0.5]
+    assert [row["abstained_removed"] for row in curve] == [0.5, 1.0]
