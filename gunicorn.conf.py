@@ -30,6 +30,6 @@ def post_worker_init(worker):
 
         warm_up_in_background()
     if settings.EMBEDDED_INGESTION:
-        from app.services.ingestion import resume_unfinished
+        from app.services.sweep import resume_unfinished
 
         resume_unfinished()

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from app.api import admin as api_admin  # noqa: F401  (registers ApiTokenAdmin)
 from app.models import Chunk, Collection, Document
-from app.services.ingestion import delete_document, reingest_document, upload_documents
+from app.services.documents import delete_document, reingest_document, upload_documents
 from app.users import User, authenticated_user
 
 

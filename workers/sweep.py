@@ -2,7 +2,7 @@
 
 Why not Celery beat: beat is a separate process (or `-B`, for one worker only) that the
 documented `celery -A workers worker` command does not start. Instead each worker's main
-process runs `app.services.ingestion.sweep` when it is ready and then every
+process runs `app.services.sweep.sweep` when it is ready and then every
 INGEST_SWEEP_SECONDS in a daemon thread. The sweep is safe to run in several workers at
 once (a document sent twice is ingested once), so no leader is needed.
 
@@ -24,8 +24,8 @@ from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from app.services.ingestion import sweep
 from app.services.library import record_worker_seen
+from app.services.sweep import sweep
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from app.models import Conversation, Document, Message
 from app.services.answer_payloads import message_payload
 from app.services.answers import AnswerFailed, AnswerOptions, AnswerStream, answer_question, run_answer
 from app.services.capacity import stream_in_slot
-from app.services.ingestion import delete_document, reingest_document, upload_documents
+from app.services.documents import delete_document, reingest_document, upload_documents
 from app.services.library import find_documents
 from app.services.search import search_chunks
 from app.services.visibility import visible_conversations, visible_documents, visible_messages

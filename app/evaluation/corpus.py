@@ -21,7 +21,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.evaluation.datasets import Dataset, SourceDocument
 from app.models import Collection, Document
-from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents, upload_documents
+from app.services.documents import upload_documents
+from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents
 from app.services.runtime import encoder_identity
 from app.users import User
 

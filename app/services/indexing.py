@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.models import Chunk, Document
-from app.services.ingestion import requeue_documents
+from app.services.documents import requeue_documents
 from app.services.runtime import encoder_identity, get_encoder, get_vector_index
 
 log = logging.getLogger(__name__)

@@ -1,36 +1,29 @@
-"""Ingestion: uploaded file -> parsed text -> chunks -> vectors -> index.
+"""Ingestion: a stored file -> parsed text -> chunks -> vectors -> index.
 
-`upload_documents` stores files and queues them; `ingest_documents` does the work, in
-a Celery worker (stack) or a thread of the web process (embedded). The status state
-machine is documented on `Document`; this module is the only place that moves it.
+`ingest_documents` does the work, in a Celery worker (stack) or a thread of the web process
+(embedded); `documents.py` stores uploads and queues them, `sweep.py` recovers what a stopped
+worker left. The status state machine is documented on `Document`; this module is the only
+place that moves a document through parsing and embedding.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import threading
 import time
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from app.models import Chunk, Collection, Document
-from app.services import page_cache
-from app.services.dispatch import dispatch, priority_for
+from app.models import Chunk, Document
 from app.services.runtime import encoder_identity, get_encoder, get_index
-from app.users import User
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
 from retrieval.parsing import filename_title, parse_document
@@ -47,259 +40,17 @@ PROGRESS_STEP = 256
 # Errors worth retrying the whole job for: the database went away for a moment. The
 # documents stay in progress, and the retry claims them again and starts over.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
-# Stored file names stay far below the 255-byte limit of common filesystems, leaving room
-# for the directory and for the suffix Django's storage adds when a name is taken.
-STORED_NAME_BYTES = 120
-STORED_SUFFIX_BYTES = 16
+# A job's claimed documents are in one of these while it works on them.
 ACTIVE = (Document.Status.PARSING, Document.Status.EMBEDDING)
 
 
-@dataclass(frozen=True)
-class UploadOutcome:
-    """What became of one uploaded file.
-
-    `queued` is False when the file was stored but the ingestion queue could not be
-    reached (the workers' sweep sends it later), None when not known yet (queueing
-    waits for an enclosing transaction to commit) or not asked for.
-    """
-
-    filename: str
-    document: Document | None = None
-    duplicate_of: Document | None = None
-    error: str | None = None
-    queued: bool | None = None
-
-    @property
-    def created(self) -> bool:
-        return self.document is not None and self.duplicate_of is None
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    for piece in upload.chunks():
-        digest.update(piece)
-    upload.seek(0)
-    return digest.hexdigest()
-
-
-def _title_for(filename: str) -> str:
-    return filename_title(filename)  # "2023_Q3-AAPL.pdf" -> "2023 Q3 AAPL"
-
-
-def _clip_bytes(text: str, limit: int) -> str:
-    """The longest prefix of `text` whose UTF-8 encoding fits in `limit` bytes."""
-    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
-
-
-def stored_name(filename: str) -> str:
-    """A name to store the file under: short in bytes, no separators or control characters.
-
-    The person's own name is kept whole in `Document.original_filename` for display; this
-    one only has to be recognisable on disk. Letters of any script are kept, so the limit
-    is counted in UTF-8 bytes, not characters (200 × "ü" is 400 bytes).
-    """
-    path = Path(filename)
-    suffix = "".join(c for c in path.suffix.lower() if c.isascii() and (c.isalnum() or c == "."))
-    suffix = suffix[:STORED_SUFFIX_BYTES] if len(suffix) > 1 else ""
-    stem = unicodedata.normalize("NFC", path.stem if suffix else path.name)
-    stem = "".join(c if (c.isalnum() or c in "-_.") else "_" for c in stem).strip("._")
-    return (_clip_bytes(stem, STORED_NAME_BYTES).rstrip("._") or "upload") + suffix
-
-
-def upload_documents(
-    owner: User,
-    files: Iterable[UploadedFile],
-    *,
-    collection: Collection | None = None,
-    queue: bool = True,
-) -> list[UploadOutcome]:
-    """Store each file as a queued document and schedule its ingestion, one file at a time.
-
-    A file over UPLOAD_MAX_BYTES is refused; a file whose content the owner already has
-    (same sha256 in the same collection) is not stored again: its outcome names the
-    document it duplicates. Anything else is stored, even an unsupported or broken file,
-    so that its failure and reason show in the library like any other document's.
-    Each document is queued in the transaction that stores it: a file that cannot be
-    stored fails alone (its outcome says why) and the files before it are already queued.
-    With `queue=False` the caller runs `ingest_documents` itself (benchmarks, evaluation).
-    """
-    outcomes: list[UploadOutcome] = []
-    for upload in files:
-        name = Path(upload.name or "upload").name
-        if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
-            limit = settings.UPLOAD_MAX_BYTES / 1024**2
-            outcomes.append(UploadOutcome(name, error=f"file is larger than the {limit:g} MB limit"))
-            continue
-        sha256 = _sha256(upload)
-        same = Document.objects.filter(owner=owner, collection=collection, sha256=sha256).first()
-        if same is not None:
-            outcomes.append(UploadOutcome(name, document=same, duplicate_of=same))
-            continue
-        sent: dict[str, bool] = {}
-        try:
-            with transaction.atomic():
-                upload.name = stored_name(name)
-                document = Document.objects.create(
-                    owner=owner,
-                    collection=collection,
-                    title=_title_for(name)[:500],
-                    file=upload,
-                    original_filename=name[:500],
-                    format=Path(name).suffix.lower().lstrip(".")[:16],
-                    size_bytes=upload.size or 0,
-                    sha256=sha256,
-                    # queue=False: the caller is the runner, so the sweep must not send it
-                    # too (unless it is still queued after the visibility timeout).
-                    dispatched_at=None if queue else timezone.now(),
-                )
-                if queue:
-                    # robust: an error while handing it over is logged, never a 500 for a
-                    # stored file; the document stays queued and the sweep sends it.
-                    transaction.on_commit(
-                        functools.partial(_send, document.pk, document.size_bytes, sent=sent), robust=True
-                    )
-        except IntegrityError:
-            # The same content arrived twice at once; the other request won.
-            same = Document.objects.get(owner=owner, collection=collection, sha256=sha256)
-            outcomes.append(UploadOutcome(name, document=same, duplicate_of=same))
-            continue
-        except OSError as error:
-            log.warning("cannot store upload %r: %s", name, error)
-            reason = error.strerror or str(error)
-            outcomes.append(UploadOutcome(name, error=f"the file could not be stored ({reason})"))
-            continue
-        if queue and "ok" not in sent and transaction.get_autocommit():
-            sent["ok"] = False  # committed, yet the hand-over did not finish: the sweep sends it
-        outcomes.append(UploadOutcome(name, document=document, queued=sent.get("ok")))
-    return outcomes
-
-
-def _send(
-    document_id: int, size_bytes: int, queue: str | None = None, sent: dict[str, bool] | None = None
-) -> bool:
-    """Hand one queued document to the runner now; False (and left for the sweep) if unreachable."""
-    stamp = timezone.now()
-    Document.objects.filter(pk=document_id, status=Document.Status.QUEUED).update(dispatched_at=stamp)
-    ok = dispatch([document_id], ingest_documents, priority=priority_for(size_bytes), queue=queue)
-    if not ok:
-        Document.objects.filter(pk=document_id, dispatched_at=stamp).update(dispatched_at=None)
-    if sent is not None:
-        sent["ok"] = ok
-    return ok
-
-
-def queue_ingestion(document_ids: Sequence[int]) -> None:
-    """Hand documents to the ingestion runner (one job each) once the current transaction commits."""
-    for pk, size in Document.objects.filter(pk__in=list(document_ids)).values_list("pk", "size_bytes"):
-        transaction.on_commit(functools.partial(_send, pk, size), robust=True)
-
-
-def requeue_documents(document_ids: Sequence[int]) -> None:
-    """Start documents over: back to queued, read again from their files, one job each.
-
-    A job still working on one loses its claim and stops at its next check.
-    """
-    Document.objects.filter(pk__in=list(document_ids)).update(
-        status=Document.Status.QUEUED,
-        failure_reason="",
-        progress_done=0,
-        progress_total=0,
-        ingest_token="",
-        heartbeat_at=None,
-        dispatched_at=None,
-    )
-    queue_ingestion(document_ids)
-
-
-def reingest_document(document: Document) -> None:
-    """Start a document over (the library's and the API's "re-ingest")."""
-    requeue_documents([document.pk])
-
-
-def delete_document(document: Document) -> None:
-    """Delete a document, its chunks, its vectors, its stored file and its rendered pages.
-
-    A job working on it notices at its next check (between encoder batches) and stops.
-    """
-    chunk_ids = np.fromiter(document.chunks.values_list("id", flat=True), dtype=np.int64)
-    stored_file, document_id = document.file, document.pk
-    document.delete()
-    if len(chunk_ids):
-        get_index().remove(chunk_ids)
-    stored_file.delete(save=False)
-    page_cache.forget(document_id)
-
-
-# --- recovery -----------------------------------------------------------------------------
-
-
-def _abandoned(stale_before: object) -> Q:
+def abandoned_claims(stale_before: object) -> Q:
     """In progress, but the claim's heartbeat stopped before `stale_before`: its worker died.
 
     Every claim sets a heartbeat, so an in-progress document without one (a row from before
     heartbeats existed) has no live claim either.
     """
     return Q(status__in=ACTIVE) & (Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True))
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    abandoned: int  # claims of dead workers, queued again
-    sent: int  # queued documents handed to the queue
-    unsent: int  # still waiting: the broker is unreachable
-
-
-SWEEP_BATCH = 500
-
-
-def sweep(queue: str | None = None) -> SweepReport:
-    """Queue again what nobody is working on; workers run this at start and on a timer.
-
-    * A document whose claim's heartbeat is older than INGEST_STALE_SECONDS was being
-      ingested by a worker that died (killed, out of memory, machine lost): back to queued.
-    * A queued document never handed to the queue (stored while Redis was down), or handed
-      over longer ago than the visibility timeout (message lost), is sent now.
-    Sending twice is harmless: a job skips documents another live job has claimed.
-    """
-    now = timezone.now()
-    abandoned = Document.objects.filter(_abandoned(now - timedelta(seconds=settings.INGEST_STALE_SECONDS)))
-    count = abandoned.update(
-        status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None, progress_done=0
-    )
-    if count:
-        log.warning("%d documents were abandoned by a stopped worker; queued again", count)
-    lost_before = now - timedelta(seconds=settings.INGEST_VISIBILITY_TIMEOUT)
-    # Evaluation and benchmark collections are ingested by their own command, which may keep
-    # documents queued for longer than that: they are not "lost", leave them to it.
-    lost = Q(dispatched_at__lt=lost_before) & ~Q(collection__is_evaluation=True)
-    waiting = list(
-        Document.objects.filter(status=Document.Status.QUEUED)
-        .filter(Q(dispatched_at__isnull=True) | lost)
-        .order_by("pk")
-        .values_list("pk", "size_bytes")[:SWEEP_BATCH]
-    )
-    sent = 0
-    for pk, size in waiting:
-        if not _send(pk, size, queue):
-            break  # the broker is down; the next sweep tries again
-        sent += 1
-    if sent:
-        log.info("sweep queued %d documents", sent)
-    return SweepReport(abandoned=count, sent=sent, unsent=len(waiting) - sent)
-
-
-def resume_unfinished() -> int:
-    """Embedded start-up: queue documents a stopped server left queued or half-done.
-
-    In embedded mode the ingestion thread lives in the web process, so at start nothing
-    else can be working on them, whatever their heartbeat says.
-    """
-    ids = list(Document.objects.filter(status__in=Document.IN_PROGRESS).values_list("id", flat=True))
-    Document.objects.filter(pk__in=ids).update(
-        status=Document.Status.QUEUED, ingest_token="", heartbeat_at=None, dispatched_at=None
-    )
-    queue_ingestion(ids)
-    return len(ids)
 
 
 class _Heartbeat:
@@ -364,7 +115,7 @@ class _Run:
         # Only queued or abandoned in-progress documents are taken: indexed, failed and
         # deleted ones are left alone, and so are ones a live run holds (fresh heartbeat),
         # which makes a re-delivered or duplicate job harmless.
-        claimable = Q(status=Document.Status.QUEUED) | _abandoned(
+        claimable = Q(status=Document.Status.QUEUED) | abandoned_claims(
             now - timedelta(seconds=settings.INGEST_STALE_SECONDS)
         )
         Document.objects.filter(claimable, pk__in=list(document_ids)).update(
@@ -419,7 +170,7 @@ def _parse_and_chunk(run: _Run, job: _Job) -> bool:
     encoder = get_encoder()
     max_tokens = min(settings.CHUNK_TOKENS, encoder.max_seq_length - 2)
     overlap = min(settings.CHUNK_OVERLAP_TOKENS, max_tokens // 2)
-    if parsed.title and document.title == _title_for(document.original_filename):
+    if parsed.title and document.title == filename_title(document.original_filename):
         document.title = parsed.title[:500]
     job.chunks = chunk_document(parsed, encoder.tokenizer, max_tokens, overlap, title=document.title)
     if not job.chunks:

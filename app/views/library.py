@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from app.forms import UploadForm
 from app.models import Document
-from app.services.ingestion import delete_document, reingest_document, upload_documents
+from app.services.documents import delete_document, reingest_document, upload_documents
 from app.services.library import ingest_progress, waiting_notes
 from app.services.visibility import library_documents, visible_documents
 

@@ -15,7 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.models import Chunk, Document
 from app.services import ingestion as service
-from app.services.ingestion import delete_document, ingest_documents, reingest_document, upload_documents
+from app.services.documents import delete_document, reingest_document, upload_documents
+from app.services.ingestion import ingest_documents
 from app.services.runtime import get_index
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.models import Document
-from app.services.ingestion import upload_documents
+from app.services.documents import upload_documents
 from app.services.search import search_chunks
 from tests.conftest import SHARED_DATA, needs_shared_data
 

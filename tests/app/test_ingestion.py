@@ -202,7 +202,7 @@ def test_progress_is_counted_in_the_unit_of_the_stage(status, done, total, unit,
 def test_batch_of_documents_is_indexed(make_user, ingestion, size):  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from app.services.ingestion import upload_documents
+    from app.services.documents import upload_documents
 
     user = make_user()
     files = [SimpleUploadedFile(f"note-{i}.txt", f"Note number {i}: {KNOWN}".encode()) for i in range(size)]

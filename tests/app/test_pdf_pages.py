@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from app.models import Document
 from app.services import pdf_pages
-from app.services.ingestion import delete_document, upload_documents
+from app.services.documents import delete_document, upload_documents
 from tests.retrieval.pdf_builder import Line, build_pdf
 
 BUILT = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."

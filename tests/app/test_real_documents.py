@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from app.models import Document
-from app.services.ingestion import upload_documents
+from app.services.documents import upload_documents
 from tests.retrieval.pdf_builder import Line, build_pdf
 
 WORDS = ["apples", "bridges", "copper", "dolphins"]

@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from app.models import Document, IngestionWorker
-from app.services.ingestion import ingest_documents, sweep, upload_documents
+from app.services.documents import upload_documents
+from app.services.ingestion import ingest_documents
 from app.services.library import waiting_notes
+from app.services.sweep import sweep
 
 TEXT = "The Bell Rock lighthouse was built between 1807 and 1810 on a reef in the North Sea."
 
@@ -75,7 +77,7 @@ def test_library_says_why_a_document_waits(make_user, db, settings):  # type: ig
 
 def test_sweep_resends_lost_messages_but_not_evaluation_runs(make_user, db, settings, monkeypatch):  # type: ignore[no-untyped-def]
     from app.models import Collection
-    from app.services import ingestion
+    from app.services import documents
 
     sent: list[int] = []
 
@@ -83,7 +85,7 @@ def test_sweep_resends_lost_messages_but_not_evaluation_runs(make_user, db, sett
         sent.extend(ids)
         return True
 
-    monkeypatch.setattr(ingestion, "dispatch", record)
+    monkeypatch.setattr(documents, "dispatch", record)
     user = make_user()
     (lost,) = _stored(user, "lost.txt")
     evaluation = Collection.objects.create(owner=user, name="eval", is_evaluation=True)

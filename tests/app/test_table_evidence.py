@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from app.models import Document
 from app.services.answer_record import PassageSnapshot
+from app.services.documents import upload_documents
 from app.services.evidence import locate, select_evidence, snapshot
-from app.services.ingestion import upload_documents
 from app.services.search import search_chunks
 from retrieval.sentences import split_sentences
 from tests.retrieval.test_tables import statement_pdf

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from app.models import Document
-from app.services.ingestion import stored_name, upload_documents
+from app.services.documents import stored_name, upload_documents
 from app.services.tokens import create_api_token
 
 # 200 × "ü" is 400 bytes; 96 CJK characters 288 bytes; 255 ASCII characters plus Django's

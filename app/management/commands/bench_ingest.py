@@ -33,7 +33,8 @@ from django.test import override_settings
 from app.benchmarks.encoders import Measured, Variant, VariantBench, cpu_flags, variants
 from app.models import Collection, Document
 from app.services import runtime
-from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents, upload_documents
+from app.services.documents import upload_documents
+from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents
 from retrieval.chunking import chunk_document
 from retrieval.index import VectorIndex
 from retrieval.parsing import parse_document
