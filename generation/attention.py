@@ -25,6 +25,7 @@ from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from transformers.modeling_utils import AttentionInterface
 
 from generation.attention_map import AttentionMap
+from generation.cpu import NARROW_PASS
 from generation.prompt import Prompt
 
 ATTN_IMPLEMENTATION = "groundwork"
@@ -104,10 +105,6 @@ def narrow_attention(
     return out.to(query.dtype).contiguous(), weights
 
 
-# Queries per forward pass up to which attention runs as `narrow_attention`.
-NARROW_QUERIES = 32
-
-
 def capture_attention_forward(
     module: torch.nn.Module,
     query: torch.Tensor,
@@ -121,7 +118,7 @@ def capture_attention_forward(
     capture = recorder is not None and layer in recorder.layers
     scaling = kwargs.get("scaling") or query.shape[-1] ** -0.5
     plain = query.shape[0] == 1 and not kwargs.get("sliding_window") and not kwargs.get("softcap")
-    if plain and query.shape[2] <= NARROW_QUERIES:
+    if plain and query.shape[2] <= NARROW_PASS:
         out, weights = narrow_attention(query, key, value, attention_mask, scaling)
         if capture:
             assert recorder is not None

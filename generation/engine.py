@@ -32,6 +32,7 @@ from generation.attention import (
 from generation.checking import check_answer
 from generation.citations import attribute_by_attention, parse_citations
 from generation.copying import CopyConstraint
+from generation.cpu import NARROW_PASS
 from generation.decode import DecodeState, decode_tokens
 from generation.detokenize import IncrementalDetokenizer
 from generation.kv_cache import CachedSequence, ConversationCaches
@@ -52,9 +53,6 @@ from generation.types import (
     Turn,
     final_answer,
 )
-
-# Forward passes of at most this many new tokens count as decode steps (see decode_threads).
-NARROW_PASS = 32
 
 
 @contextlib.contextmanager

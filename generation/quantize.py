@@ -10,7 +10,7 @@ plain bfloat16 does (docs/generation.md).
 
 Prefill is the opposite case (many tokens per weight read, compute-bound), and there the
 int8 kernel is slower than a bfloat16 matmul, so each layer also keeps its bfloat16 weight
-and inputs of more than `NARROW_ROWS` rows take it. Memory: 1.5 bytes a weight, not 4.
+and inputs of more than `NARROW_PASS` rows take it. Memory: 1.5 bytes a weight, not 4.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from generation.cpu import NARROW_PASS
+
 # The kernel reads the input dimension in blocks of 16: other widths crash the process
 # (measured on torch 2.13 CPU), so those layers stay bfloat16.
 BLOCK = 16
-# Inputs of at most this many rows (tokens) take the int8 kernel: decode steps and verified
-# drafts. Matches generation.engine.NARROW_PASS.
-NARROW_ROWS = 32
 
 
 class Int8Linear(nn.Module):
@@ -48,7 +47,7 @@ class Int8Linear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., in) -> (..., out)
         rows = x.reshape(-1, x.shape[-1])
-        if rows.shape[0] > NARROW_ROWS:
+        if rows.shape[0] > NARROW_PASS:
             return F.linear(x, self.weight, self.bias)
         y = torch.ops.aten._weight_int8pack_mm(rows, self.weight_int8, self.scales)
         if self.bias is not None:

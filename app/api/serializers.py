@@ -25,6 +25,19 @@ TABLE_HEADER_HELP = (
 )
 
 
+def table_header_field(*, read_only: bool = False, required: bool = True) -> serializers.ListField:
+    """`table_header`: a [start, end) pair of the document's text, or null."""
+    return serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        read_only=read_only,
+        required=required and not read_only,
+        help_text=TABLE_HEADER_HELP,
+    )
+
+
 class ProgressSerializer(serializers.ModelSerializer):
     """Where a document is in its ingestion."""
 
@@ -85,14 +98,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 class ChunkSerializer(serializers.ModelSerializer):
     heading_path = serializers.ListField(child=serializers.CharField(), help_text="Section headings.")
     heading = serializers.CharField(help_text="The heading path joined with ›.")
-    table_header = serializers.ListField(
-        child=serializers.IntegerField(),
-        min_length=2,
-        max_length=2,
-        allow_null=True,
-        read_only=True,
-        help_text=TABLE_HEADER_HELP,
-    )
+    table_header = table_header_field(read_only=True)
 
     class Meta:
         model = Chunk
@@ -277,14 +283,7 @@ class PassageSerializer(SourceFields):
     end = serializers.IntegerField()
     score = serializers.FloatField(help_text="Cosine similarity to the question.")
     text = serializers.CharField(allow_blank=True)
-    table_header = serializers.ListField(
-        child=serializers.IntegerField(),
-        min_length=2,
-        max_length=2,
-        allow_null=True,
-        required=False,
-        help_text=TABLE_HEADER_HELP,
-    )
+    table_header = table_header_field(required=False)
 
 
 class EvidenceSerializer(SourceFields):

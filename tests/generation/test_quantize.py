@@ -7,10 +7,11 @@ import torch
 from torch import nn
 
 from generation import cpu
-from generation.quantize import NARROW_ROWS, Int8Linear, quantize_linear_layers
+from generation.cpu import NARROW_PASS
+from generation.quantize import Int8Linear, quantize_linear_layers
 
 
-@pytest.mark.parametrize("rows", [1, NARROW_ROWS, NARROW_ROWS + 1])
+@pytest.mark.parametrize("rows", [1, NARROW_PASS, NARROW_PASS + 1])
 def test_int8_linear_is_close_to_the_float_layer(rows: int) -> None:
     torch.manual_seed(0)
     linear = nn.Linear(64, 48)
