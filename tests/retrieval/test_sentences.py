@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from retrieval.document import ParseError
-from retrieval.evidence import EvidenceSource, answer_type, rank_sentences
+from retrieval.evidence import EvidenceSource, answer_type, is_complete, rank_sentences
 from retrieval.parsing import parse_document
 from retrieval.sentences import split_sentences
 from tests.conftest import needs_shared_data
@@ -85,6 +85,25 @@ def test_evidence_ranking_returns_every_sentence_once_best_first_with_exact_span
     assert order.index("It opened in 1932 after six years of work.") < order.index(
         "Bridges carry roads over rivers."
     )
+
+
+def test_a_whole_statement_outranks_a_lead_in_or_a_table_row_with_the_same_words() -> None:
+    assert is_complete("Prefill computes the prompt in one pass; decode adds one token per step.")
+    assert is_complete('He said "it opened in 1932."')
+    assert not is_complete("Reuse of the cache, always decided on token ids:")
+    assert not is_complete("216 | (b) KV cache | 0 | 32 | 0.746 | 13.2 | 9.5x")
+    assert not is_complete("Decode loop and cache reuse")
+    question = "What does the KV cache reuse?"
+    sources = [
+        EvidenceSource(1, "KV cache reuse, decided on token ids:\n216 | KV cache reuse | 79 | 32", 0.5),
+        EvidenceSource(2, "The KV cache reuse keeps the prompt's keys and values.", 0.5),
+    ]
+
+    def encode(texts: list[str]) -> np.ndarray:  # every text equally close: only words decide
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    ranked = rank_sentences(question, np.ones(4, dtype=np.float32) / 2, sources, encode, idf=lambda w: 1.0)
+    assert ranked[0].sentence.text == "The KV cache reuse keeps the prompt's keys and values."
 
 
 @needs_shared_data("doc-samples")
