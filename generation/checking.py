@@ -16,13 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from generation.answer_sentences import sentence_ends
 from generation.types import Citation, Passage, SentenceCheck
 
 SUPPORT_THRESHOLD = 0.75
 _WORD = re.compile(r"[^\W_]+")
-# A sentence ends at . ! ? (and closing quotes or brackets) before whitespace, or at a line
-# break: "kv_cache.py" or "3.5" do not end one (the rule of retrieval/sentences.py).
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|\n")
 _MARKER = re.compile(r"\[[\d,;\s\-\u2013]+\]")
 # Function words carry no claim: "It was the" is supported by any passage.
 _FUNCTION_WORDS = frozenset(
@@ -46,7 +44,7 @@ def content_words(text: str) -> list[str]:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
-    for end in [m.end() for m in _END.finditer(text)] + [len(text)]:
+    for end in [*sentence_ends(text), len(text)]:
         a, b = start, end
         while a < b and text[a].isspace():
             a += 1

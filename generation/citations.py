@@ -4,8 +4,8 @@ Accepted forms: [1], [1, 2], [1; 2], [1-3] (also with an en dash) (ranges up to 
 adjacent markers such as [1][2] or "[1] [2]", which share the claim before them.
 
 The claim a marker supports is the sentence it ends: from the previous sentence end
-(., ! or ? followed by a space, a line break, or the end of an earlier marker group) up to
-the marker, trailing space and punctuation before the marker excluded. A marker written
+(`answer_sentences`: the same cut as checking's) or the end of an earlier marker group, up
+to the marker, trailing space and punctuation before the marker excluded. A marker written
 after the full stop ("It opened in 1932. [2]") attaches to the sentence it follows.
 
 A number that names no passage is not a citation. It stays in the text exactly as the model
@@ -19,12 +19,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from generation.answer_sentences import sentence_ends
 from generation.types import Citation, Passage
 
 MAX_RANGE = 10
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[,;]|[-\u2013])\s*\d{1,3})*)\s*\]")
 GROUP_GAP = re.compile(r"[\s,;]*")  # what may sit between two markers of one group
-SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,12 @@ def claim_span(text: str, end: int, floor: int) -> tuple[int, int]:
     while stop > floor and (text[stop - 1].isspace() or text[stop - 1] in ".!?,;:"):
         stop -= 1
     start = floor
-    for m in SENTENCE_END.finditer(text, floor, stop):
-        start = m.end()
+    # An end at `stop` is this sentence's own, kept with its closing quote or bracket
+    # ('It is "done." [1]'): the claim starts after the end before it.
+    for end_of_previous in sentence_ends(text, floor):
+        if end_of_previous >= stop:
+            break
+        start = end_of_previous
     while start < stop and text[start].isspace():
         start += 1
     return start, stop
@@ -85,13 +89,11 @@ def parse_citations(text: str, passages: Sequence[Passage]) -> CitationResult:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of each sentence with a word in it, end punctuation excluded."""
     spans, start = [], 0
-    for m in [*SENTENCE_END.finditer(text), None]:
-        end = m.start() if m is not None else len(text)
+    for end in [*sentence_ends(text), len(text)]:
         a, b = claim_span(text, end, start)
         if re.search(r"\w", text[a:b]):
             spans.append((a, b))
-        if m is not None:
-            start = m.end()
+        start = end
     return spans
 
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 MAX_ID = 2**63 - 1  # bigint: larger ids cannot exist, and would overflow a query
+
+# Text with something besides whitespace, as Python's str.strip() sees whitespace: the
+# schema's pattern means the same to JSON Schema (ECMA regex), whose \s lacks \x1c-\x1f and
+# \x85 but has \ufeff.
+NOT_BLANK = RegexValidator(r"[^\s\x1c-\x1f\x85]|\ufeff", "This field may not be blank.")
 
 
 def clean_text(text: str) -> str:

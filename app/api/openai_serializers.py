@@ -15,7 +15,12 @@ from app.api.fields import (
     clean_text,
     id_field,
 )
-from app.api.serializers import CitationSerializer, EvidenceSerializer, MessageSerializer, PassageSerializer
+from app.api.serializers.answers import (
+    CitationSerializer,
+    EvidenceSerializer,
+    MessageSerializer,
+    PassageSerializer,
+)
 from app.services.runtime import encoder_name, get_encoder
 
 MODEL_ID = "groundwork"

@@ -20,10 +20,27 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from app.api import serializers as s
 from app.api.errors import error_responses
 from app.api.exceptions import AnswerFailed as AnswerFailedError
 from app.api.exceptions import NotFoundField
+from app.api.serializers.answers import (
+    AskRequestSerializer,
+    AskResponseSerializer,
+    ConversationDetailSerializer,
+    ConversationSerializer,
+    MessageSerializer,
+)
+from app.api.serializers.documents import (
+    DocumentDetailSerializer,
+    DocumentFilterSerializer,
+    DocumentSerializer,
+    ProgressQuerySerializer,
+    ProgressSerializer,
+    UploadResponseSerializer,
+    UploadSerializer,
+)
+from app.api.serializers.search import SearchRequestSerializer, SearchResponseSerializer
+from app.api.serializers.stream_events import AskStreamEventSerializer
 from app.api.uploads import LimitedUploads, check_filename, check_files
 from app.models import Conversation, Document, Message
 from app.services.answer_payloads import message_payload
@@ -86,7 +103,7 @@ def query(serializer_class: type[serializers.Serializer], request: Request) -> d
 class DocumentList(generics.ListAPIView):
     """List the documents you may see (yours; staff: everyone's), newest first."""
 
-    serializer_class = s.DocumentSerializer
+    serializer_class = DocumentSerializer
     pagination_class = Pages
     parser_classes = [MultiPartParser]
 
@@ -96,7 +113,7 @@ class DocumentList(generics.ListAPIView):
         return super().initialize_request(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Document]:
-        data = query(s.DocumentFilterSerializer, self.request)
+        data = query(DocumentFilterSerializer, self.request)
         return find_documents(
             self.request.user,
             status=data.get("status"),
@@ -107,8 +124,8 @@ class DocumentList(generics.ListAPIView):
     @extend_schema(
         operation_id="documents_list",
         tags=["documents"],
-        parameters=[s.DocumentFilterSerializer],
-        responses={200: s.DocumentSerializer(many=True), **error_responses(404)},
+        parameters=[DocumentFilterSerializer],
+        responses={200: DocumentSerializer(many=True), **error_responses(404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -126,15 +143,15 @@ class DocumentList(generics.ListAPIView):
             "A file that cannot be stored is `failed` with an `error`, alone. `queued: false` means "
             "the file is stored but the ingestion queue is unreachable: it is queued automatically later."
         ),
-        request={"multipart/form-data": s.UploadSerializer},
+        request={"multipart/form-data": UploadSerializer},
         responses={
-            201: OpenApiResponse(s.UploadResponseSerializer, description="At least one file was stored."),
-            200: OpenApiResponse(s.UploadResponseSerializer, description="Every file was a duplicate."),
+            201: OpenApiResponse(UploadResponseSerializer, description="At least one file was stored."),
+            200: OpenApiResponse(UploadResponseSerializer, description="Every file was a duplicate."),
             **error_responses(413),
         },
     )
     def post(self, request: Request) -> Response:
-        upload = s.UploadSerializer(data=request.data)
+        upload = UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         files = upload.validated_data["files"]
         bad_names = {f"files.{i}": [r] for i, f in enumerate(files) if (r := check_filename(f.name))}
@@ -153,7 +170,7 @@ class DocumentList(generics.ListAPIView):
             for o in outcomes
         ]
         created = any(row["outcome"] == "created" for row in rows)
-        body = s.UploadResponseSerializer({"documents": rows}).data
+        body = UploadResponseSerializer({"documents": rows}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -167,11 +184,11 @@ class DocumentDetail(OneDocument):
         operation_id="documents_retrieve",
         tags=["documents"],
         summary="A document with its chunks",
-        responses={200: s.DocumentDetailSerializer, **error_responses(404)},
+        responses={200: DocumentDetailSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         documents = visible_documents(request.user).select_related("owner").prefetch_related("chunks")
-        return Response(s.DocumentDetailSerializer(generics.get_object_or_404(documents, pk=pk)).data)
+        return Response(DocumentDetailSerializer(generics.get_object_or_404(documents, pk=pk)).data)
 
     @extend_schema(
         operation_id="documents_delete",
@@ -190,13 +207,13 @@ class DocumentReingest(OneDocument):
         tags=["documents"],
         summary="Read a document again from its file",
         request=None,
-        responses={202: s.DocumentSerializer, **error_responses(404)},
+        responses={202: DocumentSerializer, **error_responses(404)},
     )
     def post(self, request: Request, pk: int) -> Response:
         document = self.get_object(pk)
         reingest_document(document)
         document.refresh_from_db()
-        return Response(s.DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DocumentProgress(OneDocument):
@@ -204,10 +221,10 @@ class DocumentProgress(OneDocument):
         operation_id="documents_progress",
         tags=["documents"],
         summary="Ingestion progress of one document",
-        responses={200: s.ProgressSerializer, **error_responses(404)},
+        responses={200: ProgressSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.ProgressSerializer(self.get_object(pk)).data)
+        return Response(ProgressSerializer(self.get_object(pk)).data)
 
 
 class ProgressList(APIView):
@@ -216,12 +233,12 @@ class ProgressList(APIView):
         tags=["documents"],
         summary="Ingestion progress of several documents",
         description="Ids you may not see are left out of the answer.",
-        parameters=[s.ProgressQuerySerializer],
-        responses={200: s.ProgressSerializer(many=True), **error_responses()},
+        parameters=[ProgressQuerySerializer],
+        responses={200: ProgressSerializer(many=True), **error_responses()},
     )
     def get(self, request: Request) -> Response:
-        ids = [int(i) for i in query(s.ProgressQuerySerializer, request)["ids"].split(",")]
-        return Response(s.ProgressSerializer(find_documents(request.user, ids=ids), many=True).data)
+        ids = [int(i) for i in query(ProgressQuerySerializer, request)["ids"].split(",")]
+        return Response(ProgressSerializer(find_documents(request.user, ids=ids), many=True).data)
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -232,14 +249,14 @@ class Search(APIView):
         operation_id="search",
         tags=["search"],
         summary="Semantic search over your indexed documents",
-        request=s.SearchRequestSerializer,
-        responses={200: s.SearchResponseSerializer, **error_responses()},
+        request=SearchRequestSerializer,
+        responses={200: SearchResponseSerializer, **error_responses()},
         examples=[
             OpenApiExample("Search", value={"query": "storm damage in 1844", "top_k": 3}, request_only=True)
         ],
     )
     def post(self, request: Request) -> Response:
-        search = s.SearchRequestSerializer(data=request.data)
+        search = SearchRequestSerializer(data=request.data)
         search.is_valid(raise_exception=True)
         data = search.validated_data
         results = search_chunks(
@@ -248,7 +265,7 @@ class Search(APIView):
             top_k=data.get("top_k") or settings.SEARCH_TOP_K,
             document_ids=data.get("document_ids"),
         )
-        return Response(s.SearchResponseSerializer({"query": data["query"], "results": results}).data)
+        return Response(SearchResponseSerializer({"query": data["query"], "results": results}).data)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -291,8 +308,8 @@ class Ask(APIView):
             "`answer.status` is `no_evidence`: the answer says the documents do not say, and "
             "`answer.evidence` holds the nearest quotes."
         ),
-        request=s.AskRequestSerializer,
-        responses={200: s.AskResponseSerializer, **error_responses(404)},
+        request=AskRequestSerializer,
+        responses={200: AskResponseSerializer, **error_responses(404)},
         examples=[
             OpenApiExample(
                 "Ask",
@@ -302,13 +319,13 @@ class Ask(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        ask = s.AskRequestSerializer(data=request.data)
+        ask = AskRequestSerializer(data=request.data)
         ask.is_valid(raise_exception=True)
         started, last = run_answer(_start_answer(request, ask.validated_data))
         if isinstance(last, AnswerFailed):
             raise AnswerFailedError(last.reason)
         body = {
-            "conversation": s.ConversationSerializer(started.conversation).data,
+            "conversation": ConversationSerializer(started.conversation).data,
             "question": {"id": started.question.pk, "content": started.question.content},
             "answer": message_payload(last.message),
         }
@@ -330,17 +347,17 @@ class AskStream(APIView):
             "* `error`: `{error, message}`, the API's error body and the answer saved as `failed`.\n\n"
             "Closing the connection stops generation; the partial answer is saved as `cancelled`."
         ),
-        request=s.AskRequestSerializer,
+        request=AskRequestSerializer,
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                s.AskStreamEventSerializer,
+                AskStreamEventSerializer,
                 description="Server-sent events: start, token…, then done or error (`data` is JSON).",
             ),
             **error_responses(404),
         },
     )
     def post(self, request: Request) -> StreamingHttpResponse:
-        ask = s.AskRequestSerializer(data=request.data)
+        ask = AskRequestSerializer(data=request.data)
         ask.is_valid(raise_exception=True)
         return answer_event_stream(_start_answer(request, ask.validated_data))
 
@@ -349,7 +366,7 @@ class AskStream(APIView):
 
 
 class ConversationList(generics.ListAPIView):
-    serializer_class = s.ConversationSerializer
+    serializer_class = ConversationSerializer
     pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[Conversation]:
@@ -358,7 +375,7 @@ class ConversationList(generics.ListAPIView):
     @extend_schema(
         operation_id="conversations_list",
         tags=["conversations"],
-        responses={200: s.ConversationSerializer(many=True), **error_responses(404)},
+        responses={200: ConversationSerializer(many=True), **error_responses(404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -370,14 +387,14 @@ class ConversationDetail(APIView):
         tags=["conversations"],
         summary="A conversation with its messages",
         description="To continue it, POST /api/ask/ (or /api/ask/stream/) with `conversation` set.",
-        responses={200: s.ConversationDetailSerializer, **error_responses(404)},
+        responses={200: ConversationDetailSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         conversations = visible_conversations(request.user).prefetch_related(
             Prefetch("messages", queryset=Message.objects.order_by("id"))
         )
         conversation = generics.get_object_or_404(conversations, pk=pk)
-        body = s.ConversationSerializer(conversation).data
+        body = ConversationSerializer(conversation).data
         return Response({**body, "messages": [message_payload(m) for m in conversation.messages.all()]})
 
 
@@ -386,7 +403,7 @@ class MessageDetail(APIView):
         operation_id="messages_retrieve",
         tags=["conversations"],
         summary="A message with its evidence, citations, checks and full attention map",
-        responses={200: s.MessageSerializer, **error_responses(404)},
+        responses={200: MessageSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(message_payload(generics.get_object_or_404(visible_messages(request.user), pk=pk)))

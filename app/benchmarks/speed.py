@@ -30,7 +30,6 @@ from transformers.generation.streamers import BaseStreamer
 
 from app.benchmarks.cases import CASES
 from app.benchmarks.generation import machine_note, prompt_of_about
-from generation.cpu import cpu_summary
 from generation.engine import Engine
 from generation.prompt import Prompt
 from generation.types import Answer, GenerationConfig
@@ -66,7 +65,6 @@ class SpeedRow:
 @dataclass(frozen=True)
 class SpeedResult:
     machine: str
-    cpu_flags: str
     rows: tuple[SpeedRow, ...]
     notes: tuple[str, ...]
 
@@ -176,7 +174,7 @@ def measure_speed(
             for runner, run in runners.items():
                 runs.setdefault((name, runner), []).append(run(prompt))
     rows = tuple(SpeedRow(name, len(prompts[name]), runner, tuple(r)) for (name, runner), r in runs.items())
-    return SpeedResult(machine_note(), cpu_summary(), rows, (note,))
+    return SpeedResult(machine_note(), rows, (note,))
 
 
 def drafting_ab(engine: Engine, repeats: int = 2, max_new_tokens: int = 64) -> str:
@@ -202,7 +200,6 @@ def drafting_ab(engine: Engine, repeats: int = 2, max_new_tokens: int = 64) -> s
 def format_speed(result: SpeedResult) -> str:
     lines = [
         f"machine: {result.machine}",
-        f"cpu: {result.cpu_flags}",
         *result.notes,
         "| prompt | tokens | runner | TTFT (s) | new tokens | decode tok/s | answer (s) | "
         "answer vs llama.cpp | decode vs llama.cpp |",

@@ -2,8 +2,8 @@
 
 The chat page (saved messages and its stream), /api/ask, /api/ask/stream, /v1/chat/completions
 (inside its own envelope) and conversation endpoints all build answers here, and the API
-schema's serializers (`app.api.serializers`) describe exactly these shapes (a test checks
-real streamed events against them).
+schema's serializers (`app.api.serializers.answers` and `.stream_events`) describe exactly
+these shapes (a test checks real streamed events against them).
 
 Stream events, in order: `start` once retrieval and evidence are done, `token` per piece
 of written text, then `done` with the saved answer, or `error` (the answer failed; the

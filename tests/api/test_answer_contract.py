@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.api.serializers import STREAM_EVENTS, MessageSerializer
+from app.api.serializers.answers import MessageSerializer
+from app.api.serializers.stream_events import STREAM_EVENTS
 from app.models import Message
 from app.services.runtime import reset_engine, use_engine
 from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, FailingEngine, assert_error, parse_sse

@@ -46,12 +46,13 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=1, help="--load: questions at a time")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["load"] and (not options["token"] or not options["questions"]):
+            raise CommandError("--load needs --token and --questions")
+        # Once, here, for every mode: the reports below leave the CPU out.
+        self.stdout.write(f"cpu: {cpu_summary()}")
         if options["load"]:
-            if not options["token"] or not options["questions"]:
-                raise CommandError("--load needs --token and --questions")
             with open(options["questions"], encoding="utf-8") as f:
                 questions = [line.strip() for line in f if line.strip()]
-            self.stdout.write(f"cpu: {cpu_summary()}")
             asked = http_load.ask_all(options["load"], options["token"], questions, options["concurrency"])
             self.stdout.write(http_load.format_load(asked, options["concurrency"]))
             return
@@ -61,7 +62,6 @@ class Command(BaseCommand):
         settings = dataclasses.replace(settings, **overrides)
         engine = Engine(settings)
         sizes = [int(s) for s in options["sizes"].split(",")]
-        self.stdout.write(f"cpu: {cpu_summary()}")
         if not options["skip_modes"]:
             result = bench.run_benchmark(
                 engine, sizes, options["new_tokens"], options["recompute_tokens"], options["repeats"]
