@@ -244,8 +244,12 @@ def answer_question(
         conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.STREAMING
     )
     turn = _Turn(conversation, message, mode, started)
-    use_answer_threads()
     try:
+        # Threads are chosen once the engine exists: loading it sets the process's count to
+        # TORCH_THREADS, which made the first answer after a cold start run on one thread
+        # (and score its evidence differently from every later answer to the question).
+        get_engine()
+        use_answer_threads()
         yield from turn.run(user, question, history, options, passages, exclude_document_ids, asked)
     except Exception as error:  # retrieval or the decoder broke: saved as failed, reported in-band
         log.exception("answering failed")
