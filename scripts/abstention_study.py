@@ -1,0 +1,212 @@
+"""Which signals tell an answerable question from one whose answer is not in the library?
+
+Abstention (`retrieval/answerability.py`) is calibrated on SQuAD questions asked twice
+through the product's own path (`search_chunks`, then `select_evidence` with the decoder
+rerank): with the corpus intact (answerable) and with the gold paragraph excluded
+(unanswerable; the article's other paragraphs remain). This script caches both, then
+reports each signal of the top quote, alone and combined:
+
+    DATA_DIR=/tmp/abstain .venv/bin/python scripts/abstention_study.py collect \\
+        ../shared/data/squad-v1.1-dev/dev-v1.1.reconstructed.json abstain.jsonl --limit 300
+    .venv/bin/python scripts/abstention_study.py report abstain.jsonl
+
+The questions are a seeded sample that never includes the 500 of the reported evaluation
+(`--limit 500 --seed 0`), so nothing here is tuned on the figures docs/evaluation.md
+reports. Signals, all of the top evidence quote unless said:
+
+- coverage, similarity: what `answerability` combines today;
+- passage_coverage: the idf share of the question's words held by the quote's passage;
+- typed: the quote holds the kind of answer asked for (a year for "when", ...);
+- margin: the quote's ranking score minus the second quote's;
+- judge: the decoder asked "Does the text answer the question? Reply Yes or No." over the
+  quote's passage, as log P(Yes) - log P(No) (what a larger model would be asked).
+
+Combinations are logistic regressions fitted on one half of the questions and read on the
+other (both ways), so that a signal that only fits its own sample does not look useful.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
+
+import django
+
+django.setup()
+
+import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from app.evaluation.corpus import ensure_corpus, evaluation_user  # noqa: E402
+from app.evaluation.datasets import SquadQuestion, load_dataset  # noqa: E402
+from app.services.evidence import select_evidence, snapshot  # noqa: E402
+from app.services.runtime import get_engine, get_lexical_index  # noqa: E402
+from app.services.search import search_chunks  # noqa: E402
+from generation.engine import Engine  # noqa: E402
+from retrieval.answerability import answerability  # noqa: E402
+from retrieval.evidence import answer_type, content_words, has_answer_type  # noqa: E402
+
+REPORTED = (500, 0)  # (limit, seed) of the evaluation docs/evaluation.md reports
+JUDGE = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer the question? Reply Yes or No."
+SIGNALS = ("coverage", "similarity", "passage_coverage", "typed", "margin", "judge")
+
+
+def judge(text: str, question: str) -> float:
+    """log P(Yes) - log P(No) for the next token after the judge prompt."""
+    engine = get_engine()
+    assert isinstance(engine, Engine), "the judge needs the transformers decoder"
+    tokenizer = engine.tokenizer
+    first = [tokenizer.encode(w)[0] for w in ("Yes", " Yes", "yes", "No", " No", "no")]
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": JUDGE.format(text=text[:1200], question=question)}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    ids = torch.tensor([tokenizer.encode(rendered)])  # (1, T)
+    with torch.no_grad():
+        logprobs = engine.model(input_ids=ids).logits[0, -1].float().log_softmax(-1)  # (V,)
+    return float(torch.logsumexp(logprobs[first[:3]], 0) - torch.logsumexp(logprobs[first[3:]], 0))
+
+
+def signals(
+    question: str, passages: list[Any], ranked: list[Any], quotes: list[Any]
+) -> dict[str, float] | None:
+    if not quotes:
+        return None
+    idf = get_lexical_index().idf
+    asked = set(content_words(question))
+    weight = sum(idf(w) for w in asked) or 1.0
+    top = ranked[0]
+    passage = passages[top.sentence.source].text
+    kind = answer_type(question)
+    return {
+        "coverage": quotes[0].coverage,
+        "similarity": quotes[0].similarity,
+        "passage_coverage": sum(idf(w) for w in asked & set(content_words(passage))) / weight,
+        "typed": has_answer_type(kind, quotes[0].text, question) if kind else 1.0,
+        "margin": top.score - (ranked[1].score if len(ranked) > 1 else top.score - 1.0),
+        "judge": judge(passage, question),
+    }
+
+
+def collect(dataset_path: Path, out: Path, limit: int, seed: int) -> None:
+    dataset = load_dataset(dataset_path)
+    items = [q for q in dataset.items if isinstance(q, SquadQuestion)]
+    reported = set(random.Random(REPORTED[1]).sample(range(len(items)), REPORTED[0]))
+    chosen = [
+        i for i in random.Random(seed).sample(range(len(items)), limit + REPORTED[0]) if i not in reported
+    ]
+    corpus = ensure_corpus(dataset)
+    user = evaluation_user()
+    with out.open("w") as sink:
+        for n, i in enumerate(chosen[:limit]):
+            question = items[i]
+            gold = corpus.document_by_key.get(question.paragraph)
+            record: dict[str, Any] = {"question": question.question}
+            for condition, excluded in (("answerable", []), ("removed", [gold])):
+                results = search_chunks(
+                    user,
+                    question.question,
+                    top_k=settings.ANSWER_TOP_K,
+                    collection=corpus.collection,
+                    exclude_document_ids=[e for e in excluded if e is not None],
+                )
+                passages = [snapshot(k, r) for k, r in enumerate(results, start=1)]
+                texts = {r.chunk.document_id: r.chunk.document.text for r in results}
+                quotes, ranked = select_evidence(question.question, passages, 3, texts)
+                record[condition] = signals(question.question, passages, ranked, quotes)
+                record[condition + "_gold_quote"] = bool(quotes) and quotes[0].document_id == gold
+            sink.write(json.dumps(record) + "\n")
+            sink.flush()
+            print(f"{n + 1}/{limit}", file=sys.stderr, flush=True)
+
+
+def operating_point(
+    answerable: np.ndarray, removed: np.ndarray, answered: float = 0.9
+) -> tuple[float, float]:
+    """(share of removed abstaining where `answered` of answerable are answered, AUC)."""
+    threshold = np.quantile(answerable, 1 - answered)
+    auc = float(np.mean([(a > removed).mean() + 0.5 * (a == removed).mean() for a in answerable]))
+    return float((removed < threshold).mean()), auc
+
+
+def logistic_fit(x: np.ndarray, y: np.ndarray, steps: int = 3000, l2: float = 1e-3) -> np.ndarray:
+    """Weights (with the bias last) of a logistic regression on standardized columns, by
+    gradient descent: a few signals and a few hundred rows need nothing more."""
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])  # (n, d + 1)
+    w = np.zeros(z.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-z @ w))
+        w -= 0.5 * (z.T @ (p - y) / len(y) + l2 * w)
+    scale = np.append(1 / std, 1.0)
+    w = w * scale
+    w[-1] -= float(w[:-1] @ mean)
+    return w
+
+
+def report(path: Path) -> None:
+    records = [json.loads(line) for line in path.open()]
+    missing = dict.fromkeys(SIGNALS, -10.0)
+    rows = np.array(
+        [[(r[c] or missing)[s] for s in SIGNALS] for r in records for c in ("answerable", "removed")]
+    )
+    label = np.array([1, 0] * len(records))  # answerable, removed, per record
+    first_half = np.repeat(np.arange(len(records)) < len(records) // 2, 2)
+    print(f"{len(records)} questions, each answerable and gold-removed")
+    print(f"{'signal(s)':45s} {'abstain@0.9':>12s} {'AUC':>6s}")
+    for i, name in enumerate(SIGNALS):
+        share, auc = operating_point(rows[label == 1, i], rows[label == 0, i])
+        print(f"{name:45s} {share:12.3f} {auc:6.3f}")
+    current = np.array([answerability(c, s) for c, s in rows[:, :2]])
+    share, auc = operating_point(current[label == 1], current[label == 0])
+    print(f"{'answerability (the product rule)':45s} {share:12.3f} {auc:6.3f}")
+    combos = [(0, 1), (0, 1, 2), (0, 1, 3), (0, 1, 4), (0, 1, 5), (0, 1, 2, 3, 4), (0, 1, 2, 3, 4, 5)]
+    for columns in combos:
+        cols = list(columns)
+        read = []
+        for fit in (first_half, ~first_half):
+            w = logistic_fit(rows[fit][:, cols], label[fit])
+            score = rows[:, cols] @ w[:-1] + w[-1]
+            test = ~fit
+            read.append(operating_point(score[test & (label == 1)], score[test & (label == 0)]))
+        name = " + ".join(SIGNALS[c] for c in cols) + " (cross-fit)"
+        print(
+            f"{name:45s} "
+            + " / ".join(f"{s:.3f}" for s, _ in read)
+            + "  "
+            + " / ".join(f"{a:.3f}" for _, a in read)
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    c = verbs.add_parser("collect")
+    c.add_argument("dataset", type=Path)
+    c.add_argument("out", type=Path)
+    c.add_argument("--limit", type=int, default=300)
+    c.add_argument("--seed", type=int, default=7)
+    r = verbs.add_parser("report")
+    r.add_argument("cache", type=Path)
+    args = parser.parse_args()
+    if args.verb == "collect":
+        collect(args.dataset, args.out, args.limit, args.seed)
+    else:
+        report(args.cache)
+
+
+if __name__ == "__main__":
+    main()
