@@ -93,6 +93,9 @@ def test_a_whole_statement_outranks_a_lead_in_or_a_table_row_with_the_same_words
     assert not is_complete("Reuse of the cache, always decided on token ids:")
     assert not is_complete("216 | (b) KV cache | 0 | 32 | 0.746 | 13.2 | 9.5x")
     assert not is_complete("Decode loop and cache reuse")
+    assert is_complete("Ducks eat grasses and insects.[24]")  # a footnote mark after the stop
+    cut = "The Age of Imperialism, a period beginning around 1700, saw industrializing nations"
+    assert is_complete(f"{cut} colonizing, influencing and annexing other parts of the world, and")
     question = "What does the KV cache reuse?"
     sources = [
         EvidenceSource(1, "KV cache reuse, decided on token ids:\n216 | KV cache reuse | 79 | 32", 0.5),
