@@ -14,7 +14,7 @@ The questions are a seeded sample that never includes the 500 of the reported ev
 (`--limit 500 --seed 0`), so nothing here is tuned on the figures docs/evaluation.md
 reports. Signals, all of the top evidence quote unless said:
 
-- coverage, similarity: what `answerability` combines today;
+- coverage, similarity, passage_coverage, margin: what `answerability` combines;
 - passage_coverage: the idf share of the question's words held by the quote's passage;
 - typed: the quote holds the kind of answer asked for (a year for "when", ...);
 - margin: the quote's ranking score minus the second quote's;
@@ -53,7 +53,7 @@ from app.services.evidence import select_evidence, snapshot  # noqa: E402
 from app.services.runtime import get_engine, get_lexical_index  # noqa: E402
 from app.services.search import search_chunks  # noqa: E402
 from generation.engine import Engine  # noqa: E402
-from retrieval.answerability import answerability  # noqa: E402
+from retrieval.answerability import QuoteSignals, answerability  # noqa: E402
 from retrieval.evidence import answer_type, content_words, has_answer_type  # noqa: E402
 
 REPORTED = (500, 0)  # (limit, seed) of the evaluation docs/evaluation.md reports
@@ -168,7 +168,7 @@ def report(path: Path) -> None:
     for i, name in enumerate(SIGNALS):
         share, auc = operating_point(rows[label == 1, i], rows[label == 0, i])
         print(f"{name:45s} {share:12.3f} {auc:6.3f}")
-    current = np.array([answerability(c, s) for c, s in rows[:, :2]])
+    current = np.array([answerability(QuoteSignals(*row[[0, 1, 2, 4]])) for row in rows])
     share, auc = operating_point(current[label == 1], current[label == 0])
     print(f"{'answerability (the product rule)':45s} {share:12.3f} {auc:6.3f}")
     combos = [(0, 1), (0, 1, 2), (0, 1, 3), (0, 1, 4), (0, 1, 5), (0, 1, 2, 3, 4), (0, 1, 2, 3, 4, 5)]

@@ -38,7 +38,7 @@ from app.services.answer_record import (
     ResolvedCitation,
     SentenceCheck,
 )
-from app.services.evidence import abstention_question, select_evidence, snapshot
+from app.services.evidence import abstention_question, quote_signals, select_evidence, snapshot
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks
 from app.services.threads import use_answer_threads
@@ -316,19 +316,21 @@ class _Turn:
         retrieved = time.perf_counter()
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
         texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
-        quotes, _ = select_evidence(
+        asked_alone = abstention_question(question, query)
+        quotes, ranked = select_evidence(
             query,
             self.passages,
             settings.ANSWER_EVIDENCE,
             texts,
             rerank_with_decoder=settings.ANSWER_RERANK,
-            asked=abstention_question(question, query),
+            asked=asked_alone,
         )
         self.evidence = tuple(quotes)
-        # Abstain when the best quote is unlikely to answer what was asked: its coverage is
-        # judged on the question as asked, its similarity on what was searched for.
+        # Abstain when the best quote is unlikely to answer what was asked: coverage is
+        # judged on the question as asked, similarity on what was searched for.
         top = self.evidence[0] if self.evidence else None
-        score = round(answerability(top.coverage, top.similarity), 4) if top else None
+        signals = quote_signals(asked_alone, quotes, ranked, self.passages)
+        score = round(answerability(signals), 4) if signals else None
         abstained = score is None or score < settings.ANSWER_MIN_EVIDENCE
         self.timings = {
             "retrieval_s": round(retrieved - self.started, 4),

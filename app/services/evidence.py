@@ -23,6 +23,7 @@ import numpy as np
 from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
+from retrieval.answerability import QuoteSignals
 from retrieval.evidence import EvidenceSource, Idf, ScoredSentence, content_words, coverage, rank_sentences
 
 RERANK_CANDIDATES = 5
@@ -169,3 +170,32 @@ def select_evidence(
             )
         )
     return quotes, ranked
+
+
+def quote_signals(
+    asked: str,
+    quotes: Sequence[EvidenceQuote],
+    ranked: Sequence[ScoredSentence],
+    passages: Sequence[PassageSnapshot],
+) -> QuoteSignals | None:
+    """What answerability reads off the top quote (`retrieval.answerability`): its coverage
+    of `asked` (the question as the person asked it) and similarity, as `select_evidence`
+    measured them; its passage's coverage of `asked`; its ranking score's margin over the
+    next best sentence (1.0 when it is the only one). None without quotes."""
+    if not quotes:
+        return None
+    top = quotes[0]
+    passage = next(p for p in passages if p.index == top.passage)
+    idf = _idf([p.text for p in passages])
+    is_top = [
+        passages[c.sentence.source].index == top.passage and c.sentence.text == top.text for c in ranked
+    ]
+    scores = [c.score for c, mine in zip(ranked, is_top, strict=True) if mine]
+    others = [c.score for c, mine in zip(ranked, is_top, strict=True) if not mine]
+    margin = scores[0] - max(others) if scores and others else 1.0
+    return QuoteSignals(
+        coverage=top.coverage,
+        similarity=top.similarity,
+        passage_coverage=coverage(asked, passage.text, idf),
+        margin=margin,
+    )
