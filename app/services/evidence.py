@@ -181,18 +181,27 @@ def quote_signals(
     """What answerability reads off the top quote (`retrieval.answerability`): its coverage
     of `asked` (the question as the person asked it) and similarity, as `select_evidence`
     measured them; its passage's coverage of `asked`; its ranking score's margin over the
-    next best sentence (1.0 when it is the only one). None without quotes."""
+    next sentence in the ranking (1.0 when it is the only one). None without quotes."""
     if not quotes:
         return None
     top = quotes[0]
     passage = next(p for p in passages if p.index == top.passage)
     idf = _idf([p.text for p in passages])
-    is_top = [
-        passages[c.sentence.source].index == top.passage and c.sentence.text == top.text for c in ranked
-    ]
-    scores = [c.score for c, mine in zip(ranked, is_top, strict=True) if mine]
-    others = [c.score for c, mine in zip(ranked, is_top, strict=True) if not mine]
-    margin = scores[0] - max(others) if scores and others else 1.0
+    # The margin is over the sentence ranked next to it: only neighbours are comparable, as
+    # the decoder rerank rescored the first RERANK_CANDIDATES alone.
+    at = next(
+        (
+            i
+            for i, c in enumerate(ranked)
+            if passages[c.sentence.source].index == top.passage and c.sentence.text == top.text
+        ),
+        None,
+    )
+    if at is None or len(ranked) < 2:
+        margin = 1.0
+    else:
+        neighbour = ranked[at + 1] if at + 1 < len(ranked) else ranked[at - 1]
+        margin = ranked[at].score - neighbour.score
     return QuoteSignals(
         coverage=top.coverage,
         similarity=top.similarity,
