@@ -1,12 +1,13 @@
 """The decoder rerank reads each candidate sentence after its document's title, so a
-sentence that names its subject only as "it" is judged about the right subject."""
+sentence that names its subject only as "it" is judged about the right subject; and the
+signals answerability reads off the top quote compare it with its own ranking pass."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.services.answer_record import PassageSnapshot
-from app.services.evidence import rerank
+from app.services.answer_record import EvidenceQuote, PassageSnapshot
+from app.services.evidence import quote_signals, rerank
 from retrieval.evidence import ScoredSentence, Sentence
 
 SENTENCE = "It was built in 1844 by Alan Stevenson."
@@ -42,3 +43,37 @@ def test_the_same_sentence_is_judged_by_the_document_it_belongs_to() -> None:
     assert reranked[0].score > reranked[1].score
     reranked = rerank("When was the Bell Rock Lighthouse built?", ranked, passages)
     assert passages[reranked[0].sentence.source].document_title == "Bell Rock Lighthouse"
+
+
+def quote(passage_index: int, text: str) -> EvidenceQuote:
+    return EvidenceQuote(
+        **passage(passage_index, "Skerryvore").source(),
+        index=1,
+        passage=passage_index,
+        start=0,
+        end=len(text),
+        text=text,
+        score=0.0,
+        similarity=0.6,
+        coverage=0.5,
+    )
+
+
+@pytest.mark.django_db
+def test_the_margin_is_over_the_next_sentence_of_the_same_ranking_pass() -> None:
+    """The rerank rescored the head alone (its scores fell by the decoder's log-likelihood);
+    the tail keeps encoder scores, higher but not comparable. The margin must not see them."""
+    passages = [passage(1, "Skerryvore"), passage(2, "Bell Rock Lighthouse")]
+    texts = ["It was built in 1844.", "It stands on a reef.", "Bell Rock is older."]
+    ranked = [
+        ScoredSentence(Sentence(0, 0, len(texts[0]), texts[0]), score=-0.5, similarity=0.6, coverage=0.5),
+        ScoredSentence(Sentence(0, 0, len(texts[1]), texts[1]), score=-1.25, similarity=0.5, coverage=0.2),
+        ScoredSentence(Sentence(1, 0, len(texts[2]), texts[2]), score=0.9, similarity=0.4, coverage=0.1),
+    ]
+    signals = quote_signals("When was Skerryvore built?", [quote(1, texts[0])], ranked, passages)
+    assert signals is not None and signals.margin == pytest.approx(0.75)
+    assert (signals.coverage, signals.similarity) == (0.5, 0.6)
+    assert 0.0 < signals.passage_coverage <= 1.0
+    alone = quote_signals("When was Skerryvore built?", [quote(1, texts[0])], ranked[:1], passages)
+    assert alone is not None and alone.margin == 1.0
+    assert quote_signals("When was Skerryvore built?", [], ranked, passages) is None
