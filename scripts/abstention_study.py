@@ -32,6 +32,7 @@ import json
 import os
 import random
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,13 @@ from django.conf import settings  # noqa: E402
 
 from app.evaluation.corpus import ensure_corpus, evaluation_user  # noqa: E402
 from app.evaluation.datasets import SquadQuestion, load_dataset  # noqa: E402
-from app.services.evidence import select_evidence, snapshot  # noqa: E402
-from app.services.runtime import get_engine, get_lexical_index  # noqa: E402
+from app.services.answer_record import EvidenceQuote, PassageSnapshot  # noqa: E402
+from app.services.evidence import quote_signals, select_evidence, snapshot  # noqa: E402
+from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks  # noqa: E402
 from generation.engine import Engine  # noqa: E402
 from retrieval.answerability import QuoteSignals, answerability  # noqa: E402
-from retrieval.evidence import answer_type, content_words, has_answer_type  # noqa: E402
+from retrieval.evidence import ScoredSentence, answer_type, has_answer_type  # noqa: E402
 
 REPORTED = (500, 0)  # (limit, seed) of the evaluation docs/evaluation.md reports
 JUDGE = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer the question? Reply Yes or No."
@@ -79,22 +81,22 @@ def judge(text: str, question: str) -> float:
 
 
 def signals(
-    question: str, passages: list[Any], ranked: list[Any], quotes: list[Any]
+    question: str,
+    passages: list[PassageSnapshot],
+    ranked: list[ScoredSentence],
+    quotes: list[EvidenceQuote],
 ) -> dict[str, float] | None:
-    if not quotes:
+    """The product's own signals of the top quote (`quote_signals`, what abstention reads),
+    and the candidates that are not in it."""
+    product = quote_signals(question, quotes, ranked, passages)
+    if product is None:
         return None
-    idf = get_lexical_index().idf
-    asked = set(content_words(question))
-    weight = sum(idf(w) for w in asked) or 1.0
-    top = ranked[0]
-    passage = passages[top.sentence.source].text
+    top = quotes[0]
+    passage = next(p for p in passages if p.index == top.passage).text
     kind = answer_type(question)
     return {
-        "coverage": quotes[0].coverage,
-        "similarity": quotes[0].similarity,
-        "passage_coverage": sum(idf(w) for w in asked & set(content_words(passage))) / weight,
-        "typed": has_answer_type(kind, quotes[0].text, question) if kind else 1.0,
-        "margin": top.score - (ranked[1].score if len(ranked) > 1 else top.score - 1.0),
+        **asdict(product),
+        "typed": has_answer_type(kind, top.text, question) if kind else 1.0,
         "judge": judge(passage, question),
     }
 
