@@ -16,8 +16,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # app modules load once Django is set up, inside the fixtures
+    from app.models import Document
+    from app.users import User
 
 REPO = Path(__file__).resolve().parent.parent
 # The shared evaluation data: ../shared/data beside the checkout, or SHARED_DATA_DIR.
@@ -129,6 +134,20 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory) 
 
 class Ingestion:
     """Waits for documents to leave the queued/parsing/embedding states."""
+
+    def index(self, owner: User, name: str, data: bytes, timeout: float = 180) -> Document:
+        """Upload one file as `owner`, wait for it and return its Document, indexed."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from app.models import Document
+        from app.services.documents import upload_documents
+
+        (outcome,) = upload_documents(owner, [SimpleUploadedFile(name, data)])
+        assert outcome.document is not None
+        self.wait(outcome.document.pk, timeout=timeout)
+        document = Document.objects.get(pk=outcome.document.pk)
+        assert document.status == Document.Status.INDEXED, document.failure_reason
+        return document
 
     def wait(self, *document_ids: int, timeout: float = 180) -> None:
         from app.models import Document

@@ -11,12 +11,11 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from app.models import Document
 from app.services import pdf_pages
-from app.services.documents import delete_document, upload_documents
+from app.services.documents import delete_document
 from tests.retrieval.pdf_builder import Line, build_pdf
 
 BUILT = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
@@ -44,12 +43,7 @@ def lighthouse(make_user, ingestion, settings, tmp_path) -> Document:  # type: i
     settings.DATA_DIR = tmp_path  # the page cache of this test alone
     owner = make_user("alice")
     data = build_pdf(PAGES, page_labels=b"0 << /S /r >>")
-    (outcome,) = upload_documents(owner, [SimpleUploadedFile("lights.pdf", data)])
-    assert outcome.document is not None
-    ingestion.wait(outcome.document.pk)
-    document = Document.objects.get(pk=outcome.document.pk)
-    assert document.status == Document.Status.INDEXED, document.failure_reason
-    return document
+    return ingestion.index(owner, "lights.pdf", data)
 
 
 def span(document: Document, sentence: str) -> str:
@@ -142,11 +136,8 @@ def test_pages_that_do_not_exist_and_spans_that_are_not_in_the_text(lighthouse, 
 
 def test_a_document_without_pages_opens_its_text(make_user, ingestion, client) -> None:  # type: ignore[no-untyped-def]
     owner = make_user("alice")
-    (outcome,) = upload_documents(owner, [SimpleUploadedFile("notes.md", b"# Notes\n\nThe tide was high.\n")])
-    assert outcome.document is not None
-    ingestion.wait(outcome.document.pk)
+    document = ingestion.index(owner, "notes.md", b"# Notes\n\nThe tide was high.\n")
     client.force_login(owner)
-    document = Document.objects.get(pk=outcome.document.pk)
     start = document.text.index("The tide")
     query = f"?start={start}&end={start + 18}"
     response = client.get(reverse("document-passage", args=[document.pk]) + query)

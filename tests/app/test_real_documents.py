@@ -4,11 +4,8 @@ of chunks."""
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from app.models import Document
-from app.services.documents import upload_documents
 from tests.retrieval.pdf_builder import Line, build_pdf
 
 WORDS = ["apples", "bridges", "copper", "dolphins"]
@@ -25,11 +22,7 @@ def filing() -> bytes:
 
 def test_a_filing_keeps_its_file_name_title_page_labels_and_no_footers(make_user, ingestion, client):  # type: ignore[no-untyped-def]
     user = make_user()
-    (outcome,) = upload_documents(user, [SimpleUploadedFile("2023_Q3-ACME.pdf", filing())])
-    assert outcome.document is not None
-    ingestion.wait(outcome.document.pk, timeout=300)
-    document = Document.objects.get(pk=outcome.document.pk)
-    assert document.status == Document.Status.INDEXED, document.failure_reason
+    document = ingestion.index(user, "2023_Q3-ACME.pdf", filing(), timeout=300)
     assert document.title == "2023 Q3 ACME"
     assert document.original_filename == "2023_Q3-ACME.pdf"
     chunks = list(document.chunks.all())

@@ -4,11 +4,7 @@ position of the rows the chunk holds."""
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
-from app.models import Document
 from app.services.answer_record import PassageSnapshot
-from app.services.documents import upload_documents
 from app.services.evidence import locate, select_evidence, snapshot
 from app.services.search import search_chunks
 from retrieval.sentences import split_sentences
@@ -58,11 +54,7 @@ def test_sentences_of_a_repeated_header_are_located_at_the_header() -> None:
 
 def test_evidence_from_a_table_split_across_pages(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    (outcome,) = upload_documents(user, [SimpleUploadedFile("statement.pdf", statement_pdf())])
-    assert outcome.document is not None
-    ingestion.wait(outcome.document.pk, timeout=300)
-    document = Document.objects.get(pk=outcome.document.pk)
-    assert document.status == Document.Status.INDEXED, document.failure_reason
+    document = ingestion.index(user, "statement.pdf", statement_pdf(), timeout=300)
     chunks = list(document.chunks.all())
     led = [c for c in chunks if c.table_header is not None]
     assert led, "the table is longer than a chunk, so later chunks repeat its header"
