@@ -10,12 +10,17 @@ A span never crosses from one passage into the next, and it may end anywhere aft
 first token (the model decides where, by preferring an end token over the continuations).
 With `anywhere=False` a span starts where a passage starts: the 135M decoder, free to start
 mid-sentence, often copied a fragment ("1838 and 1844.") instead of the claim that holds it.
+
+A passage longer than the answer's token budget is offered only up to its last clause break
+within the budget (`within_budget`): a copy of a long list item then ends on a whole clause
+instead of being cut mid-phrase at the token limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -25,6 +30,31 @@ class CopiedSpan:
     passage: int  # 0-based index of the passage in the prompt
     start_token: int  # [start, end) token positions within that passage's tokens
     end_token: int
+
+
+CLAUSE_BREAKS = (",", ";", ":", "—", "–")
+
+
+def clause_breaks(tokenizer: Any) -> frozenset[int]:
+    """The token ids that are a clause break alone (with or without a leading space); a
+    merged token such as ")," is not one: cutting before it would leave "(" open."""
+    ids = (
+        tokenizer.encode(prefix + mark, add_special_tokens=False)
+        for mark in CLAUSE_BREAKS
+        for prefix in ("", " ")
+    )
+    return frozenset(found[0] for found in ids if len(found) == 1)
+
+
+def within_budget(passage: Sequence[int], budget: int, breaks: Collection[int]) -> list[int]:
+    """The tokens of `passage` a copy may take when the answer has room for `budget` tokens:
+    all of them when they fit; else those before the last clause break (a token in `breaks`:
+    a comma, semicolon, colon or dash) that leaves the copy at least half the budget; else the
+    first `budget` tokens."""
+    if len(passage) <= budget:
+        return list(passage)
+    cut = max((i for i in range(budget // 2, budget) if passage[i] in breaks), default=budget)
+    return list(passage[:cut])
 
 
 class CopyConstraint:

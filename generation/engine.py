@@ -31,7 +31,7 @@ from generation.attention import (
 )
 from generation.checking import check_answer
 from generation.citations import attribute_by_attention, parse_citations
-from generation.copying import CopyConstraint
+from generation.copying import CopyConstraint, clause_breaks, within_budget
 from generation.cpu import NARROW_PASS
 from generation.decode import DecodeState, decode_tokens
 from generation.detokenize import IncrementalDetokenizer
@@ -109,6 +109,7 @@ class Engine:
         eos = self.model.generation_config.eos_token_id
         eos_ids = [*(eos if isinstance(eos, list) else [eos]), self.tokenizer.eos_token_id]
         self.eos_ids = frozenset(int(e) for e in eos_ids if e is not None)
+        self.clause_breaks = clause_breaks(self.tokenizer)
         self._lock = threading.Lock()
         self.forward_passes = 0  # counts model calls; lets tests see that work stopped
         self.conversations = ConversationCaches(
@@ -222,7 +223,10 @@ class Engine:
         detok = IncrementalDetokenizer(self.tokenizer, config.stop, config.repeat_window)
         constraint = None
         if config.copy_passages and prompt.passages:
-            sources = [prompt.ids[a:b] for a, b in prompt.passage_ranges[: config.copy_passages]]
+            sources = [
+                within_budget(prompt.ids[a:b], config.max_new_tokens, self.clause_breaks)
+                for a, b in prompt.passage_ranges[: config.copy_passages]
+            ]
             constraint = CopyConstraint(sources, self.eos_ids, anywhere=config.copy_anywhere)
         state = DecodeState()
         finished = False

@@ -8,6 +8,7 @@ import pytest
 from app.benchmarks.cases import CASES
 from generation import Engine, GenerationConfig, Passage, TokenEvent
 from generation.checking import check_answer
+from generation.copying import within_budget
 from generation.repetition import check_repeats
 from generation.types import Answer, Citation
 
@@ -82,6 +83,42 @@ def test_copying_never_leaves_the_evidence_and_its_citation_resolves(engine: Eng
     assert answer.text[copy.claim_start : copy.claim_end] == text
     assert answer.checks and all(check.supported for check in answer.checks)
     assert answer.finish_reason in {"eos", "length"}
+
+
+# One code-map list item, over 64 tokens with no full stop until its end: the copy in the
+# chat's "prefill and decode" answer ran into the token limit mid-phrase.
+LONG_ITEM = Passage(
+    1,
+    "generation/ — plain Python: loading the decoder (GGUF converted once and cached), the prompt and its "
+    "token budget, the prefill/decode loop over a DynamicCache with exact reuse of the system prefix and "
+    "of a conversation's cache, speculative steps that feed predictable tokens ahead and verify them in "
+    "one pass, the dtype chosen per CPU, constrained decoding that copies one span of the evidence.",
+    "Architecture",
+    None,
+    "",
+    1.0,
+)
+
+
+def test_a_copy_of_a_passage_longer_than_the_budget_ends_on_a_whole_clause(engine: Engine) -> None:
+    budget = 40
+    assert len(engine.tokenizer.encode(LONG_ITEM.text)) > budget
+    config = GenerationConfig(max_new_tokens=budget, copy_passages=1, capture_attention=False)
+    _, answer = _run(engine, "What is the difference between prefill and decode?", (LONG_ITEM,), config)
+    text = answer.text.strip()
+    assert answer.finish_reason == "eos", "the copy ended by itself, not at the token limit"
+    assert LONG_ITEM.text.startswith(text) and len(text) < len(LONG_ITEM.text)
+    rest = LONG_ITEM.text[len(text) :].lstrip()
+    assert rest[:1] in {",", ";", ":", "—"}, f"ended mid-clause: {text!r} | {rest[:20]!r}"
+
+
+def test_within_budget_cuts_a_long_passage_before_its_last_clause_break_in_budget() -> None:
+    comma = 0
+    passage = [5, 6, comma, 7, 8, 9, comma, 10, 11, 12, 13, 14]
+    assert within_budget(passage, 20, {comma}) == passage, "a passage that fits is offered whole"
+    assert within_budget(passage, 9, {comma}) == [5, 6, comma, 7, 8, 9]
+    assert within_budget(passage, 6, {comma}) == [5, 6, comma, 7, 8, 9], "no break in the last half: a hard cut"
+    assert within_budget(passage, 5, {comma}) == [5, 6]
 
 
 def test_checking_flags_what_no_passage_holds() -> None:
