@@ -17,12 +17,23 @@ reports. Signals, all of the top evidence quote unless said:
 - coverage, similarity, passage_coverage, margin: what `answerability` combines;
 - passage_coverage: the idf share of the question's words held by the quote's passage;
 - typed: the quote holds the kind of answer asked for (a year for "when", ...);
-- margin: the quote's ranking score minus the second quote's;
+- margin: the quote's ranking score minus the next ranked sentence's;
 - judge: the decoder asked "Does the text answer the question? Reply Yes or No." over the
   quote's passage, as log P(Yes) - log P(No) (what a larger model would be asked).
 
 Combinations are logistic regressions fitted on one half of the questions and read on the
 other (both ways), so that a signal that only fits its own sample does not look useful.
+
+Each record also keeps what a new signal or ranking can be computed from without the models
+(`raw`: the passages, the encoder's first RAW_CANDIDATES sentences with the decoder's
+question likelihood, the quotes). `depth` replays the ranking and answerability from it for
+fewer passages and other numbers of reranked candidates; collect with a larger ANSWER_TOP_K
+for that. STUDY_JUDGE=0 skips the judge (the slowest signal):
+
+    DATA_DIR=/tmp/abstain ANSWER_TOP_K=8 STUDY_JUDGE=0 .venv/bin/python \
+        scripts/abstention_study.py collect ../shared/data/squad-v1.1-dev/dev-v1.1.reconstructed.json k8.jsonl
+    DATA_DIR=/tmp/abstain .venv/bin/python scripts/abstention_study.py depth k8.jsonl \
+        ../shared/data/squad-v1.1-dev/dev-v1.1.reconstructed.json
 """
 
 from __future__ import annotations
@@ -50,16 +61,19 @@ from django.conf import settings  # noqa: E402
 
 from app.evaluation.corpus import ensure_corpus, evaluation_user  # noqa: E402
 from app.evaluation.datasets import SquadQuestion, load_dataset  # noqa: E402
+from app.evaluation.metrics import contains_answer  # noqa: E402
 from app.services.answer_record import EvidenceQuote, PassageSnapshot  # noqa: E402
-from app.services.evidence import quote_signals, select_evidence, snapshot  # noqa: E402
+from app.services.evidence import RERANK_WEIGHT, quote_signals, select_evidence, snapshot, titled  # noqa: E402
 from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks  # noqa: E402
 from generation.engine import Engine  # noqa: E402
 from retrieval.answerability import QuoteSignals, answerability  # noqa: E402
-from retrieval.evidence import ScoredSentence, answer_type, has_answer_type  # noqa: E402
+from retrieval.evidence import Idf, ScoredSentence, answer_type, coverage, has_answer_type  # noqa: E402
 
 REPORTED = (500, 0)  # (limit, seed) of the evaluation docs/evaluation.md reports
 JUDGE = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer the question? Reply Yes or No."
+RAW_CANDIDATES = 12
+JUDGE_ON = os.environ.get("STUDY_JUDGE", "1") == "1"  # the slowest signal; 0 skips it
 SIGNALS = ("coverage", "similarity", "passage_coverage", "typed", "margin", "judge")
 
 
@@ -97,7 +111,42 @@ def signals(
     return {
         **asdict(product),
         "typed": has_answer_type(kind, top.text, question) if kind else 1.0,
-        "judge": judge(passage, question),
+        "judge": judge(passage, question) if JUDGE_ON else 0.0,
+    }
+
+
+def raw(
+    question: str, passages: list[PassageSnapshot], texts: dict[int, str], quotes: list[EvidenceQuote]
+) -> dict[str, Any]:
+    """What a new signal or ranking could be computed from offline: the passages, the
+    encoder's ranking before the decoder rerank (its first RAW_CANDIDATES with the decoder's
+    question likelihood, titled as `rerank` reads them), the quotes."""
+    ranked = select_evidence(question, passages, 3, texts, rerank_with_decoder=False)[1]
+    head = ranked[:RAW_CANDIDATES]
+    engine = get_engine()
+    likelihood = engine.question_likelihood(
+        question, [titled(passages[c.sentence.source].document_title, c.sentence.text) for c in head]
+    )
+    return {
+        "passages": [
+            {"index": p.index, "document_id": p.document_id, "score": p.score, "text": p.text}
+            for p in passages
+        ],
+        "ranked": [
+            {
+                "source": c.sentence.source,
+                "text": c.sentence.text,
+                "score": c.score,
+                "similarity": c.similarity,
+                "coverage": c.coverage,
+                "likelihood": ql,
+            }
+            for c, ql in zip(head, likelihood, strict=True)
+        ],
+        "quotes": [
+            {"document_id": q.document_id, "passage": q.passage, "text": q.text, "score": q.score}
+            for q in quotes
+        ],
     }
 
 
@@ -128,6 +177,9 @@ def collect(dataset_path: Path, out: Path, limit: int, seed: int) -> None:
                 quotes, ranked = select_evidence(question.question, passages, 3, texts)
                 record[condition] = signals(question.question, passages, ranked, quotes)
                 record[condition + "_gold_quote"] = bool(quotes) and quotes[0].document_id == gold
+                record[condition + "_raw"] = raw(question.question, passages, texts, quotes)
+            record["gold_document"] = gold
+            record["answers"] = list(question.answers)
             sink.write(json.dumps(record) + "\n")
             sink.flush()
             print(f"{n + 1}/{limit}", file=sys.stderr, flush=True)
@@ -213,6 +265,49 @@ def report(path: Path) -> None:
         )
 
 
+def depth(path: Path, dataset_path: Path, top_ks: list[int], candidates: list[int]) -> None:
+    """The evidence ranking and answerability replayed from `collect`'s raw records for a
+    smaller ANSWER_TOP_K (passages ranked within it) and another number of reranked
+    candidates: top-1 quote holding a gold answer, top quote from the gold paragraph,
+    answered / abstaining at ANSWER_MIN_EVIDENCE, citation accuracy among the answered, and
+    abstaining with 0.9 answered. Passage coverage uses word rarity over the dataset's
+    paragraphs (the product uses BM25's, which tokenizes alike but counts chunks)."""
+    records = [json.loads(line) for line in path.open()]
+    dataset = load_dataset(dataset_path)
+    idf = Idf([document.text for document in dataset.documents])
+    threshold = settings.ANSWER_MIN_EVIDENCE
+
+    def replay(record: dict[str, Any], condition: str, k: int, n: int) -> tuple[float, bool, bool]:
+        raw = record[condition + "_raw"]
+        passages = raw["passages"]
+        within = [c for c in raw["ranked"] if passages[c["source"]]["index"] <= k]
+        head = [(c["score"] + RERANK_WEIGHT * c["likelihood"], c) for c in within[:n]]
+        ranked = sorted(head, key=lambda sc: -sc[0]) + [(c["score"], c) for c in within[n:]]
+        top = ranked[0][1]
+        margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else 1.0
+        passage = passages[top["source"]]
+        signals = QuoteSignals(
+            top["coverage"], top["similarity"], coverage(record["question"], passage["text"], idf), margin
+        )
+        holds = contains_answer(top["text"], tuple(record["answers"])) > 0
+        return answerability(signals), holds, passage["document_id"] == record["gold_document"]
+
+    print(f"{len(records)} questions; ANSWER_MIN_EVIDENCE={threshold}")
+    print("top_k candidates  top-1  gold-para  answered  abstaining  citations  abstaining@0.9")
+    for k in top_ks:
+        for n in candidates:
+            asked = [replay(r, "answerable", k, n) for r in records]
+            removed = np.array([replay(r, "removed", k, n)[0] for r in records])
+            score = np.array([a for a, _, _ in asked])
+            gold = np.array([g for _, _, g in asked])
+            answered = score >= threshold
+            print(
+                f"{k:5d} {n:10d}  {np.mean([h for _, h, _ in asked]):.3f}  {gold.mean():9.3f}"
+                f"  {answered.mean():8.3f}  {(removed < threshold).mean():10.3f}"
+                f"  {gold[answered].mean():9.3f}  {operating_point(score, removed)[0]:14.3f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -225,9 +320,16 @@ def main() -> None:
     c.add_argument("--seed", type=int, default=7)
     r = verbs.add_parser("report")
     r.add_argument("cache", type=Path)
+    d = verbs.add_parser("depth")
+    d.add_argument("cache", type=Path)
+    d.add_argument("dataset", type=Path)
+    d.add_argument("--top-k", type=int, nargs="+", default=[4, 6, 8])
+    d.add_argument("--candidates", type=int, nargs="+", default=[5, 8, 12])
     args = parser.parse_args()
     if args.verb == "collect":
         collect(args.dataset, args.out, args.limit, args.seed)
+    elif args.verb == "depth":
+        depth(args.cache, args.dataset, args.top_k, args.candidates)
     else:
         report(args.cache)
 
