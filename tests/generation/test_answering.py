@@ -117,7 +117,7 @@ def test_within_budget_cuts_a_long_passage_before_its_last_clause_break_in_budge
     passage = [5, 6, comma, 7, 8, 9, comma, 10, 11, 12, 13, 14]
     assert within_budget(passage, 20, {comma}) == passage, "a passage that fits is offered whole"
     assert within_budget(passage, 9, {comma}) == [5, 6, comma, 7, 8, 9]
-    assert within_budget(passage, 6, {comma}) == [5, 6, comma, 7, 8, 9], "no break in the last half: a hard cut"
+    assert within_budget(passage, 6, {comma}) == [5, 6, comma, 7, 8, 9], "no break in its last half: cut"
     assert within_budget(passage, 5, {comma}) == [5, 6]
 
 
