@@ -53,7 +53,7 @@ def within_budget(passage: Sequence[int], budget: int, breaks: Collection[int]) 
     first `budget` tokens."""
     if len(passage) <= budget:
         return list(passage)
-    cut = max((i for i in range(budget // 2, budget) if passage[i] in breaks), default=budget)
+    cut = max((i for i in range(max(1, budget // 2), budget) if passage[i] in breaks), default=budget)
     return list(passage[:cut])
 
 

@@ -119,6 +119,7 @@ def test_within_budget_cuts_a_long_passage_before_its_last_clause_break_in_budge
     assert within_budget(passage, 9, {comma}) == [5, 6, comma, 7, 8, 9]
     assert within_budget(passage, 6, {comma}) == [5, 6, comma, 7, 8, 9], "no break in its last half: cut"
     assert within_budget(passage, 5, {comma}) == [5, 6]
+    assert within_budget([comma, 5, 6], 1, {comma}) == [comma], "never an empty copy"
 
 
 def test_checking_flags_what_no_passage_holds() -> None:
