@@ -63,12 +63,19 @@ from app.evaluation.corpus import ensure_corpus, evaluation_user  # noqa: E402
 from app.evaluation.datasets import SquadQuestion, load_dataset  # noqa: E402
 from app.evaluation.metrics import contains_answer  # noqa: E402
 from app.services.answer_record import EvidenceQuote, PassageSnapshot  # noqa: E402
-from app.services.evidence import RERANK_WEIGHT, quote_signals, select_evidence, snapshot, titled  # noqa: E402
+from app.services.evidence import quote_signals, rescored, select_evidence, snapshot, titled  # noqa: E402
 from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks  # noqa: E402
 from generation.engine import Engine  # noqa: E402
 from retrieval.answerability import QuoteSignals, answerability  # noqa: E402
-from retrieval.evidence import Idf, ScoredSentence, answer_type, coverage, has_answer_type  # noqa: E402
+from retrieval.evidence import (  # noqa: E402
+    Idf,
+    ScoredSentence,
+    Sentence,
+    answer_type,
+    coverage,
+    has_answer_type,
+)
 
 REPORTED = (500, 0)  # (limit, seed) of the evaluation docs/evaluation.md reports
 JUDGE = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer the question? Reply Yes or No."
@@ -281,15 +288,19 @@ def depth(path: Path, dataset_path: Path, top_ks: list[int], candidates: list[in
         raw = record[condition + "_raw"]
         passages = raw["passages"]
         within = [c for c in raw["ranked"] if passages[c["source"]]["index"] <= k]
-        head = [(c["score"] + RERANK_WEIGHT * c["likelihood"], c) for c in within[:n]]
-        ranked = sorted(head, key=lambda sc: -sc[0]) + [(c["score"], c) for c in within[n:]]
-        top = ranked[0][1]
-        margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else 1.0
-        passage = passages[top["source"]]
+        # Spans are not stored (nor needed to rank): each sentence is its text and passage.
+        encoder_ranked = [
+            ScoredSentence(Sentence(c["source"], 0, 0, c["text"]), c["score"], c["similarity"], c["coverage"])
+            for c in within
+        ]
+        ranked = rescored(encoder_ranked, [c["likelihood"] for c in within[:n]])
+        top = ranked[0]
+        margin = top.score - ranked[1].score if len(ranked) > 1 else 1.0
+        passage = passages[top.sentence.source]
         signals = QuoteSignals(
-            top["coverage"], top["similarity"], coverage(record["question"], passage["text"], idf), margin
+            top.coverage, top.similarity, coverage(record["question"], passage["text"], idf), margin
         )
-        holds = contains_answer(top["text"], tuple(record["answers"])) > 0
+        holds = contains_answer(top.sentence.text, tuple(record["answers"])) > 0
         return answerability(signals), holds, passage["document_id"] == record["gold_document"]
 
     print(f"{len(records)} questions; ANSWER_MIN_EVIDENCE={threshold}")
