@@ -172,15 +172,21 @@ class Idf:
 MIN_WORDS = 3
 
 
+def quotable_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of every sentence of `text` that can be a quote (MIN_WORDS or more);
+    ingestion gives each its own vector (`retrieval.sentence_match`)."""
+    return [(s, e) for s, e in split_sentences(text) if len(_WORD.findall(text[s:e])) >= MIN_WORDS]
+
+
 def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
     """Every sentence of every source that can be a quote; a sentence repeated by
     overlapping chunks counts once."""
     out: list[Sentence] = []
     seen: set[str] = set()
     for i, source in enumerate(sources):
-        for start, end in split_sentences(source.text):
+        for start, end in quotable_spans(source.text):
             text = source.text[start:end]
-            if text in seen or len(_WORD.findall(text)) < MIN_WORDS:
+            if text in seen:
                 continue
             seen.add(text)
             out.append(Sentence(i, start, end, text))

@@ -144,7 +144,8 @@ class Chunk(models.Model):
     """A piece of a document's extracted text, the unit of search and citation.
 
     Its primary key is also its id in the FAISS index; `embedding` keeps the vector
-    (float32 bytes) so the index can always be rebuilt from the database.
+    (float32 bytes) so the index can always be rebuilt from the database;
+    `sentence_embeddings` its sentences' (see `retrieval.sentence_match`).
 
     `text` is the document's text from `start` to `end` (less running headers and footers)
     and, when the chunk starts with rows of a table whose header row lies before `start`,
@@ -162,6 +163,10 @@ class Chunk(models.Model):
     heading_path = models.JSONField(default=list, blank=True)
     token_count = models.PositiveIntegerField()
     embedding = models.BinaryField()
+    # Every quotable sentence's vector, float16 (n, dim), in `text` order: search matches a
+    # chunk by its best sentence too (retrieval.sentence_match). Empty for chunks embedded
+    # before it existed: they are matched on `embedding` alone until ingested again.
+    sentence_embeddings = models.BinaryField(default=b"", blank=True)
     table_header_start = models.PositiveIntegerField(null=True, blank=True)
     table_header_end = models.PositiveIntegerField(null=True, blank=True)
 

@@ -26,7 +26,10 @@ from app.models import Chunk, Document
 from app.services.runtime import encoder_identity, get_encoder, get_index
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
+from retrieval.encoder import Encoder
+from retrieval.evidence import quotable_spans
 from retrieval.parsing import filename_title, parse_document
+from retrieval.sentence_match import pack
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ class _Job:
     document: Document
     chunks: list[ChunkSpec] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    sentence_vectors: list[bytes] = field(default_factory=list)  # sentence_match.pack, per chunk
 
 
 class _Run:
@@ -236,6 +240,7 @@ def _embed(run: _Run, jobs: list[_Job]) -> list[_Job]:
     encoder = get_encoder()
     for job in jobs:
         job.vectors = np.zeros((len(job.chunks), encoder.dim), dtype=np.float32)
+        job.sentence_vectors = [b""] * len(job.chunks)
     order = [(i, k) for i, job in enumerate(jobs) for k in range(len(job.chunks))]
     live = set(range(len(jobs)))
     cursor = 0
@@ -245,6 +250,7 @@ def _embed(run: _Run, jobs: list[_Job]) -> list[_Job]:
         encoded = encoder.encode([jobs[i].chunks[k].embed_text for i, k in batch])
         for (i, k), vector in zip(batch, encoded, strict=True):
             _vectors(jobs[i])[k] = vector
+        _embed_sentences(encoder, [(jobs[i], k) for i, k in batch])
         if cursor == len(order):
             break  # the final write (_store) sets completed counts
         ours = set(run.owned([jobs[i] for i in live]).values_list("pk", flat=True))
@@ -259,6 +265,17 @@ def _embed(run: _Run, jobs: list[_Job]) -> list[_Job]:
             jobs[i].document.progress_done = sum(1 for j, _ in order[:cursor] if j == i)
         run.save([jobs[i] for i in touched], ["progress_done"])
     return [jobs[i] for i in sorted(live)]
+
+
+def _embed_sentences(encoder: Encoder, chunks: list[tuple[_Job, int]]) -> None:
+    """Each chunk's quotable sentences encoded in one batch, packed per chunk."""
+    texts = [[text[s:e] for s, e in quotable_spans(text)] for text in (j.chunks[k].text for j, k in chunks)]
+    encoded = encoder.encode([t for sentences in texts for t in sentences]) if any(texts) else None
+    at = 0
+    for (job, k), sentences in zip(chunks, texts, strict=True):
+        if sentences and encoded is not None:
+            job.sentence_vectors[k] = pack(encoded[at : at + len(sentences)])
+        at += len(sentences)
 
 
 def _vectors(job: _Job) -> np.ndarray:
@@ -294,11 +311,12 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
                 heading_path=list(spec.heading_path),
                 token_count=spec.token_count,
                 embedding=vector.tobytes(),
+                sentence_embeddings=sentences,
                 table_header_start=spec.table_header[0] if spec.table_header else None,
                 table_header_end=spec.table_header[1] if spec.table_header else None,
             )
             for job in jobs
-            for spec, vector in zip(job.chunks, _vectors(job), strict=True)
+            for spec, vector, sentences in zip(job.chunks, _vectors(job), job.sentence_vectors, strict=True)
         )
         now, name = timezone.now(), encoder_identity()
         by_count: dict[int, list[int]] = {}

@@ -6,6 +6,9 @@ user may search, and reciprocal rank fusion merges them. Measured in docs/evalua
 SciFact NDCG@10 and SQuAD recall@5 are both higher fused than either alone (a lexical match
 catches names, codes and numbers the encoder blurs; the encoder catches paraphrases).
 
+Dense and hybrid search then reorder their best SENTENCE_CANDIDATES by each chunk's best
+sentence as well (`retrieval.sentence_match`): a question is usually about one sentence.
+
 Every result carries its dense cosine as `score` (also for chunks only BM25 found), so
 thresholds and displayed scores mean the same thing in every mode.
 """
@@ -25,6 +28,7 @@ from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 from app.users import User
 from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.sentence_match import SENTENCE_CANDIDATES, best_sentence, reorder, unpack
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
@@ -83,6 +87,34 @@ def search_chunks(
         rankings.append(_lexical_ranking(query, allowed, depth))
     ranked = rankings[0] if len(rankings) == 1 else reciprocal_rank_fusion(rankings)
     # The database decides what exists: a hit for a chunk deleted a moment ago is dropped.
-    chunks = Chunk.objects.select_related("document").in_bulk(ranked[: top_k * 2])
-    found = [chunks[chunk_id] for chunk_id in ranked if chunk_id in chunks][:top_k]
-    return [SearchResult(chunk, float(chunk.vector() @ vector)) for chunk in found]
+    head = ranked[: max(top_k * 2, SENTENCE_CANDIDATES if mode != "bm25" else 0)]
+    stored = Chunk.objects.only("id", "embedding", "sentence_embeddings").in_bulk(head)
+    present = [chunk_id for chunk_id in head if chunk_id in stored]
+    cosine = {chunk_id: float(stored[chunk_id].vector() @ vector) for chunk_id in present}
+    if mode != "bm25":
+        present = _by_best_sentence(
+            present, stored, cosine, vector, rankings[-1] if mode == "hybrid" else None
+        )
+    # Documents (their whole text: evidence quotes from it) for the winners alone.
+    chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(present[:top_k])
+    return [
+        SearchResult(chunks[chunk_id], cosine[chunk_id]) for chunk_id in present[:top_k] if chunk_id in chunks
+    ]
+
+
+def _by_best_sentence(
+    present: list[int],
+    stored: dict[int, Chunk],
+    cosine: dict[int, float],
+    vector: np.ndarray,
+    lexical: list[int] | None,
+) -> list[int]:
+    """The first SENTENCE_CANDIDATES of `present` reordered by chunk + best sentence cosine
+    (fused with BM25's order in hybrid search); the rest after them (`sentence_match`)."""
+    head, tail = present[:SENTENCE_CANDIDATES], present[SENTENCE_CANDIDATES:]
+    dim = len(vector)
+    match = {
+        pk: cosine[pk] + best_sentence(vector, unpack(bytes(stored[pk].sentence_embeddings), dim), cosine[pk])
+        for pk in head
+    }
+    return reorder(head, match, lexical) + tail
