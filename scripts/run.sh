@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=app.settings
 .venv/bin/python manage.py migrate --noinput
+# Chunks indexed by an earlier version get their sentence vectors (a no-op once done).
+.venv/bin/python manage.py embed_sentences
 .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 .venv/bin/python manage.py ensure_admin
 # Convert the bundled decoder now (once, ~35 s): the first question must not pay for it.

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='chunk',
             name='sentence_embeddings',
-            field=models.BinaryField(blank=True, default=b''),
+            field=models.BinaryField(blank=True, default=None, null=True),
         ),
     ]

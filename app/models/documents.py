@@ -164,9 +164,9 @@ class Chunk(models.Model):
     token_count = models.PositiveIntegerField()
     embedding = models.BinaryField()
     # Every quotable sentence's vector, float16 (n, dim), in `text` order: search matches a
-    # chunk by its best sentence too (retrieval.sentence_match). Empty for chunks embedded
-    # before it existed: they are matched on `embedding` alone until ingested again.
-    sentence_embeddings = models.BinaryField(default=b"", blank=True)
+    # chunk by its best sentence too (retrieval.sentence_match). NULL for chunks embedded
+    # before it existed (matched on `embedding` alone until `manage.py embed_sentences`).
+    sentence_embeddings = models.BinaryField(null=True, blank=True, default=None)
     table_header_start = models.PositiveIntegerField(null=True, blank=True)
     table_header_end = models.PositiveIntegerField(null=True, blank=True)
 

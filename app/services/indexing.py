@@ -10,6 +10,8 @@ import numpy as np
 from app.models import Chunk, Document
 from app.services.documents import requeue_documents
 from app.services.runtime import encoder_identity, get_encoder, get_vector_index
+from retrieval.evidence import quotable_spans
+from retrieval.sentence_match import pack
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +57,26 @@ def rebuild_index() -> RebuildReport:
     get_vector_index().replace_all(np.asarray(ids, dtype=np.int64), matrix)
     log.info("vector index rebuilt with %d vectors", len(ids))
     return RebuildReport(vectors=len(ids), requeued_documents=len(stale))
+
+
+def embed_missing_sentences(batch: int = 256) -> int:
+    """Give the chunks embedded before sentence vectors existed (NULL) their sentences'
+    vectors, in place: their documents stay indexed and searchable throughout (search matches
+    them on their chunk vector until then). The number of chunks filled; 0 loads no encoder."""
+    name = encoder_identity()
+    missing = Chunk.objects.filter(
+        sentence_embeddings__isnull=True, document__status=Document.Status.INDEXED, document__encoder=name
+    ).order_by("id")
+    filled = 0
+    while chunks := list(missing.only("id", "text")[:batch]):
+        texts = [[c.text[s:e] for s, e in quotable_spans(c.text)] for c in chunks]
+        flat = [t for sentences in texts for t in sentences]
+        encoded = get_encoder().encode(flat) if flat else np.zeros((0, 0), dtype=np.float32)
+        at = 0
+        for chunk, sentences in zip(chunks, texts, strict=True):
+            chunk.sentence_embeddings = pack(encoded[at : at + len(sentences)]) if sentences else b""
+            at += len(sentences)
+        Chunk.objects.bulk_update(chunks, ["sentence_embeddings"])
+        filled += len(chunks)
+        log.info("sentence vectors for %d chunks so far", filled)
+    return filled

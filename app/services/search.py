@@ -113,8 +113,6 @@ def _by_best_sentence(
     (fused with BM25's order in hybrid search); the rest after them (`sentence_match`)."""
     head, tail = present[:SENTENCE_CANDIDATES], present[SENTENCE_CANDIDATES:]
     dim = len(vector)
-    match = {
-        pk: cosine[pk] + best_sentence(vector, unpack(bytes(stored[pk].sentence_embeddings), dim), cosine[pk])
-        for pk in head
-    }
+    sentences = {pk: unpack(bytes(stored[pk].sentence_embeddings or b""), dim) for pk in head}
+    match = {pk: cosine[pk] + best_sentence(vector, sentences[pk], cosine[pk]) for pk in head}
     return reorder(head, match, lexical) + tail

@@ -4,9 +4,13 @@ by chunk + best sentence cosine (`retrieval.sentence_match`)."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import numpy as np
+from django.core.management import call_command
 
 from app.models import Chunk
+from app.services.indexing import embed_missing_sentences
 from app.services.runtime import get_encoder
 from app.services.search import search_chunks
 from retrieval.evidence import quotable_spans
@@ -49,7 +53,7 @@ def test_ingestion_stores_each_quotable_sentence_vector(make_user, ingestion) ->
     encoder = get_encoder()
     for chunk in Chunk.objects.filter(document=document):
         sentences = [chunk.text[s:e] for s, e in quotable_spans(chunk.text)]
-        stored = unpack(bytes(chunk.sentence_embeddings), encoder.dim)
+        stored = unpack(bytes(chunk.sentence_embeddings or b""), encoder.dim)
         assert len(stored) == len(sentences) > 0, chunk.text
         np.testing.assert_allclose(stored, encoder.encode(sentences), atol=2e-3)
 
@@ -87,6 +91,26 @@ def test_chunks_without_sentence_vectors_still_rank(make_user, ingestion) -> Non
     user = make_user()
     for name, text in SECTIONS.items():
         ingestion.index(user, name, text.encode())
-    Chunk.objects.update(sentence_embeddings=b"")
+    Chunk.objects.update(sentence_embeddings=None)
     results = search_chunks(user, "What colour is the granite from Mull?", top_k=3)
     assert "pink granite" in results[0].chunk.text
+
+
+def test_embed_sentences_fills_chunks_indexed_before_them(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
+    """`manage.py embed_sentences` gives chunks of an earlier version (NULL) the vectors
+    ingestion gives, in place; a second run finds nothing to do."""
+    user = make_user()
+    for name, text in SECTIONS.items():
+        ingestion.index(user, name, text.encode())
+    before = dict(Chunk.objects.values_list("id", "sentence_embeddings"))
+    Chunk.objects.update(sentence_embeddings=None)
+    out = StringIO()
+    call_command("embed_sentences", stdout=out)
+    assert f"added to {len(before)} chunk(s)" in out.getvalue()
+    dim = get_encoder().dim
+    for chunk_id, stored in Chunk.objects.values_list("id", "sentence_embeddings"):
+        assert stored is not None
+        np.testing.assert_allclose(
+            unpack(bytes(stored), dim), unpack(bytes(before[chunk_id] or b""), dim), atol=2e-3
+        )
+    assert embed_missing_sentences() == 0
