@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from app.evaluation.datasets import Dataset, SourceDocument
 from app.models import Collection, Document
 from app.services.documents import upload_documents
+from app.services.indexing import embed_missing_sentences
 from app.services.ingestion import DOCUMENTS_PER_JOB, ingest_documents
 from app.services.runtime import encoder_identity
 from app.users import User
@@ -103,8 +104,12 @@ def ensure_corpus(dataset: Dataset, *, progress: Progress | None = None) -> Corp
     if not reused:
         _ingest_missing(user, collection, dataset, found, progress)
         found = _mapping(collection, dataset.documents)
-    elif progress is not None:
-        progress("reused", len(found), len(found))
+    else:
+        # A collection indexed by a version without sentence vectors gets them first, so that
+        # evaluation measures the search users get (a no-op once done).
+        embed_missing_sentences()
+        if progress is not None:
+            progress("reused", len(found), len(found))
     keys_by_document: dict[int, list[str]] = {}
     for key, document in found.items():
         keys_by_document.setdefault(document.pk, []).append(key)

@@ -14,7 +14,7 @@ from app.evaluation.evaluate import evaluate
 from app.evaluation.output import write_json
 from app.evaluation.report import render_standalone
 from app.evaluation.runs import EvaluationError, Params
-from app.models import Collection, Conversation, Document, EvaluationItem, EvaluationRun
+from app.models import Chunk, Collection, Conversation, Document, EvaluationItem, EvaluationRun
 from app.services.search import search_chunks
 from tests.evaluation.conftest import HOSTILE
 
@@ -62,6 +62,13 @@ def test_corpus_is_reused_for_the_same_dataset_and_configuration(db, tiny_beir, 
     assert set(Document.objects.values_list("id", flat=True)) == documents
     assert "ingest_s" in first.metrics["timings"] and "ingest_s" not in second.metrics["timings"]
     assert second.metrics["retrieval"] == first.metrics["retrieval"]
+
+    # A corpus indexed by a version without sentence vectors gets them before it is reused,
+    # so evaluation measures the search people get.
+    Chunk.objects.update(sentence_embeddings=None)
+    again = evaluate(tiny_beir, Params(modes=("dense",)))
+    assert not Chunk.objects.filter(sentence_embeddings__isnull=True).exists()
+    assert again.metrics["retrieval"] == first.metrics["retrieval"]
 
     settings.CHUNK_TOKENS = 64  # another chunking is another corpus
     third = evaluate(tiny_beir, Params(modes=("dense",)))
