@@ -17,11 +17,12 @@ Plain Python and numpy: the caller hands in vectors and rankings.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TypeVar
 
 import numpy as np
 
+from retrieval.evidence import quotable_spans
 from retrieval.fusion import reciprocal_rank_fusion
 
 T = TypeVar("T", bound=Hashable)
@@ -41,9 +42,24 @@ def pack(vectors: np.ndarray) -> bytes:
 def unpack(stored: bytes, dim: int) -> np.ndarray:
     """(n, dim) float32 from `pack`; (0, dim) for a chunk stored without them (or damaged)."""
     values = np.frombuffer(stored, dtype=STORED_DTYPE)
-    if values.size == 0 or values.size % dim:
+    if values.size % dim:
         return np.zeros((0, dim), dtype=np.float32)
     return values.reshape(-1, dim).astype(np.float32)
+
+
+def encode_sentences(texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> list[bytes]:
+    """Each text's quotable sentences (`quotable_spans`) encoded in one batch, packed per text
+    (b"" for a text with none): what ingestion stores for each chunk."""
+    groups = [[text[s:e] for s, e in quotable_spans(text)] for text in texts]
+    flat = [sentence for group in groups for sentence in group]
+    if not flat:
+        return [b""] * len(texts)
+    encoded = encode(flat)  # (len(flat), dim)
+    packed, at = [], 0
+    for group in groups:
+        packed.append(pack(encoded[at : at + len(group)]) if group else b"")
+        at += len(group)
+    return packed
 
 
 def best_sentence(query: np.ndarray, sentences: np.ndarray, fallback: float) -> float:

@@ -10,8 +10,7 @@ import numpy as np
 from app.models import Chunk, Document
 from app.services.documents import requeue_documents
 from app.services.runtime import encoder_identity, get_encoder, get_vector_index
-from retrieval.evidence import quotable_spans
-from retrieval.sentence_match import pack
+from retrieval.sentence_match import encode_sentences
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +68,10 @@ def embed_missing_sentences(batch: int = 256) -> int:
     ).order_by("id")
     filled = 0
     while chunks := list(missing.only("id", "text")[:batch]):
-        texts = [[c.text[s:e] for s, e in quotable_spans(c.text)] for c in chunks]
-        flat = [t for sentences in texts for t in sentences]
-        encoded = get_encoder().encode(flat) if flat else np.zeros((0, 0), dtype=np.float32)
-        at = 0
-        for chunk, sentences in zip(chunks, texts, strict=True):
-            chunk.sentence_embeddings = pack(encoded[at : at + len(sentences)]) if sentences else b""
-            at += len(sentences)
+        for chunk, packed in zip(
+            chunks, encode_sentences([c.text for c in chunks], get_encoder().encode), strict=True
+        ):
+            chunk.sentence_embeddings = packed
         Chunk.objects.bulk_update(chunks, ["sentence_embeddings"])
         filled += len(chunks)
         log.info("sentence vectors for %d chunks so far", filled)

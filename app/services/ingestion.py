@@ -26,10 +26,8 @@ from app.models import Chunk, Document
 from app.services.runtime import encoder_identity, get_encoder, get_index
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
-from retrieval.encoder import Encoder
-from retrieval.evidence import quotable_spans
 from retrieval.parsing import filename_title, parse_document
-from retrieval.sentence_match import pack
+from retrieval.sentence_match import encode_sentences
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +248,9 @@ def _embed(run: _Run, jobs: list[_Job]) -> list[_Job]:
         encoded = encoder.encode([jobs[i].chunks[k].embed_text for i, k in batch])
         for (i, k), vector in zip(batch, encoded, strict=True):
             _vectors(jobs[i])[k] = vector
-        _embed_sentences(encoder, [(jobs[i], k) for i, k in batch])
+        sentences = encode_sentences([jobs[i].chunks[k].text for i, k in batch], encoder.encode)
+        for (i, k), packed in zip(batch, sentences, strict=True):
+            jobs[i].sentence_vectors[k] = packed
         if cursor == len(order):
             break  # the final write (_store) sets completed counts
         ours = set(run.owned([jobs[i] for i in live]).values_list("pk", flat=True))
@@ -265,17 +265,6 @@ def _embed(run: _Run, jobs: list[_Job]) -> list[_Job]:
             jobs[i].document.progress_done = sum(1 for j, _ in order[:cursor] if j == i)
         run.save([jobs[i] for i in touched], ["progress_done"])
     return [jobs[i] for i in sorted(live)]
-
-
-def _embed_sentences(encoder: Encoder, chunks: list[tuple[_Job, int]]) -> None:
-    """Each chunk's quotable sentences encoded in one batch, packed per chunk."""
-    texts = [[text[s:e] for s, e in quotable_spans(text)] for text in (j.chunks[k].text for j, k in chunks)]
-    encoded = encoder.encode([t for sentences in texts for t in sentences]) if any(texts) else None
-    at = 0
-    for (job, k), sentences in zip(chunks, texts, strict=True):
-        if sentences and encoded is not None:
-            job.sentence_vectors[k] = pack(encoded[at : at + len(sentences)])
-        at += len(sentences)
 
 
 def _vectors(job: _Job) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from retrieval.sentence_match import best_sentence, pack, reorder, unpack
+from retrieval.sentence_match import best_sentence, encode_sentences, pack, reorder, unpack
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -41,3 +41,22 @@ def test_reorder_keeps_bm25_evidence() -> None:
     assert reorder(["a", "b", "c"], match, lexical=["x", "b", "c"]) == ["b", "a", "c"]
     # Candidates BM25 did not find follow in their first-stage order on its side.
     assert reorder(["a", "b", "c"], {"a": 1.0, "b": 1.0, "c": 1.0}, lexical=["c"]) == ["a", "c", "b"]
+
+
+def test_encode_sentences_packs_each_texts_quotable_sentences_in_order() -> None:
+    """One batch for all texts; each text gets its own sentences' rows, a text with no
+    quotable sentence (under MIN_WORDS words) gets b""."""
+    batches: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        batches.append(texts)
+        return _unit(np.array([[len(t), i + 1.0] for i, t in enumerate(texts)]))
+
+    texts = ["The storm came. The scaffolding fell down.", "Results", "Work resumed next summer."]
+    packed = encode_sentences(texts, encode)
+    assert batches == [["The storm came.", "The scaffolding fell down.", "Work resumed next summer."]]
+    expected = encode(batches[0])
+    np.testing.assert_allclose(unpack(packed[0], 2), expected[:2], atol=1e-3)
+    assert packed[1] == b""
+    np.testing.assert_allclose(unpack(packed[2], 2), expected[2:], atol=1e-3)
+    assert encode_sentences(["Results"], encode) == [b""]
