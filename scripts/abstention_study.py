@@ -123,12 +123,18 @@ def signals(
 
 
 def raw(
-    question: str, passages: list[PassageSnapshot], texts: dict[int, str], quotes: list[EvidenceQuote]
+    question: str,
+    passages: list[PassageSnapshot],
+    texts: dict[int, str],
+    quotes: list[EvidenceQuote],
+    vectors: dict[int, np.ndarray],
 ) -> dict[str, Any]:
     """What a new signal or ranking could be computed from offline: the passages, the
     encoder's ranking before the decoder rerank (its first RAW_CANDIDATES with the decoder's
     question likelihood, titled as `rerank` reads them), the quotes."""
-    ranked = select_evidence(question, passages, 3, texts, rerank_with_decoder=False)[1]
+    ranked = select_evidence(
+        question, passages, 3, texts, rerank_with_decoder=False, sentence_vectors=vectors
+    )[1]
     head = ranked[:RAW_CANDIDATES]
     engine = get_engine()
     likelihood = engine.question_likelihood(
@@ -181,10 +187,14 @@ def collect(dataset_path: Path, out: Path, limit: int, seed: int) -> None:
                 )
                 passages = [snapshot(k, r) for k, r in enumerate(results, start=1)]
                 texts = {r.chunk.document_id: r.chunk.document.text for r in results}
-                quotes, ranked = select_evidence(question.question, passages, 3, texts)
+                # As answers do: sentence vectors stored with their chunks are not encoded again.
+                vectors = {r.chunk.pk: r.sentence_vectors for r in results if r.sentence_vectors is not None}
+                quotes, ranked = select_evidence(
+                    question.question, passages, 3, texts, sentence_vectors=vectors
+                )
                 record[condition] = signals(question.question, passages, ranked, quotes)
                 record[condition + "_gold_quote"] = bool(quotes) and quotes[0].document_id == gold
-                record[condition + "_raw"] = raw(question.question, passages, texts, quotes)
+                record[condition + "_raw"] = raw(question.question, passages, texts, quotes, vectors)
             record["gold_document"] = gold
             record["answers"] = list(question.answers)
             sink.write(json.dumps(record) + "\n")

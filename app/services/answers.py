@@ -324,6 +324,9 @@ class _Turn:
             texts,
             rerank_with_decoder=settings.ANSWER_RERANK,
             asked=asked_alone,
+            sentence_vectors={
+                r.chunk.pk: r.sentence_vectors for r in passages if r.sentence_vectors is not None
+            },
         )
         self.evidence = tuple(quotes)
         # Abstain when the best quote is unlikely to answer what was asked: coverage is

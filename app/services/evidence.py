@@ -10,12 +10,15 @@ log-probability of the question given the sentence (`Engine.question_likelihood`
 language model is a poor writer but a fair judge of which sentence a question is about:
 measured on SQuAD dev (docs/evaluation.md), it lifts the top quote's hit rate by about five
 points for one short batched forward pass.
+
+Sentences are not encoded again when search found their vectors stored with their chunk
+(`SearchResult.sentence_vectors`, the same sentences ingestion encoded): only the rest are.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +27,15 @@ from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
 from retrieval.answerability import QuoteSignals
-from retrieval.evidence import EvidenceSource, Idf, ScoredSentence, content_words, coverage, rank_sentences
+from retrieval.evidence import (
+    EvidenceSource,
+    Idf,
+    ScoredSentence,
+    content_words,
+    coverage,
+    quotable_spans,
+    rank_sentences,
+)
 
 RERANK_CANDIDATES = 5
 RERANK_WEIGHT = 0.5  # measured best of 0.1-1.0 on a SQuAD dev sample (0.3-1.0 within a point)
@@ -121,6 +132,36 @@ def locate(
     return (found, found + len(text)) if found >= 0 else None
 
 
+def sentence_encoder(
+    encode_texts: Callable[[list[str]], np.ndarray],
+    dim: int,
+    passages: Sequence[PassageSnapshot],
+    stored: Mapping[int, np.ndarray],
+) -> Callable[[list[str]], np.ndarray]:
+    """An `encode` for `rank_sentences` that takes a sentence's vector from `stored` (chunk
+    id -> its quotable sentences' vectors, in `quotable_spans` order) when its chunk has them,
+    and encodes only the others, in one batch. Stored vectors that do not match the chunk's
+    sentences in number (written by an older sentence splitter) are not used."""
+    known: dict[str, np.ndarray] = {}
+    for passage in passages:
+        vectors = stored.get(passage.chunk_id)
+        spans = quotable_spans(passage.text)
+        if vectors is not None and len(vectors) == len(spans):
+            known.update((passage.text[s:e], vector) for (s, e), vector in zip(spans, vectors, strict=True))
+
+    def encode(texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), dim), np.float32)  # (n, dim)
+        missing = [i for i, text in enumerate(texts) if text not in known]
+        if missing:
+            out[missing] = encode_texts([texts[i] for i in missing])
+        for i, text in enumerate(texts):
+            if text in known:
+                out[i] = known[text]
+        return out
+
+    return encode
+
+
 def select_evidence(
     question: str,
     passages: Sequence[PassageSnapshot],
@@ -129,11 +170,13 @@ def select_evidence(
     *,
     rerank_with_decoder: bool = True,
     asked: str | None = None,
+    sentence_vectors: Mapping[int, np.ndarray] | None = None,
 ) -> tuple[list[EvidenceQuote], list[ScoredSentence]]:
     """The `count` best evidence sentences of `passages` for `question`, best first, each
     an exact span of its document's text (`document_texts`: document id -> text); and every
     ranked sentence (for reports). Each quote's `coverage` is measured against `asked`
-    (default `question`): what the person asked, when `question` adds earlier context."""
+    (default `question`): what the person asked, when `question` adds earlier context.
+    `sentence_vectors` (chunk id -> stored sentence vectors) spares encoding those again."""
     if not passages or count <= 0:
         return [], []
     encoder = get_encoder()
@@ -143,7 +186,7 @@ def select_evidence(
         question,
         encoder.encode_query(question),
         sources,
-        lambda texts: encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32),
+        sentence_encoder(encoder.encode, encoder.dim, passages, sentence_vectors or {}),
         idf,
     )
     if rerank_with_decoder:

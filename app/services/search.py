@@ -40,6 +40,9 @@ CANDIDATES = 50
 class SearchResult:
     chunk: Chunk  # with its document loaded
     score: float  # cosine similarity of the chunk and the query under the encoder
+    # Its quotable sentences' stored vectors, (n, dim) in `quotable_spans` order, for evidence
+    # to rank with instead of encoding them again; None when the chunk has none stored yet.
+    sentence_vectors: np.ndarray | None = None
 
 
 def _lexical_ranking(query: str, allowed: np.ndarray, depth: int) -> list[int]:
@@ -98,8 +101,15 @@ def search_chunks(
     # Documents (their whole text: evidence quotes from it) for the winners alone.
     chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(present[:top_k])
     return [
-        SearchResult(chunks[chunk_id], cosine[chunk_id]) for chunk_id in present[:top_k] if chunk_id in chunks
+        SearchResult(chunks[pk], cosine[pk], _sentence_vectors(stored[pk], len(vector)))
+        for pk in present[:top_k]
+        if pk in chunks
     ]
+
+
+def _sentence_vectors(chunk: Chunk, dim: int) -> np.ndarray | None:
+    stored = chunk.sentence_embeddings
+    return None if stored is None else unpack(bytes(stored), dim)
 
 
 def _by_best_sentence(

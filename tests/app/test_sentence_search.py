@@ -10,6 +10,7 @@ import numpy as np
 from django.core.management import call_command
 
 from app.models import Chunk
+from app.services.evidence import select_evidence, sentence_encoder, snapshot
 from app.services.indexing import embed_missing_sentences
 from app.services.runtime import get_encoder
 from app.services.search import search_chunks
@@ -114,3 +115,47 @@ def test_embed_sentences_fills_chunks_indexed_before_them(make_user, ingestion) 
             unpack(bytes(stored), dim), unpack(bytes(before[chunk_id] or b""), dim), atol=2e-3
         )
     assert embed_missing_sentences() == 0
+
+
+def test_evidence_ranks_with_the_sentence_vectors_search_found(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
+    """Answers do not encode a passage's sentences again: search hands evidence the vectors
+    stored with each chunk, and only sentences without one are encoded."""
+    user = make_user()
+    for name, text in SECTIONS.items():
+        ingestion.index(user, name, text.encode())
+    encoder = get_encoder()
+    question = "What did the storm of 1844 destroy?"
+    results = search_chunks(user, question, top_k=3)
+    assert results and all(r.sentence_vectors is not None for r in results)
+    passages = [snapshot(i, r) for i, r in enumerate(results, start=1)]
+    stored = {r.chunk.pk: r.sentence_vectors for r in results if r.sentence_vectors is not None}
+    sentences = [p.text[s:e] for p in passages for s, e in quotable_spans(p.text)]
+    unheld = "Puffins nest on the cliffs of Lunga every summer."
+
+    calls: list[list[str]] = []
+
+    def counted(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return encoder.encode(texts)
+
+    vectors = sentence_encoder(counted, encoder.dim, passages, stored)([*sentences, unheld])
+    assert calls == [[unheld]]  # every passage sentence came from the database
+    np.testing.assert_allclose(vectors, encoder.encode([*sentences, unheld]), atol=2e-3)
+
+    # Vectors that do not match the chunk's sentences in number are not trusted.
+    first = passages[0]
+    wrong = {**stored, first.chunk_id: stored[first.chunk_id][:-1]}
+    calls.clear()
+    sentence_encoder(counted, encoder.dim, passages, wrong)(sentences)
+    assert calls == [[first.text[s:e] for s, e in quotable_spans(first.text)]]
+
+    # The evidence chosen is the same as with every sentence encoded afresh.
+    texts = {r.chunk.document_id: r.chunk.document.text for r in results}
+    reused, _ = select_evidence(
+        question, passages, 3, texts, rerank_with_decoder=False, sentence_vectors=stored
+    )
+    fresh, _ = select_evidence(question, passages, 3, texts, rerank_with_decoder=False)
+    assert [q.text for q in reused] == [q.text for q in fresh]
+    assert "1844" in reused[0].text
+    for a, b in zip(reused, fresh, strict=True):
+        assert abs(a.similarity - b.similarity) < 2e-3
