@@ -62,10 +62,10 @@ def encode_sentences(texts: Sequence[str], encode: Callable[[list[str]], np.ndar
     return packed
 
 
-def best_sentence(query: np.ndarray, sentences: np.ndarray, fallback: float) -> float:
+def best_sentence(query: np.ndarray, sentences: np.ndarray | None, fallback: float) -> float:
     """The highest cosine of `query` (dim,) with any of `sentences` (n, dim); `fallback` (the
-    chunk's own cosine) when the chunk has no stored sentence vectors."""
-    return float((sentences @ query).max()) if len(sentences) else fallback
+    chunk's own cosine) when the chunk has no sentence vectors (None: not computed yet)."""
+    return float((sentences @ query).max()) if sentences is not None and len(sentences) else fallback
 
 
 def reorder(candidates: Sequence[T], match: Mapping[T, float], lexical: Sequence[T] | None) -> list[T]:

@@ -68,7 +68,7 @@ from app.evaluation.metrics import contains_answer  # noqa: E402
 from app.services.answer_record import EvidenceQuote, PassageSnapshot  # noqa: E402
 from app.services.evidence import quote_signals, rescored, select_evidence, snapshot, titled  # noqa: E402
 from app.services.runtime import get_engine  # noqa: E402
-from app.services.search import search_chunks  # noqa: E402
+from app.services.search import search_chunks, sentence_vectors_of  # noqa: E402
 from generation.engine import Engine  # noqa: E402
 from retrieval.answerability import QuoteSignals, answerability  # noqa: E402
 from retrieval.evidence import (  # noqa: E402
@@ -191,7 +191,7 @@ def collect(dataset_path: Path, out: Path, limit: int, seed: int) -> None:
                 passages = [snapshot(k, r) for k, r in enumerate(results, start=1)]
                 texts = {r.chunk.document_id: r.chunk.document.text for r in results}
                 # As answers do: sentence vectors stored with their chunks are not encoded again.
-                vectors = {r.chunk.pk: r.sentence_vectors for r in results if r.sentence_vectors is not None}
+                vectors = sentence_vectors_of(results)
                 quotes, ranked = select_evidence(
                     question.question, passages, 3, texts, sentence_vectors=vectors
                 )

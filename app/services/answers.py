@@ -40,7 +40,7 @@ from app.services.answer_record import (
 )
 from app.services.evidence import abstention_question, quote_signals, select_evidence, snapshot
 from app.services.runtime import get_engine
-from app.services.search import SearchResult, search_chunks
+from app.services.search import SearchResult, search_chunks, sentence_vectors_of
 from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
@@ -324,9 +324,7 @@ class _Turn:
             texts,
             rerank_with_decoder=settings.ANSWER_RERANK,
             asked=asked_alone,
-            sentence_vectors={
-                r.chunk.pk: r.sentence_vectors for r in passages if r.sentence_vectors is not None
-            },
+            sentence_vectors=sentence_vectors_of(passages),
         )
         self.evidence = tuple(quotes)
         # Abstain when the best quote is unlikely to answer what was asked: coverage is

@@ -93,18 +93,23 @@ def search_chunks(
     head = ranked[: max(top_k * 2, SENTENCE_CANDIDATES if mode != "bm25" else 0)]
     stored = Chunk.objects.only("id", "embedding", "sentence_embeddings").in_bulk(head)
     present = [chunk_id for chunk_id in head if chunk_id in stored]
-    cosine = {chunk_id: float(stored[chunk_id].vector() @ vector) for chunk_id in present}
+    cosine = {pk: float(stored[pk].vector() @ vector) for pk in present}
+    # Each candidate's stored sentence vectors, unpacked once: the reordering reads them, and
+    # the winners hand theirs to evidence. None: not computed yet (NULL).
+    sentences = {pk: _sentence_vectors(stored[pk], len(vector)) for pk in present}
     if mode != "bm25":
         present = _by_best_sentence(
-            present, stored, cosine, vector, rankings[-1] if mode == "hybrid" else None
+            present, sentences, cosine, vector, rankings[-1] if mode == "hybrid" else None
         )
     # Documents (their whole text: evidence quotes from it) for the winners alone.
     chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(present[:top_k])
-    return [
-        SearchResult(chunks[pk], cosine[pk], _sentence_vectors(stored[pk], len(vector)))
-        for pk in present[:top_k]
-        if pk in chunks
-    ]
+    return [SearchResult(chunks[pk], cosine[pk], sentences[pk]) for pk in present[:top_k] if pk in chunks]
+
+
+def sentence_vectors_of(results: Sequence[SearchResult]) -> dict[int, np.ndarray]:
+    """Chunk id -> stored sentence vectors of the results that have them: what
+    `evidence.select_evidence` takes so as not to encode those sentences again."""
+    return {r.chunk.pk: r.sentence_vectors for r in results if r.sentence_vectors is not None}
 
 
 def _sentence_vectors(chunk: Chunk, dim: int) -> np.ndarray | None:
@@ -114,7 +119,7 @@ def _sentence_vectors(chunk: Chunk, dim: int) -> np.ndarray | None:
 
 def _by_best_sentence(
     present: list[int],
-    stored: dict[int, Chunk],
+    sentences: dict[int, np.ndarray | None],
     cosine: dict[int, float],
     vector: np.ndarray,
     lexical: list[int] | None,
@@ -122,7 +127,5 @@ def _by_best_sentence(
     """The first SENTENCE_CANDIDATES of `present` reordered by chunk + best sentence cosine
     (fused with BM25's order in hybrid search); the rest after them (`sentence_match`)."""
     head, tail = present[:SENTENCE_CANDIDATES], present[SENTENCE_CANDIDATES:]
-    dim = len(vector)
-    sentences = {pk: unpack(bytes(stored[pk].sentence_embeddings or b""), dim) for pk in head}
     match = {pk: cosine[pk] + best_sentence(vector, sentences[pk], cosine[pk]) for pk in head}
     return reorder(head, match, lexical) + tail

@@ -13,7 +13,7 @@ from app.models import Chunk
 from app.services.evidence import select_evidence, sentence_encoder, snapshot
 from app.services.indexing import embed_missing_sentences
 from app.services.runtime import get_encoder
-from app.services.search import search_chunks
+from app.services.search import search_chunks, sentence_vectors_of
 from retrieval.evidence import quotable_spans
 from retrieval.sentence_match import unpack
 
@@ -128,7 +128,7 @@ def test_evidence_ranks_with_the_sentence_vectors_search_found(make_user, ingest
     results = search_chunks(user, question, top_k=3)
     assert results and all(r.sentence_vectors is not None for r in results)
     passages = [snapshot(i, r) for i, r in enumerate(results, start=1)]
-    stored = {r.chunk.pk: r.sentence_vectors for r in results if r.sentence_vectors is not None}
+    stored = sentence_vectors_of(results)
     sentences = [p.text[s:e] for p in passages for s, e in quotable_spans(p.text)]
     unheld = "Puffins nest on the cliffs of Lunga every summer."
 
