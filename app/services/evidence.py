@@ -35,6 +35,7 @@ from retrieval.evidence import (
     coverage,
     quotable_spans,
     rank_sentences,
+    with_adjacent_labels,
 )
 
 RERANK_CANDIDATES = 5
@@ -197,11 +198,14 @@ def select_evidence(
             break
         sentence = scored.sentence
         passage = passages[sentence.source]
-        span = locate(
-            document_texts[passage.document_id], passage, sentence.start, sentence.end, sentence.text
-        )
+        document_text = document_texts[passage.document_id]
+        span = locate(document_text, passage, sentence.start, sentence.end, sentence.text)
         if span is None:
             continue
+        span = with_adjacent_labels(document_text, *span)
+        shown = (q for q in quotes if q.document_id == passage.document_id)
+        if any(q.start < span[1] and span[0] < q.end for q in shown):
+            continue  # already shown: a label's figure quoted with it, or overlapping chunks
         number = len(quotes) + 1
         quotes.append(
             EvidenceQuote(
@@ -210,7 +214,7 @@ def select_evidence(
                 passage=passage.index,
                 start=span[0],
                 end=span[1],
-                text=sentence.text,
+                text=document_text[span[0] : span[1]],
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),
                 coverage=round(
@@ -242,7 +246,8 @@ def quote_signals(
         (
             i
             for i, c in enumerate(ranked)
-            if passages[c.sentence.source].index == top.passage and c.sentence.text == top.text
+            # `in`, not `==`: a label's quote is widened to the figures beside it.
+            if passages[c.sentence.source].index == top.passage and c.sentence.text in top.text
         ),
         None,
     )

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from retrieval.document import ParseError
-from retrieval.evidence import EvidenceSource, answer_type, is_complete, rank_sentences
+from retrieval.evidence import (
+    EvidenceSource,
+    answer_type,
+    is_complete,
+    rank_sentences,
+    with_adjacent_labels,
+)
 from retrieval.parsing import parse_document
 from retrieval.sentences import split_sentences
 from tests.conftest import needs_shared_data
@@ -85,6 +91,54 @@ def test_evidence_ranking_returns_every_sentence_once_best_first_with_exact_span
     assert order.index("It opened in 1932 after six years of work.") < order.index(
         "Bridges carry roads over rivers."
     )
+
+
+def test_a_statement_two_overlapping_chunks_hold_is_a_candidate_once() -> None:
+    # The later chunk starts inside the sentence the earlier one ends with (chunk overlap):
+    # its head is that sentence's tail, the same statement, and must not be a second quote.
+    whole = "In a few programs, where tracing is aborted, this cost can rise to 10% of the time."
+    sources = [
+        EvidenceSource(1, f"Recording is cheap. {whole}", 0.6),
+        EvidenceSource(2, f"{whole[whole.index('where') :]} Native code runs.", 0.5),
+        EvidenceSource(3, "Recording is cheap.", 0.4),  # repeated word for word
+    ]
+    ranked = rank_sentences("How high can the cost rise?", np.ones(2), sources, unit_rows)
+    texts = [s.sentence.text for s in ranked]
+    assert sorted(texts) == sorted([whole, "Recording is cheap.", "Native code runs."])
+
+
+def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
+    cover = (
+        "RIL has always strived to positively touch lives and empower society in India.\n"
+        "BY MARKET CAPITALISATION\n`17,81,841 crore\nEMPLOYMENT CREATION\n2,32,822\nNew jobs created\n\n"
+        "Region | 2023 | 2022\nNorth | 120 | 110\n"
+        "Reliance Industries Limited is a Fortune 500 company\nand the largest private corporation.\n"
+        "Prefill computes the prompt in one pass.\nDecode adds one token per step."
+    )
+
+    def quoted(line: str) -> str:
+        at = cover.index(line)
+        start, end = with_adjacent_labels(cover, at, at + len(line))
+        return cover[start:end]
+
+    # A label takes the short line on each side in its block; the long line before is no label.
+    assert quoted("BY MARKET CAPITALISATION") == "BY MARKET CAPITALISATION\n`17,81,841 crore"
+    assert quoted("EMPLOYMENT CREATION") == "`17,81,841 crore\nEMPLOYMENT CREATION\n2,32,822"
+    # The block ends at the blank line: the table after it is not pulled in.
+    assert quoted("New jobs created") == "2,32,822\nNew jobs created"
+    # Not widened: a table row, a sentence wrapped onto the next line, a whole statement.
+    assert quoted("North | 120 | 110") == "North | 120 | 110"
+    assert quoted("Reliance Industries Limited is a Fortune 500 company") == (
+        "Reliance Industries Limited is a Fortune 500 company"
+    )
+    assert quoted("Decode adds one token per step.") == "Decode adds one token per step."
+    # Part of a line is never widened: only a whole line can be a label.
+    at, end = cover.index("MARKET"), cover.index("\n`17")
+    assert with_adjacent_labels(cover, at, end) == (at, end)
+
+
+def unit_rows(texts: list[str]) -> np.ndarray:
+    return np.full((len(texts), 2), 2**-0.5, dtype=np.float32)
 
 
 def test_a_whole_statement_outranks_a_lead_in_or_a_table_row_with_the_same_words() -> None:
