@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from retrieval.document import ParsedDocument, ParseError, Section, Table, TableRow
+from retrieval.parsing.table_cells import tidy_rows
 
 PARAGRAPH_SEPARATOR = "\n\n"
 CELL_SEPARATOR = " | "
@@ -121,7 +122,7 @@ class DocumentBuilder:
         that table, and their header rows, if any, are its header repeated.
         """
         lines: list[tuple[str, bool]] = []
-        for index, cells in enumerate(rows):
+        for index, cells in enumerate(tidy_rows(rows)):
             line = clean_inline(CELL_SEPARATOR.join(clean_inline(cell) for cell in cells))
             if line.replace("|", "").strip():
                 lines.append((line, index < header_rows))

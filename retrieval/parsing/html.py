@@ -338,10 +338,15 @@ class _HtmlWalker:
 
 def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
     """A table that lays out a page (old sites put everything in one) rather than holding
-    data: it contains headings or runs of paragraphs. Its cells are read as blocks."""
+    data: it contains headings, or a cell holds a run of paragraphs. Its cells are read as
+    blocks. Counted per cell: SEC filings and other generated reports wrap every value of
+    their financial tables in a <p> of its own, and read as blocks those tables became one
+    figure per paragraph, "$" and ")" included, with no row to say what each figure is."""
     if next(table.iter("h1", "h2", "h3", "h4", "h5", "h6"), None) is not None:
         return True
-    return sum(1 for _ in zip(table.iter("p"), range(3), strict=False)) >= 3
+    return any(
+        sum(1 for _ in zip(cell.iter("p"), range(3), strict=False)) >= 3 for cell in table.iter("td", "th")
+    )
 
 
 def _inline_text(el: lxml.html.HtmlElement) -> str:

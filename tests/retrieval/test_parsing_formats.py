@@ -15,6 +15,7 @@ import pytest
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import parse_document
+from retrieval.parsing.table_cells import tidy_rows
 from tests.conftest import SHARED_DATA, needs_shared_data
 
 DOC_SAMPLES = SHARED_DATA / "doc-samples"
@@ -379,6 +380,44 @@ def test_html_layout_table_is_read_as_blocks() -> None:
     assert section_of(doc, "Nothing new.").heading_path == ("Old Site", "News")
     assert "First paragraph of the page.\n\nSecond paragraph." in doc.text
     assert " | " not in doc.text
+
+
+def test_html_financial_table_with_a_paragraph_per_cell_is_read_as_rows() -> None:
+    # As SEC filings are typeset: every value in a <p>, the sign and the closing parenthesis
+    # in cells of their own, empty spacer columns, each year spanning a sign and a figure.
+    def row(*cells: str | tuple[str, int]) -> str:
+        spans = [(c, 1) if isinstance(c, str) else c for c in cells]
+        return "<tr>" + "".join(f'<td colspan="{n}"><p>{text}</p></td>' for text, n in spans) + "</tr>"
+
+    html = (
+        "<html><body><p>Results of operations.</p><table>"
+        + row("Reconciliation:", "&#160;", ("2021", 2), "&#160;", ("2020", 2), "")
+        + row("Net income (loss)", "", "$", "2,111,812", "", "$", "(2,208,887", ")")
+        + row("Interest expense", "", "", "1,505,386", "", "", "683,357", "")
+        + "</table></body></html>"
+    )
+    doc = parse_document(html.encode(), "10-k.html")
+    (table,) = doc.tables
+    assert [doc.text[r.start : r.end] for r in table.rows] == [
+        "Reconciliation: | 2021 | 2020",
+        "Net income (loss) | $2,111,812 | $(2,208,887)",
+        "Interest expense | 1,505,386 | 683,357",
+    ]
+
+
+def test_table_cells_keep_their_columns_when_tidied() -> None:
+    # A missing value keeps its place; columns some row fills both of stay apart.
+    assert tidy_rows([["Item", "Debit", "Credit"], ["Rent", "1,200", ""], ["Fee", "", "80"]]) == [
+        ["Item", "Debit", "Credit"],
+        ["Rent", "1,200", ""],
+        ["Fee", "", "80"],
+    ]
+    assert tidy_rows([["Growth", "", "12", "%"], ["Loss", "", "(3", ")"]]) == [
+        ["Growth", "12%"],
+        ["Loss", "(3)"],
+    ]
+    assert tidy_rows([["Total", "$", "—"]]) == [["Total", "$—"]]
+    assert tidy_rows([["Price", "$", "n/a"]]) == [["Price", "$", "n/a"]]  # a sign beside words stays
 
 
 def test_markdown_link_definitions_are_not_text() -> None:

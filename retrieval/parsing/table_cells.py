@@ -1,0 +1,54 @@
+"""Table cells as a reader would group them: spacer columns out, units beside their figures.
+
+Financial statements typeset by filing software (SEC filings in HTML and DOCX) put every
+currency sign and closing parenthesis of a figure in a cell of its own and separate the
+columns with empty ones, so a row read "Net income (loss) | | $ | 2,111,812 | | | $ |
+(2,208,887 | )". Tidied, it reads "Net income (loss) | $2,111,812 | $(2,208,887)".
+
+Only what cannot change a figure's column is done: a currency sign joins the figure in the
+next cell, a ")" or "%" the figure in the cell before, each leaving its own cell empty; then
+columns are joined only where no row has text in both. A cell empty in some rows only (a
+missing value) keeps its place when its column's other rows need it, so the figures after
+it stay under their column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+LEADING_UNITS = frozenset({"$", "€", "£", "¥", "US$", "C$", "A$", "Rs.", "₹"})
+TRAILING_UNITS = frozenset({")", "%", ")%", "%)"})
+
+
+def _glued(cells: Sequence[str]) -> list[str]:
+    row = [cell.strip() for cell in cells]
+    for i, cell in enumerate(row):
+        if cell in LEADING_UNITS and i + 1 < len(row) and row[i + 1] and row[i + 1][0] in "0123456789(-.—–":
+            row[i + 1] = cell + row[i + 1]
+            row[i] = ""
+        elif cell in TRAILING_UNITS and i > 0 and row[i - 1] and row[i - 1][-1] in "0123456789":
+            row[i - 1] += cell
+            row[i] = ""
+    return row
+
+
+def tidy_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    """`rows` with units joined to their figures, then each column that no row fills both of
+    joined with the next: one column the typesetting split (a spacer; a year spanning a sign's
+    cell and a figure's). Two columns some row fills both of stay apart, so "Debit | Credit"
+    keep theirs even when each line below fills only one."""
+    glued = [_glued(cells) for cells in rows]
+    width = max((len(row) for row in glued), default=0)
+    columns = [[row[i] if i < len(row) else "" for row in glued] for i in range(width)]
+    merged: list[list[str]] = []
+    for column in columns:
+        if merged and not any(a and b for a, b in zip(merged[-1], column, strict=True)):
+            merged[-1] = [a or b for a, b in zip(merged[-1], column, strict=True)]
+        else:
+            merged.append(column)
+    kept = [column for column in merged if any(column)]
+    out = [[column[r] for column in kept] for r in range(len(glued))]
+    for row, cells in zip(out, glued, strict=True):
+        while len(row) > len(cells) and not row[-1]:
+            row.pop()  # a short row is not padded out to the table's width
+    return out
