@@ -7,9 +7,9 @@ columns with empty ones, so a row read "Net income (loss) | | $ | 2,111,812 | | 
 
 Only what cannot change a figure's column is done: a currency sign joins the figure in the
 next cell, a ")" or "%" the figure in the cell before, each leaving its own cell empty; then
-columns are joined only where no row has text in both. A cell empty in some rows only (a
-missing value) keeps its place when its column's other rows need it, so the figures after
-it stay under their column.
+columns are joined only where no row has text in both, and empty cells at a row's end are
+dropped. A cell empty in some rows only (a missing value) keeps its place when its column's
+other rows need it, so the figures after it stay under their column.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def tidy_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
             merged.append(column)
     kept = [column for column in merged if any(column)]
     out = [[column[r] for column in kept] for r in range(len(glued))]
-    for row, cells in zip(out, glued, strict=True):
-        while len(row) > len(cells) and not row[-1]:
-            row.pop()  # a short row is not padded out to the table's width
+    for row in out:
+        while row and not row[-1]:
+            row.pop()  # empty cells at a row's end say nothing ("Adjustments to …: | |")
     return out
