@@ -336,6 +336,9 @@ class _HtmlWalker:
             self.builder.add_paragraph(text)
 
 
+MAX_COLSPAN = 100  # browsers cap colspan at 1,000; a page asking more wants no such table
+
+
 def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
     """A table that lays out a page (old sites put everything in one) rather than holding
     data: it contains headings, or a cell holds a run of paragraphs. Its cells are read as
@@ -358,9 +361,19 @@ def _table_rows(table: lxml.html.HtmlElement) -> Iterator[tuple[list[str], lxml.
     for row in table.iter("tr"):
         if next(row.iterancestors("table"), None) is not table:
             continue  # a row of a nested table: already in its outer cell's text
-        cells = [_inline_text(cell) for cell in row if cell.tag in {"td", "th"}]
+        cells = []
+        for cell in row:
+            if cell.tag in {"td", "th"}:
+                # A cell spanning columns keeps them (empty after its text), so the figures
+                # under a spanning year stay under it (`table_cells.tidy_rows` joins them).
+                cells += [_inline_text(cell)] + [""] * (_colspan(cell) - 1)
         if any(cells):
             yield cells, row
+
+
+def _colspan(cell: lxml.html.HtmlElement) -> int:
+    value = (cell.get("colspan") or "1").strip()
+    return min(max(int(value), 1), MAX_COLSPAN) if value.isdigit() else 1
 
 
 def _header_rows(rows: list[tuple[list[str], lxml.html.HtmlElement]]) -> int:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from retrieval.parsing.table_header import is_figure
+
 LEADING_UNITS = frozenset({"$", "€", "£", "¥", "US$", "C$", "A$", "Rs.", "₹"})
 TRAILING_UNITS = frozenset({")", "%", ")%", "%)"})
 
@@ -33,21 +35,34 @@ def _glued(cells: Sequence[str]) -> list[str]:
 
 
 def tidy_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
-    """`rows` with units joined to their figures, then each column that no row fills both of
-    joined with the next: one column the typesetting split (a spacer; a year spanning a sign's
-    cell and a figure's). Two columns some row fills both of stay apart, so "Debit | Credit"
+    """`rows` with units joined to their figures, empty columns dropped, and each column that
+    the typesetting split off joined with its neighbour: two adjacent columns no row fills
+    both of are one. A column with text only above the first row of figures (a year spanning
+    a sign's cell and a figure's) joins the column after it, the figures it names; any other
+    joins the one before. Two columns some row fills both of stay apart, so "Debit | Credit"
     keep theirs even when each line below fills only one."""
     glued = [_glued(cells) for cells in rows]
     width = max((len(row) for row in glued), default=0)
     columns = [[row[i] if i < len(row) else "" for row in glued] for i in range(width)]
+    columns = [column for column in columns if any(column)]
+    first_data = next((r for r, row in enumerate(glued) if any(is_figure(c) for c in row)), len(glued))
+
+    def apart(a: list[str], b: list[str]) -> bool:
+        return any(x and y for x, y in zip(a, b, strict=True))
+
+    def joined(a: list[str], b: list[str]) -> list[str]:
+        return [x or y for x, y in zip(a, b, strict=True)]
+
     merged: list[list[str]] = []
-    for column in columns:
-        if merged and not any(a and b for a, b in zip(merged[-1], column, strict=True)):
-            merged[-1] = [a or b for a, b in zip(merged[-1], column, strict=True)]
+    for i, column in enumerate(columns):
+        after = columns[i + 1] if i + 1 < len(columns) else None
+        if after is not None and not any(column[first_data:]) and not apart(column, after):
+            columns[i + 1] = joined(column, after)  # column names over the figures after them
+        elif merged and not apart(merged[-1], column):
+            merged[-1] = joined(merged[-1], column)
         else:
             merged.append(column)
-    kept = [column for column in merged if any(column)]
-    out = [[column[r] for column in kept] for r in range(len(glued))]
+    out = [[column[r] for column in merged] for r in range(len(glued))]
     for row in out:
         while row and not row[-1]:
             row.pop()  # empty cells at a row's end say nothing ("Adjustments to …: | |")

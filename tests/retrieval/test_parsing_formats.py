@@ -417,6 +417,11 @@ def test_table_cells_keep_their_columns_when_tidied() -> None:
         ["Loss", "(3)"],
     ]
     assert tidy_rows([["Total", "$", "—"]]) == [["Total", "$—"]]
+    # A year spanning a sign's cell and a figure's names the figures, not the labels before.
+    assert tidy_rows([["", "", "2021", "", "2020", ""], ["Revenue", "", "$", "19,984", "$", "10,230"]]) == [
+        ["", "2021", "2020"],
+        ["Revenue", "$19,984", "$10,230"],
+    ]
     assert tidy_rows([["Price", "$", "n/a"]]) == [["Price", "$", "n/a"]]  # a sign beside words stays
 
 
