@@ -197,59 +197,6 @@ def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
     return [s for s in found if not any(len(o.text) > len(s.text) and s.text in o.text for o in found)]
 
 
-def _line_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """[start, end) of the line of `text` holding [start, end), less surrounding spaces."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
-    while line_start < line_end and text[line_start].isspace():
-        line_start += 1
-    while line_end > line_start and text[line_end - 1].isspace():
-        line_end -= 1
-    return line_start, line_end
-
-
-LABEL_WORDS = 6  # "BY MARKET CAPITALISATION", "`17,81,841 crore", "CSR contribution"
-
-
-def _is_label(line: str) -> bool:
-    """A short line that states nothing on its own: a label, a figure, a heading. Not a table
-    row, which has its header and comes with it (`table_header`)."""
-    return (
-        bool(line)
-        and "|" not in line
-        and not is_complete(line)
-        and len(line.split()) <= LABEL_WORDS
-        and len(split_sentences(line)) == 1
-    )
-
-
-def with_adjacent_labels(text: str, start: int, end: int) -> tuple[int, int]:
-    """The quote [start, end) of `text`, widened to the line before and the line after when
-    it is a whole line that states nothing on its own and they are short lines of the same
-    block too.
-
-    Report covers, slides and infographics print a figure and its label on lines of their
-    own ("BY MARKET CAPITALISATION" / "`17,81,841 crore"; "2,32,822" / "New jobs created").
-    The label matches the question and the figure, two words or fewer, is no quote at all,
-    so the label alone was quoted and the answer was not in it. A neighbour is taken only
-    across a single line break: a blank line ends the block."""
-    line = _line_around(text, start, end)
-    if line != (start, end) or not _is_label(text[start:end]):
-        return start, end
-    if text[end:].lstrip()[:1].islower():
-        return start, end  # a sentence wrapped onto the next line, not a label
-    if start >= 2 and text[start - 1] == "\n" and text[start - 2] != "\n":
-        before = _line_around(text, start - 2, start - 2)
-        if _is_label(text[before[0] : before[1]]):
-            start = before[0]
-    if end + 1 < len(text) and text[end] == "\n" and text[end + 1] != "\n":
-        after = _line_around(text, end + 1, end + 1)
-        if _is_label(text[after[0] : after[1]]):
-            end = after[1]
-    return start, end
-
-
 def coverage(question: str, sentence: str, idf: Callable[[str], float]) -> float:
     """The idf-weighted share of the question's content words that the sentence holds."""
     asked = set(content_words(question))

@@ -168,7 +168,10 @@
     const box = el("div", { class: "evidence" + (abstained ? " nearest" : "") },
       el("div", { class: "evidence-head" }, abstained ? "Nearest passages found (they do not answer the question):" : "From your documents:"));
     for (const quote of quotes) {
+      // A table row comes under its table's header rows: they say which figure is which.
+      const header = quote.table_header_text ? el("div", { class: "quote-columns", title: "The table's header" }, quote.table_header_text) : null;
       box.append(el("blockquote", { class: "quote", dataset: { index: String(quote.index) } },
+        header,
         el("button", { type: "button", class: "quote-text link", onclick: () => openSource(message, quote, null, true) }, quote.text),
         el("div", { class: "quote-meta" },
           "[" + quote.index + "] ",

@@ -76,6 +76,9 @@ class EvidenceQuote(Source):
     score: float  # the evidence ranking score (see retrieval.evidence)
     similarity: float  # its cosine similarity to the question alone
     coverage: float = field(default=0.0, kw_only=True)  # share of the question's words it holds
+    # When the quote is a row of a table: its table's header rows, as printed (the column
+    # names that say which figure is which); "" otherwise.
+    table_header_text: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from retrieval.evidence import (
     coverage,
     quotable_spans,
     rank_sentences,
-    with_adjacent_labels,
 )
+from retrieval.quote_context import table_header_span, with_adjacent_labels
 
 RERANK_CANDIDATES = 5
 RERANK_WEIGHT = 0.5  # measured best of 0.1-1.0 on a SQuAD dev sample (0.3-1.0 within a point)
@@ -207,6 +207,7 @@ def select_evidence(
         if any(q.start < span[1] and span[0] < q.end for q in shown):
             continue  # already shown: a label's figure quoted with it, or overlapping chunks
         number = len(quotes) + 1
+        header = table_header_span(document_text, *span)
         quotes.append(
             EvidenceQuote(
                 **passage.source(),
@@ -220,6 +221,7 @@ def select_evidence(
                 coverage=round(
                     scored.coverage if asked in (None, question) else coverage(asked, sentence.text, idf), 4
                 ),
+                table_header_text=document_text[header[0] : header[1]] if header else "",
             )
         )
     return quotes, ranked

@@ -75,7 +75,9 @@ def test_evidence_from_a_table_split_across_pages(make_user, ingestion) -> None:
         document_texts={document.pk: document.text},
         rerank_with_decoder=False,
     )
-    assert any(quote.text == "Category 40 net sales | 2,480 | 2,540" for quote in quotes)
+    (row,) = [quote for quote in quotes if quote.text == "Category 40 net sales | 2,480 | 2,540"]
+    # Quoted under its column names: page 2 prints the table's header again above its rows.
+    assert row.table_header_text == "| Three Months Ended\n| July 1, 2023 | June 25, 2022"
     from_lead = 0
     for quote in quotes:
         assert document.text[quote.start : quote.end] == quote.text

@@ -16,7 +16,6 @@ from retrieval.evidence import (
     answer_type,
     is_complete,
     rank_sentences,
-    with_adjacent_labels,
 )
 from retrieval.parsing import parse_document
 from retrieval.sentences import split_sentences
@@ -105,36 +104,6 @@ def test_a_statement_two_overlapping_chunks_hold_is_a_candidate_once() -> None:
     ranked = rank_sentences("How high can the cost rise?", np.ones(2), sources, unit_rows)
     texts = [s.sentence.text for s in ranked]
     assert sorted(texts) == sorted([whole, "Recording is cheap.", "Native code runs."])
-
-
-def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
-    cover = (
-        "RIL has always strived to positively touch lives and empower society in India.\n"
-        "BY MARKET CAPITALISATION\n`17,81,841 crore\nEMPLOYMENT CREATION\n2,32,822\nNew jobs created\n\n"
-        "Region | 2023 | 2022\nNorth | 120 | 110\n"
-        "Reliance Industries Limited is a Fortune 500 company\nand the largest private corporation.\n"
-        "Prefill computes the prompt in one pass.\nDecode adds one token per step."
-    )
-
-    def quoted(line: str) -> str:
-        at = cover.index(line)
-        start, end = with_adjacent_labels(cover, at, at + len(line))
-        return cover[start:end]
-
-    # A label takes the short line on each side in its block; the long line before is no label.
-    assert quoted("BY MARKET CAPITALISATION") == "BY MARKET CAPITALISATION\n`17,81,841 crore"
-    assert quoted("EMPLOYMENT CREATION") == "`17,81,841 crore\nEMPLOYMENT CREATION\n2,32,822"
-    # The block ends at the blank line: the table after it is not pulled in.
-    assert quoted("New jobs created") == "2,32,822\nNew jobs created"
-    # Not widened: a table row, a sentence wrapped onto the next line, a whole statement.
-    assert quoted("North | 120 | 110") == "North | 120 | 110"
-    assert quoted("Reliance Industries Limited is a Fortune 500 company") == (
-        "Reliance Industries Limited is a Fortune 500 company"
-    )
-    assert quoted("Decode adds one token per step.") == "Decode adds one token per step."
-    # Part of a line is never widened: only a whole line can be a label.
-    at, end = cover.index("MARKET"), cover.index("\n`17")
-    assert with_adjacent_labels(cover, at, end) == (at, end)
 
 
 def unit_rows(texts: list[str]) -> np.ndarray:

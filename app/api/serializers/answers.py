@@ -78,6 +78,14 @@ class EvidenceSerializer(SourceFields):
     coverage = serializers.FloatField(
         help_text="Share of the question's (idf-weighted) words the quote holds."
     )
+    table_header_text = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text=(
+            "When the quote is a row of a table, that table's header rows as printed in the "
+            "document (cells joined by ' | '), which say which figure is which; empty otherwise."
+        ),
+    )
 
 
 class CitationSerializer(serializers.Serializer):

@@ -1,0 +1,52 @@
+"""What a quote needs beside it to be read: a label's figure, a table row's column names."""
+
+from __future__ import annotations
+
+from retrieval.quote_context import table_header_span, with_adjacent_labels
+
+
+def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
+    cover = (
+        "RIL has always strived to positively touch lives and empower society in India.\n"
+        "BY MARKET CAPITALISATION\n`17,81,841 crore\nEMPLOYMENT CREATION\n2,32,822\nNew jobs created\n\n"
+        "Region | 2023 | 2022\nNorth | 120 | 110\n"
+        "Reliance Industries Limited is a Fortune 500 company\nand the largest private corporation.\n"
+        "Prefill computes the prompt in one pass.\nDecode adds one token per step."
+    )
+
+    def quoted(line: str) -> str:
+        at = cover.index(line)
+        start, end = with_adjacent_labels(cover, at, at + len(line))
+        return cover[start:end]
+
+    # A label takes the short line on each side in its block; the long line before is no label.
+    assert quoted("BY MARKET CAPITALISATION") == "BY MARKET CAPITALISATION\n`17,81,841 crore"
+    assert quoted("EMPLOYMENT CREATION") == "`17,81,841 crore\nEMPLOYMENT CREATION\n2,32,822"
+    # The block ends at the blank line: the table after it is not pulled in.
+    assert quoted("New jobs created") == "2,32,822\nNew jobs created"
+    # Not widened: a table row, a sentence wrapped onto the next line, a whole statement.
+    assert quoted("North | 120 | 110") == "North | 120 | 110"
+    assert quoted("Reliance Industries Limited is a Fortune 500 company") == (
+        "Reliance Industries Limited is a Fortune 500 company"
+    )
+    assert quoted("Decode adds one token per step.") == "Decode adds one token per step."
+    # Part of a line is never widened: only a whole line can be a label.
+    at, end = cover.index("MARKET"), cover.index("\n`17")
+    assert with_adjacent_labels(cover, at, end) == (at, end)
+
+
+def test_a_table_row_is_quoted_with_its_tables_header_rows() -> None:
+    header = "| Three Months Ended\n| July 1, 2023 | June 25, 2022"
+    table = f"{header}\nTotal net sales | 81,797 | 82,959\nServices | 21,213 | 19,604"
+    text = f"Net sales rose.\n\n{table}\n\nNotes | see below\nmore | text"
+
+    def named(line: str) -> str | None:
+        at = text.index(line)
+        span = table_header_span(text, at, at + len(line))
+        return None if span is None else text[span[0] : span[1]]
+
+    assert named("Services | 21,213 | 19,604") == header
+    assert named("Total net sales | 81,797 | 82,959") == header
+    assert named("| July 1, 2023 | June 25, 2022") is None  # a header row names nothing more
+    assert named("Net sales rose.") is None  # not a table row
+    assert named("Notes | see below") is None  # a table without figures: no header to guess
