@@ -11,7 +11,8 @@ and generalize beyond one dataset (weights fitted on one SQuAD sample, checked o
 
 - `similarity`: cosine of the sentence and the question under the retrieval encoder;
 - `passage`: the cosine of its passage (a sentence means more inside a relevant passage);
-- `overlap`: the share of the question's content words (idf-weighted) the sentence holds;
+- `overlap`: the share of the question's content words (idf-weighted) the sentence holds
+  (a table row with its header rows' words: the column names say what its figures are);
 - `novelty`: the share of the sentence's content words that are not in the question (the
   answer is what the question does not already say; an echo of the question is no answer);
 - `answer_type`: whether the sentence holds the kind of thing asked for (a year for
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.sentences import split_sentences
+from retrieval.table_rows import table_header_span
 
 # Words that carry no content for overlap: function words and question words.
 STOPWORDS = frozenset(
@@ -206,6 +208,15 @@ def coverage(question: str, sentence: str, idf: Callable[[str], float]) -> float
     return sum(idf(w) for w in asked & held) / (sum(idf(w) for w in asked) or 1.0)
 
 
+def _column_names(text: str, sentence: Sentence) -> set[str]:
+    """The content words of the header rows above `sentence` when it is a table row: "How
+    many calories per portion do berries have?" is answered by "Berries | Blueberry,
+    Strawberry | 150" under "| Food | Calories per portion", and the row alone holds one of
+    its words. Without them the header row, which answers nothing, outranked the row."""
+    header = table_header_span(text, sentence.start, sentence.end)
+    return set(content_words(text[header[0] : header[1]])) if header else set()
+
+
 def features(
     question: str,
     sentences: Sequence[Sentence],
@@ -220,7 +231,7 @@ def features(
     rows = []
     for sentence, sim in zip(sentences, similarity, strict=True):
         words = content_words(sentence.text)
-        held = set(words)
+        held = set(words) | _column_names(sources[sentence.source].text, sentence)
         overlap = sum(idf(w) for w in asked & held) / asked_weight
         novelty = sum(1 for w in words if w not in asked) / len(words) if words else 0.0
         rows.append(

@@ -66,7 +66,7 @@ from app.evaluation.corpus import ensure_corpus, evaluation_user  # noqa: E402
 from app.evaluation.datasets import SquadQuestion, load_dataset  # noqa: E402
 from app.evaluation.metrics import contains_answer  # noqa: E402
 from app.services.answer_record import EvidenceQuote, PassageSnapshot  # noqa: E402
-from app.services.evidence import quote_signals, rescored, select_evidence, snapshot, titled  # noqa: E402
+from app.services.evidence import as_the_decoder_reads, quote_signals, rescored, select_evidence, snapshot  # noqa: E402
 from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks, sentence_vectors_of  # noqa: E402
 from generation.engine import Engine  # noqa: E402
@@ -140,9 +140,7 @@ def raw(
     )[1]
     head = ranked[:RAW_CANDIDATES]
     engine = get_engine()
-    likelihood = engine.question_likelihood(
-        question, [titled(passages[c.sentence.source].document_title, c.sentence.text) for c in head]
-    )
+    likelihood = engine.question_likelihood(question, [as_the_decoder_reads(passages, c) for c in head])
     return {
         "passages": [
             {"index": p.index, "document_id": p.document_id, "score": p.score, "text": p.text}

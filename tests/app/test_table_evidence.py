@@ -5,8 +5,9 @@ position of the rows the chunk holds."""
 from __future__ import annotations
 
 from app.services.answer_record import PassageSnapshot
-from app.services.evidence import locate, select_evidence, snapshot
+from app.services.evidence import as_the_decoder_reads, locate, select_evidence, snapshot
 from app.services.search import search_chunks
+from retrieval.evidence import ScoredSentence, Sentence
 from retrieval.sentences import split_sentences
 from tests.retrieval.test_tables import statement_pdf
 
@@ -90,3 +91,17 @@ def test_evidence_from_a_table_split_across_pages(make_user, ingestion) -> None:
             # Only the lead holds it: quoted where the header is printed, before the rows.
             assert source.table_header[0] <= quote.start and quote.end <= source.table_header[1]
     assert from_lead, "the repeated column names are evidence too"
+
+
+def test_the_decoder_rerank_reads_a_row_under_its_column_names() -> None:
+    text = "Intro.\n\n| Food | Calories per portion\nBerries | Blueberry | 150"
+    snap = passage(text, 0, len(text), None)
+
+    def candidate(line: str) -> ScoredSentence:
+        at = text.index(line)
+        return ScoredSentence(Sentence(0, at, at + len(line), line), 1.0, 0.5, 0.5)
+
+    assert as_the_decoder_reads([snap], candidate("Berries | Blueberry | 150")) == (
+        "Results: | Food | Calories per portion\nBerries | Blueberry | 150"
+    )
+    assert as_the_decoder_reads([snap], candidate("Intro.")) == "Results: Intro."

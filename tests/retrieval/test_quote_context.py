@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.quote_context import table_header_span, with_adjacent_labels
+from retrieval.quote_context import with_adjacent_labels
+from retrieval.table_rows import table_header_span
 
 
 def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:

@@ -106,6 +106,16 @@ def test_a_statement_two_overlapping_chunks_hold_is_a_candidate_once() -> None:
     assert sorted(texts) == sorted([whole, "Recording is cheap.", "Native code runs."])
 
 
+def test_a_table_row_is_ranked_with_its_column_names() -> None:
+    table = "| Food | Calories per portion\nLeaves | Ash, Elm | 50\nBerries | Blueberry, Cranberry | 150"
+    sources = [EvidenceSource(1, f"Here is what a duck could eat:\n\n{table}", 0.6)]
+    ranked = rank_sentences("How many calories per portion do berries have?", np.ones(2), sources, unit_rows)
+    # The header holds two of the question's words and the row one; the row under the
+    # header holds all three, and it is the answer.
+    assert ranked[0].sentence.text == "Berries | Blueberry, Cranberry | 150"
+    assert ranked[0].coverage == 1.0
+
+
 def unit_rows(texts: list[str]) -> np.ndarray:
     return np.full((len(texts), 2), 2**-0.5, dtype=np.float32)
 
