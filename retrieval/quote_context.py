@@ -1,6 +1,9 @@
-"""What a quote needs beside it to be read: a label's figure, a table row's column names.
+"""What a quote needs beside it to be read: the rest of its sentence, a label's figure.
 
-A quote is an exact sentence of the document, and some sentences say nothing alone. Report
+A quote is an exact sentence of the document, cut from a chunk, and chunks overlap: a chunk
+may start or end inside a sentence, and its first or last "sentence" is then a piece ("a
+majority of their lives in saltwater."). `whole_sentence` gives the quote the rest of it,
+from the document. Some sentences say nothing alone. Report
 covers, slides and infographics print a figure and its label on lines of their own ("BY
 MARKET CAPITALISATION" / "`17,81,841 crore"): the label matches the question, and the figure,
 two words or fewer, is too short to be a quote, so the label alone was quoted and the answer
@@ -55,4 +58,15 @@ def with_adjacent_labels(text: str, start: int, end: int) -> tuple[int, int]:
         after = line_around(text, end + 1, end + 1)
         if _is_label(text[after[0] : after[1]]):
             end = after[1]
+    return start, end
+
+
+def whole_sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The quote [start, end) of `text` widened to the whole sentence of `text` it lies in, as
+    `split_sentences` cuts the line that holds it (so a run-on cut at its length limit stays
+    the piece it was); the quote itself when it is not inside one sentence."""
+    line_start, line_end = line_around(text, start, end)
+    for a, b in split_sentences(text[line_start:line_end]):
+        if line_start + a <= start and end <= line_start + b:
+            return line_start + a, line_start + b
     return start, end

@@ -36,7 +36,7 @@ from retrieval.evidence import (
     quotable_spans,
     rank_sentences,
 )
-from retrieval.quote_context import with_adjacent_labels
+from retrieval.quote_context import whole_sentence, with_adjacent_labels
 from retrieval.table_rows import table_header_span
 
 RERANK_CANDIDATES = 5
@@ -215,7 +215,7 @@ def select_evidence(
         span = locate(document_text, passage, sentence.start, sentence.end, sentence.text)
         if span is None:
             continue
-        span = with_adjacent_labels(document_text, *span)
+        span = with_adjacent_labels(document_text, *whole_sentence(document_text, *span))
         shown = (q for q in quotes if q.document_id == passage.document_id)
         if any(q.start < span[1] and span[0] < q.end for q in shown):
             continue  # already shown: a label's figure quoted with it, or overlapping chunks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.quote_context import with_adjacent_labels
+from retrieval.quote_context import whole_sentence, with_adjacent_labels
 from retrieval.table_rows import table_header_span
 
 
@@ -51,3 +51,15 @@ def test_a_table_row_is_quoted_with_its_tables_header_rows() -> None:
     assert named("| July 1, 2023 | June 25, 2022") is None  # a header row names nothing more
     assert named("Net sales rose.") is None  # not a table row
     assert named("Notes | see below") is None  # a table without figures: no header to guess
+
+
+def test_a_piece_of_a_sentence_cut_by_a_chunk_is_quoted_whole() -> None:
+    text = "Ducks dive. The sea ducks spend a majority of their lives in saltwater.[13] Teal dabble.\nNext."
+    piece = "a majority of their lives in saltwater.[13]"  # where the next chunk started
+    at = text.index(piece)
+    start, end = whole_sentence(text, at, at + len(piece))
+    assert text[start:end] == "The sea ducks spend a majority of their lives in saltwater.[13]"
+    whole = text.index("Teal dabble.")
+    assert whole_sentence(text, whole, whole + len("Teal dabble.")) == (whole, whole + len("Teal dabble."))
+    # A quote running over two sentences (none holds it) is left as it is.
+    assert whole_sentence(text, 0, at) == (0, at)
