@@ -6,9 +6,10 @@ surrounding whitespace. Rules, in order of strength:
 
 - a blank line (paragraph break) or a line break always ends a sentence: parsed documents put
   one paragraph, list item or table row per line;
-- ".", "!", "?" (optionally followed by closing quotes or brackets) followed by whitespace end
-  a sentence unless the word before is a known abbreviation ("e.g.", "Dr.", "U.S.") or a
-  single capital initial ("J. K. Rowling"), or the next word starts in lower case;
+- ".", "!", "?" (optionally followed by closing quotes or brackets, then footnote marks such
+  as "[12]") followed by whitespace end a sentence unless the word before is a known
+  abbreviation ("e.g.", "Dr.", "U.S.") or a single capital initial ("J. K. Rowling"), or the
+  next word starts in lower case;
 - a sentence longer than `max_chars` is cut at the last "; " or ", " (else a space) before
   the limit, so a run-on table or list never becomes one unreadable quote.
 """
@@ -27,7 +28,9 @@ ABBREVIATIONS = frozenset(
     )
 )
 
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+# Footnote marks may follow the stop ("saltwater.[13] The tribe…"): Wikipedia's pages keep
+# them, and without this every paragraph of one read as a single run-on, cut at commas.
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\[[^\]\n]{1,40}\])*(?=\s)")
 _LINE = re.compile(r"\s*\n\s*")
 MAX_CHARS = 400
 

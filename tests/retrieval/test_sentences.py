@@ -43,7 +43,8 @@ def test_sentence_rules() -> None:
     text = (
         "Dr. Smith went to Washington, D.C. in 1999. He met J. K. Rowling there! "
         '"Why?" she asked. It cost $3.50, e.g. for apples.\n\nA table row | 2023 | 2022\n'
-        "He said no. and left. The U.S. economy grew 3.1%."
+        "He said no. and left. The U.S. economy grew 3.1%.\n"
+        "Sea ducks live in saltwater.[13][14] The tribe is small.[citation needed] It e.g.[3] dives."
     )
     assert assert_sentences(text) == [
         "Dr. Smith went to Washington, D.C. in 1999.",
@@ -53,6 +54,9 @@ def test_sentence_rules() -> None:
         "A table row | 2023 | 2022",
         "He said no. and left.",
         "The U.S. economy grew 3.1%.",
+        "Sea ducks live in saltwater.[13][14]",  # footnote marks end with their sentence
+        "The tribe is small.[citation needed]",
+        "It e.g.[3] dives.",
     ]
 
 
