@@ -174,6 +174,14 @@ class Idf:
 MIN_WORDS = 3
 
 
+# The version of what `quotable_spans` returns. Sentence vectors are stored per chunk in its
+# order (`Chunk.sentence_embeddings`); when the rules change, those stored under an older
+# version no longer line up with the sentences, even where their number happens to match.
+# Raise it whenever `split_sentences` or MIN_WORDS change what a text's spans are.
+# 1: the first rules; 2: a sentence ends after footnote marks ("saltwater.[13] The").
+QUOTABLE_RULES = 2
+
+
 def quotable_spans(text: str) -> list[tuple[int, int]]:
     """The (start, end) of every sentence of `text` that can be a quote (MIN_WORDS or more);
     ingestion gives each its own vector (`retrieval.sentence_match`)."""

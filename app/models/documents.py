@@ -167,6 +167,10 @@ class Chunk(models.Model):
     # chunk by its best sentence too (retrieval.sentence_match). NULL for chunks embedded
     # before it existed (matched on `embedding` alone until `manage.py embed_sentences`).
     sentence_embeddings = models.BinaryField(null=True, blank=True, default=None)
+    # The sentence rules (`retrieval.evidence.QUOTABLE_RULES`) those vectors were cut under.
+    # Under older rules they still rank the chunk (its best sentence is still a sentence of
+    # it) but no longer line up with its sentences, so evidence encodes them again.
+    sentence_rules = models.PositiveSmallIntegerField(default=1)
     table_header_start = models.PositiveIntegerField(null=True, blank=True)
     table_header_end = models.PositiveIntegerField(null=True, blank=True)
 

@@ -12,7 +12,8 @@ measured on SQuAD dev (docs/evaluation.md), it lifts the top quote's hit rate by
 points for one short batched forward pass.
 
 Sentences are not encoded again when search found their vectors stored with their chunk
-(`SearchResult.sentence_vectors`, the same sentences ingestion encoded): only the rest are.
+under the current sentence rules (`search.sentence_vectors_of`, the same sentences ingestion
+encoded): only the rest are.
 """
 
 from __future__ import annotations

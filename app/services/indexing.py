@@ -6,10 +6,12 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import Q
 
 from app.models import Chunk, Document
 from app.services.documents import requeue_documents
 from app.services.runtime import encoder_identity, get_encoder, get_vector_index
+from retrieval.evidence import QUOTABLE_RULES
 from retrieval.sentence_match import encode_sentences
 
 log = logging.getLogger(__name__)
@@ -59,12 +61,14 @@ def rebuild_index() -> RebuildReport:
 
 
 def embed_missing_sentences(batch: int = 256) -> int:
-    """Give the chunks embedded before sentence vectors existed (NULL) their sentences'
-    vectors, in place: their documents stay indexed and searchable throughout (search matches
-    them on their chunk vector until then). The number of chunks filled; 0 loads no encoder."""
+    """Give the chunks embedded before sentence vectors existed (NULL), or cut under older
+    sentence rules (`QUOTABLE_RULES`), their sentences' vectors, in place: their documents
+    stay indexed and searchable throughout (search matches them on their chunk vector, or
+    their old sentences, until then). The number of chunks filled; 0 loads no encoder."""
     name = encoder_identity()
+    stale = Q(sentence_embeddings__isnull=True) | ~Q(sentence_rules=QUOTABLE_RULES)
     missing = Chunk.objects.filter(
-        sentence_embeddings__isnull=True, document__status=Document.Status.INDEXED, document__encoder=name
+        stale, document__status=Document.Status.INDEXED, document__encoder=name
     ).order_by("id")
     filled = 0
     while chunks := list(missing.only("id", "text")[:batch]):
@@ -72,7 +76,8 @@ def embed_missing_sentences(batch: int = 256) -> int:
             chunks, encode_sentences([c.text for c in chunks], get_encoder().encode), strict=True
         ):
             chunk.sentence_embeddings = packed
-        Chunk.objects.bulk_update(chunks, ["sentence_embeddings"])
+            chunk.sentence_rules = QUOTABLE_RULES
+        Chunk.objects.bulk_update(chunks, ["sentence_embeddings", "sentence_rules"])
         filled += len(chunks)
         log.info("sentence vectors for %d chunks so far", filled)
     return filled

@@ -26,6 +26,7 @@ from app.models import Chunk, Document
 from app.services.runtime import encoder_identity, get_encoder, get_index
 from retrieval.chunking import ChunkSpec, chunk_document
 from retrieval.document import ParseError
+from retrieval.evidence import QUOTABLE_RULES
 from retrieval.parsing import filename_title, parse_document
 from retrieval.sentence_match import encode_sentences
 
@@ -301,6 +302,7 @@ def _store(run: _Run, jobs: list[_Job]) -> None:
                 token_count=spec.token_count,
                 embedding=vector.tobytes(),
                 sentence_embeddings=sentences,
+                sentence_rules=QUOTABLE_RULES,
                 table_header_start=spec.table_header[0] if spec.table_header else None,
                 table_header_end=spec.table_header[1] if spec.table_header else None,
             )

@@ -27,6 +27,7 @@ from app.models import Chunk, Collection
 from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 from app.users import User
+from retrieval.evidence import QUOTABLE_RULES
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.sentence_match import SENTENCE_CANDIDATES, best_sentence, reorder, unpack
 
@@ -107,9 +108,14 @@ def search_chunks(
 
 
 def sentence_vectors_of(results: Sequence[SearchResult]) -> dict[int, np.ndarray]:
-    """Chunk id -> stored sentence vectors of the results that have them: what
-    `evidence.select_evidence` takes so as not to encode those sentences again."""
-    return {r.chunk.pk: r.sentence_vectors for r in results if r.sentence_vectors is not None}
+    """Chunk id -> stored sentence vectors of the results that have them, cut under the
+    current sentence rules: what `evidence.select_evidence` takes so as not to encode those
+    sentences again (vectors of older rules need not line up with today's sentences)."""
+    return {
+        r.chunk.pk: r.sentence_vectors
+        for r in results
+        if r.sentence_vectors is not None and r.chunk.sentence_rules == QUOTABLE_RULES
+    }
 
 
 def _sentence_vectors(chunk: Chunk, dim: int) -> np.ndarray | None:

@@ -14,7 +14,7 @@ from app.services.evidence import select_evidence, sentence_encoder, snapshot
 from app.services.indexing import embed_missing_sentences
 from app.services.runtime import get_encoder
 from app.services.search import search_chunks, sentence_vectors_of
-from retrieval.evidence import quotable_spans
+from retrieval.evidence import QUOTABLE_RULES, quotable_spans
 from retrieval.sentence_match import unpack
 
 SECTIONS = {
@@ -114,6 +114,28 @@ def test_embed_sentences_fills_chunks_indexed_before_them(make_user, ingestion) 
         np.testing.assert_allclose(
             unpack(bytes(stored), dim), unpack(bytes(before[chunk_id] or b""), dim), atol=2e-3
         )
+    assert embed_missing_sentences() == 0
+
+
+def test_sentence_vectors_cut_under_older_rules_are_not_quoted_from_and_are_refreshed(  # type: ignore[no-untyped-def]
+    make_user, ingestion
+) -> None:
+    """Vectors stored under older sentence rules still rank their chunk, but evidence does not
+    take them (they need not line up with today's sentences), and `embed_sentences` cuts and
+    encodes them again under the current rules."""
+    user = make_user()
+    for name, text in SECTIONS.items():
+        ingestion.index(user, name, text.encode())
+    assert set(Chunk.objects.values_list("sentence_rules", flat=True)) == {QUOTABLE_RULES}
+    question = "What colour is the granite from Mull?"
+    assert sentence_vectors_of(search_chunks(user, question, top_k=3))
+    Chunk.objects.update(sentence_rules=QUOTABLE_RULES - 1)
+    results = search_chunks(user, question, top_k=3)
+    assert "pink granite" in results[0].chunk.text and results[0].sentence_vectors is not None
+    assert sentence_vectors_of(results) == {}
+    assert embed_missing_sentences() == Chunk.objects.count()
+    assert set(Chunk.objects.values_list("sentence_rules", flat=True)) == {QUOTABLE_RULES}
+    assert sentence_vectors_of(search_chunks(user, question, top_k=3))
     assert embed_missing_sentences() == 0
 
 

@@ -1,4 +1,5 @@
-"""Give chunks embedded before sentence vectors existed their sentences' vectors."""
+"""Give chunks embedded before sentence vectors existed, or under older sentence rules, their
+sentences' vectors."""
 
 from typing import Any
 
@@ -10,7 +11,8 @@ from app.services.indexing import embed_missing_sentences
 class Command(BaseCommand):
     help = (
         "Encode the sentences of chunks indexed before search matched chunks by their best "
-        "sentence (in place: documents stay searchable). Does nothing when none are missing."
+        "sentence, or before the sentence rules last changed (in place: documents stay "
+        "searchable). Does nothing when none are missing."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
