@@ -3,13 +3,14 @@
 A quote is an exact sentence of the document, cut from a chunk, and chunks overlap: a chunk
 may start or end inside a sentence, and its first or last "sentence" is then a piece ("a
 majority of their lives in saltwater."). `whole_sentence` gives the quote the rest of it,
-from the document. Some sentences say nothing alone. Report
-covers, slides and infographics print a figure and its label on lines of their own ("BY
-MARKET CAPITALISATION" / "`17,81,841 crore"): the label matches the question, and the figure,
-two words or fewer, is too short to be a quote, so the label alone was quoted and the answer
-was not in it (`with_adjacent_labels` widens such a quote). A table row ("Total revenue |
-$19,984,378 | $10,230,316") does not say which column is which year: its table's header rows
-do (`retrieval.table_rows.table_header_span`, shown beside the quote).
+from the document.
+
+Some sentences say nothing alone. Report covers, slides and infographics print a figure and
+its label on lines of their own ("BY MARKET CAPITALISATION" / "`17,81,841 crore"): the label
+matches the question, and the figure, two words or fewer, is too short to be a quote, so the
+label alone was quoted and the answer was not in it (`with_adjacent_labels` widens such a
+quote). A table row is read with its table's header rows instead
+(`retrieval.table_rows.table_header_span`), shown beside it.
 
 Plain Python over the document's text.
 """
