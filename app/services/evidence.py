@@ -207,6 +207,7 @@ def select_evidence(
     if rerank_with_decoder:
         ranked = rerank(question, ranked, passages)
     quotes: list[EvidenceQuote] = []
+    shown: list[tuple[int, int, int]] = []  # (document, start, end): quotes and their headers
     for scored in ranked:
         if len(quotes) == count:
             break
@@ -217,11 +218,13 @@ def select_evidence(
         if span is None:
             continue
         span = with_adjacent_labels(document_text, *whole_sentence(document_text, *span))
-        shown = (q for q in quotes if q.document_id == passage.document_id)
-        if any(q.start < span[1] and span[0] < q.end for q in shown):
-            continue  # already shown: a label's figure quoted with it, or overlapping chunks
+        if any(d == passage.document_id and a < span[1] and span[0] < b for d, a, b in shown):
+            # Already shown: overlapping chunks, a label's figure quoted with it, or a table's
+            # header rows, which come with each of its rows quoted.
+            continue
         number = len(quotes) + 1
         header = table_header_span(document_text, *span)
+        shown += [(passage.document_id, *span)] + ([(passage.document_id, *header)] if header else [])
         quotes.append(
             EvidenceQuote(
                 **passage.source(),

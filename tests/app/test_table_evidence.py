@@ -9,6 +9,7 @@ from app.services.evidence import as_the_decoder_reads, locate, select_evidence,
 from app.services.search import search_chunks
 from retrieval.evidence import ScoredSentence, Sentence
 from retrieval.sentences import split_sentences
+from retrieval.table_rows import table_header_span
 from tests.retrieval.test_tables import statement_pdf
 
 HEADER = "Region | 2023 | 2022"
@@ -79,18 +80,17 @@ def test_evidence_from_a_table_split_across_pages(make_user, ingestion) -> None:
     (row,) = [quote for quote in quotes if quote.text == "Category 40 net sales | 2,480 | 2,540"]
     # Quoted under its column names: page 2 prints the table's header again above its rows.
     assert row.table_header_text == "| Three Months Ended\n| July 1, 2023 | June 25, 2022"
-    from_lead = 0
+    earlier: list[tuple[int, int]] = []  # the header rows of the rows quoted so far
     for quote in quotes:
         assert document.text[quote.start : quote.end] == quote.text
-        source = passages[quote.passage - 1]
-        if source.table_header is None:
-            continue
-        lead = document.text[source.table_header[0] : source.table_header[1]].split("\n")
-        if quote.text in lead and quote.text not in document.text[source.start : source.end]:
-            from_lead += 1
-            # Only the lead holds it: quoted where the header is printed, before the rows.
-            assert source.table_header[0] <= quote.start and quote.end <= source.table_header[1]
-    assert from_lead, "the repeated column names are evidence too"
+        # The column names come with each row quoted, so they are not quoted again after it
+        # (where a lead's sentence is quoted, `test_sentences_of_a_repeated_header_…` checks).
+        assert not any(a < quote.end and quote.start < b for a, b in earlier), quote.text
+        header = table_header_span(document.text, quote.start, quote.end)
+        if header:
+            assert quote.table_header_text == document.text[header[0] : header[1]]
+            earlier.append(header)
+    assert earlier
 
 
 def test_the_decoder_rerank_reads_a_row_under_its_column_names() -> None:

@@ -158,3 +158,39 @@ def test_a_pdf_quote_opens_its_page_with_the_span_highlighted(  # type: ignore[n
     # The page links back to the same span in the extracted text.
     page.click(".page-nav a.text-view")
     assert page.inner_text("mark#highlight") == STEVENSON
+
+
+TABLE_DOC = """# What a duck could eat
+
+Here are some interesting things a respectful duck could eat.
+
+| Food | Kinds | Calories per portion |
+|---|---|---|
+| Leaves | Ash, Elm, Maple | 50 |
+| Berries | Blueberry, Strawberry, Cranberry | 150 |
+| Grain | Corn, Buckwheat, Barley | 200 |
+"""
+
+
+def test_a_table_row_is_quoted_under_its_column_names(  # type: ignore[no-untyped-def]
+    page, live_server, make_user, ingestion, settings, tmp_path
+):
+    settings.GENERATOR_MAX_NEW_TOKENS = 40
+    source = tmp_path / "duck-food.md"
+    source.write_text(TABLE_DOC)
+    log_in_and_upload(page, live_server, make_user, source)
+
+    page.goto(live_server.url + "/chat/")
+    page.fill("#question", "How many calories per portion do berries have?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("li.msg.assistant[data-id]")
+    quotes = page.query_selector_all("li.msg.assistant[data-id] .evidence blockquote.quote")
+    assert quotes, "no evidence quotes"
+    first = quotes[0]
+    # The row that answers comes first, under the header row that says what 150 is.
+    row = first.query_selector(".quote-text")
+    assert row is not None and row.inner_text() == "Berries | Blueberry, Strawberry, Cranberry | 150"
+    columns = first.query_selector(".quote-columns")
+    assert columns is not None and columns.inner_text() == "Food | Kinds | Calories per portion"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "table-quote.png"), full_page=True)
