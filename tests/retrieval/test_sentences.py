@@ -15,10 +15,13 @@ from retrieval.evidence import (
     EvidenceSource,
     answer_type,
     is_complete,
+    quotable_spans,
     rank_sentences,
 )
 from retrieval.parsing import parse_document
+from retrieval.quote_context import whole_sentence, with_adjacent_labels
 from retrieval.sentences import split_sentences
+from retrieval.table_rows import table_header_span
 from tests.conftest import needs_shared_data
 from tests.retrieval.test_parsing_samples import SAMPLES, _sample_id
 
@@ -155,3 +158,11 @@ def test_sentences_of_every_sample_slice_its_text_exactly(path: Path) -> None:
     except ParseError:
         return  # refusals are test_parsing_samples' business
     assert_sentences(doc.text)
+    # What a quote takes beside it (its whole sentence, a label's figure, a row's header
+    # rows) is a span of the same text around it, never one that cuts it.
+    for start, end in quotable_spans(doc.text):
+        a, b = with_adjacent_labels(doc.text, *whole_sentence(doc.text, start, end))
+        assert 0 <= a <= start < end <= b <= len(doc.text)
+        assert doc.text[a:b] == doc.text[a:b].strip()
+        header = table_header_span(doc.text, a, b)
+        assert header is None or header[1] <= a
