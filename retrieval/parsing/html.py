@@ -337,6 +337,7 @@ class _HtmlWalker:
 
 
 MAX_COLSPAN = 100  # browsers cap colspan at 1,000; a page asking more wants no such table
+MAX_SPANNED_COLUMNS = 200  # how wide spanning cells may make a row (their own text is kept)
 
 
 def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
@@ -366,7 +367,10 @@ def _table_rows(table: lxml.html.HtmlElement) -> Iterator[tuple[list[str], lxml.
             if cell.tag in {"td", "th"}:
                 # A cell spanning columns keeps them (empty after its text), so the figures
                 # under a spanning year stay under it (`table_cells.tidy_rows` joins them).
-                cells += [_inline_text(cell)] + [""] * (_colspan(cell) - 1)
+                # The empty cells added are bounded (MAX_SPANNED_COLUMNS a row): a page of
+                # huge colspans must not make a table of millions of cells.
+                fill = min(_colspan(cell) - 1, max(0, MAX_SPANNED_COLUMNS - len(cells) - 1))
+                cells += [_inline_text(cell)] + [""] * fill
         if any(cells):
             yield cells, row
 

@@ -405,6 +405,14 @@ def test_html_financial_table_with_a_paragraph_per_cell_is_read_as_rows() -> Non
     ]
 
 
+def test_html_colspans_widen_a_row_only_so_far() -> None:
+    row = "<tr>" + "".join(f'<td colspan="1000">v{i}</td>' for i in range(300)) + "</tr>"
+    doc = parse_document(f"<html><body><table>{row * 3}</table></body></html>".encode(), "wide.html")
+    (table,) = doc.tables
+    lines = [doc.text[r.start : r.end] for r in table.rows]
+    assert len(lines) == 3 and all(line.split(" | ") == [f"v{i}" for i in range(300)] for line in lines)
+
+
 def test_table_cells_keep_their_columns_when_tidied() -> None:
     # A missing value keeps its place; columns some row fills both of stay apart.
     assert tidy_rows([["Item", "Debit", "Credit"], ["Rent", "1,200", ""], ["Fee", "", "80"]]) == [
