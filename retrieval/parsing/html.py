@@ -362,7 +362,7 @@ def _table_rows(table: lxml.html.HtmlElement) -> Iterator[tuple[list[str], lxml.
     for row in table.iter("tr"):
         if next(row.iterancestors("table"), None) is not table:
             continue  # a row of a nested table: already in its outer cell's text
-        cells = []
+        cells: list[str] = []
         for cell in row:
             if cell.tag in {"td", "th"}:
                 # A cell spanning columns keeps them (empty after its text), so the figures
