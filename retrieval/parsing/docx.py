@@ -19,6 +19,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.table_cells import spread
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
@@ -138,9 +139,18 @@ def _table_rows(table: etree._Element) -> Iterator[tuple[list[str], etree._Eleme
     for row in table.iter(f"{_W}tr"):
         if _nearest(row, f"{_W}tbl") is not table:
             continue  # a nested table's row: its text is already in the outer cell
-        cells = [_cell_text(c) for c in row.iter(f"{_W}tc") if _nearest(c, f"{_W}tr") is row]
+        # A merged cell spans grid columns (w:gridSpan): it keeps them, as HTML's colspan does.
+        cells = spread(
+            (_cell_text(c), _grid_span(c)) for c in row.iter(f"{_W}tc") if _nearest(c, f"{_W}tr") is row
+        )
         if any(cells):
             yield cells, row
+
+
+def _grid_span(cell: etree._Element) -> int:
+    span = cell.find(f"{_W}tcPr/{_W}gridSpan")
+    value = "" if span is None else (span.get(f"{_W}val") or "").strip()
+    return int(value) if value.isdigit() else 1
 
 
 def _header_rows(table: etree._Element, rows: list[tuple[list[str], etree._Element]]) -> int:

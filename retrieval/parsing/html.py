@@ -18,6 +18,7 @@ import lxml.html
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.decoding import decode_text
+from retrieval.parsing.table_cells import spread
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
@@ -336,10 +337,6 @@ class _HtmlWalker:
             self.builder.add_paragraph(text)
 
 
-MAX_COLSPAN = 100  # browsers cap colspan at 1,000; a page asking more wants no such table
-MAX_SPANNED_COLUMNS = 200  # how wide spanning cells may make a row (their own text is kept)
-
-
 def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
     """A table that lays out a page (old sites put everything in one) rather than holding
     data: it contains headings, or a cell holds a run of paragraphs. Its cells are read as
@@ -362,22 +359,14 @@ def _table_rows(table: lxml.html.HtmlElement) -> Iterator[tuple[list[str], lxml.
     for row in table.iter("tr"):
         if next(row.iterancestors("table"), None) is not table:
             continue  # a row of a nested table: already in its outer cell's text
-        cells: list[str] = []
-        for cell in row:
-            if cell.tag in {"td", "th"}:
-                # A cell spanning columns keeps them (empty after its text), so the figures
-                # under a spanning year stay under it (`table_cells.tidy_rows` joins them).
-                # The empty cells added are bounded (MAX_SPANNED_COLUMNS a row): a page of
-                # huge colspans must not make a table of millions of cells.
-                fill = min(_colspan(cell) - 1, max(0, MAX_SPANNED_COLUMNS - len(cells) - 1))
-                cells += [_inline_text(cell)] + [""] * fill
+        cells = spread((_inline_text(cell), _colspan(cell)) for cell in row if cell.tag in {"td", "th"})
         if any(cells):
             yield cells, row
 
 
 def _colspan(cell: lxml.html.HtmlElement) -> int:
     value = (cell.get("colspan") or "1").strip()
-    return min(max(int(value), 1), MAX_COLSPAN) if value.isdigit() else 1
+    return int(value) if value.isdigit() else 1
 
 
 def _header_rows(rows: list[tuple[list[str], lxml.html.HtmlElement]]) -> int:

@@ -14,9 +14,12 @@ other rows need it, so the figures after it stay under their column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from retrieval.parsing.table_header import is_figure
+
+MAX_SPAN = 100  # browsers cap colspan at 1,000; a file asking more wants no such table
+MAX_SPANNED_COLUMNS = 200  # how wide spanning cells may make a row (their own text is kept)
 
 LEADING_UNITS = frozenset({"$", "€", "£", "¥", "US$", "C$", "A$", "Rs.", "₹"})
 TRAILING_UNITS = frozenset({")", "%", ")%", "%)"})
@@ -67,3 +70,15 @@ def tidy_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
         while row and not row[-1]:
             row.pop()  # empty cells at a row's end say nothing ("Adjustments to …: | |")
     return out
+
+
+def spread(cells: Iterable[tuple[str, int]]) -> list[str]:
+    """A row of (text, columns spanned) as one cell per column: a cell spanning columns is
+    followed by empty ones, so the figures under a spanning year stay under it (`tidy_rows`
+    joins them). The empty cells are bounded (MAX_SPANNED_COLUMNS a row): a file of huge
+    spans must not make a table of millions of cells. Every cell's text is kept."""
+    row: list[str] = []
+    for text, span in cells:
+        fill = min(min(max(span, 1), MAX_SPAN) - 1, max(0, MAX_SPANNED_COLUMNS - len(row) - 1))
+        row += [text] + [""] * fill
+    return row

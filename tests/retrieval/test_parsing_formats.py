@@ -100,7 +100,9 @@ def test_docx_headings_lists_tables_and_title() -> None:
 @needs_samples
 def test_docx_merged_table_cells_are_read_once() -> None:
     doc = parse_file(DOCLING / "docx/sources/word_tables.docx")
-    assert "Cell 1.0 | Merged Cell 1.1 1.2 | Cell 1.3" in doc.text
+    # Read once, and keeping the columns it spans: Cell 1.3 stays under Header 0.3.
+    spanned = "Header 0.0 | Header 0.1 | Header 0.2 | Header 0.3\nCell 1.0 | Merged Cell 1.1 1.2 | | Cell 1.3"
+    assert spanned in doc.text
     assert "Header 0.0 | Header 0.1 | Header 0.2" in doc.text
 
 
@@ -411,6 +413,28 @@ def test_html_colspans_widen_a_row_only_so_far() -> None:
     (table,) = doc.tables
     lines = [doc.text[r.start : r.end] for r in table.rows]
     assert len(lines) == 3 and all(line.split(" | ") == [f"v{i}" for i in range(300)] for line in lines)
+
+
+def test_docx_merged_cells_keep_the_columns_they_span() -> None:
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=5)
+    header = table.rows[0].cells
+    header[1].merge(header[2]).text = "2021"  # w:gridSpan 2
+    header[3].merge(header[4]).text = "2020"
+    body = [["", "Q1", "Q2", "Q1", "Q2"], ["Revenue", "10", "11", "20", "21"]]
+    for row, texts in zip(table.rows[1:], body, strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+    out = io.BytesIO()
+    document.save(out)
+    doc = parse_document(out.getvalue(), "quarters.docx")
+    (parsed,) = doc.tables
+    # 2020 stands over its own quarters, not over 2021's second one.
+    assert [doc.text[r.start : r.end] for r in parsed.rows] == [
+        "| 2021 | | 2020",
+        "| Q1 | Q2 | Q1 | Q2",
+        "Revenue | 10 | 11 | 20 | 21",
+    ]
 
 
 def test_table_cells_keep_their_columns_when_tidied() -> None:
