@@ -11,6 +11,7 @@ repeats the header at its head, so the header is in its text too).
 
 from __future__ import annotations
 
+from retrieval.parsing.builder import CELL_SEPARATOR, PARAGRAPH_SEPARATOR
 from retrieval.parsing.table_header import guess_header_rows
 
 
@@ -24,9 +25,6 @@ def line_around(text: str, start: int, end: int) -> tuple[int, int]:
     while line_end > line_start and text[line_end - 1].isspace():
         line_end -= 1
     return line_start, line_end
-
-
-CELL_SEPARATOR = " | "
 
 
 def _cells(line: str) -> list[str]:
@@ -47,9 +45,9 @@ def table_header_span(text: str, start: int, end: int) -> tuple[int, int] | None
     line_start, line_end = line_around(text, start, end)
     if CELL_SEPARATOR not in text[line_start:line_end]:
         return None
-    block_start = text.rfind("\n\n", 0, line_start)
-    block_start = 0 if block_start < 0 else block_start + 2
-    block_end = text.find("\n\n", line_end)
+    block_start = text.rfind(PARAGRAPH_SEPARATOR, 0, line_start)
+    block_start = 0 if block_start < 0 else block_start + len(PARAGRAPH_SEPARATOR)
+    block_end = text.find(PARAGRAPH_SEPARATOR, line_end)
     block_end = len(text) if block_end < 0 else block_end
     lines = text[block_start:block_end].split("\n")
     header_rows = guess_header_rows([_cells(line) for line in lines])
