@@ -265,7 +265,8 @@ def quote_signals(
         (
             i
             for i, c in enumerate(ranked)
-            # `in`, not `==`: a label's quote is widened to the figures beside it.
+            # `in`, not `==`: a quote may be wider than its ranked sentence (the whole sentence
+            # a chunk cut, a label's figures beside it).
             if passages[c.sentence.source].index == top.passage and c.sentence.text in top.text
         ),
         None,
