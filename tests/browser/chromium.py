@@ -40,3 +40,10 @@ def log_in_and_upload(page, live_server, make_user, source: Path) -> None:  # ty
     log_in(page, live_server, make_user)
     upload(page, live_server, [source])
     page.wait_for_selector("tr[data-status=indexed] .badge.indexed")
+
+
+def ask(page, live_server, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the chat (a fresh conversation) and send `question` as a person would."""
+    page.goto(live_server.url + "/chat/")
+    page.fill("#question", question)
+    page.keyboard.press("Enter")

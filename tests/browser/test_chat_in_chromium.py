@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.chromium import ARTIFACTS, CHROMIUM, log_in_and_upload
+from tests.browser.chromium import ARTIFACTS, CHROMIUM, ask, log_in_and_upload
 from tests.retrieval.pdf_builder import Line, build_pdf
 
 PDF_PAGES = [
@@ -51,9 +51,7 @@ def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, se
     source.write_text(DOC)
     log_in_and_upload(page, live_server, make_user, source)
 
-    page.goto(live_server.url + "/chat/")
-    page.fill("#question", "Who built Skerryvore lighthouse?")
-    page.keyboard.press("Enter")
+    ask(page, live_server, "Who built Skerryvore lighthouse?")
     # The quotes arrive before the answer is written, then tokens stream into the bubble.
     page.wait_for_selector("li.msg.assistant.streaming .evidence blockquote.quote")
     answer = page.wait_for_selector("li.msg.assistant[data-id]")
@@ -121,9 +119,7 @@ def test_a_pdf_quote_opens_its_page_with_the_span_highlighted(  # type: ignore[n
     source.write_bytes(build_pdf(PDF_PAGES, page_labels=b"0 << /S /r >>"))
     log_in_and_upload(page, live_server, make_user, source)
 
-    page.goto(live_server.url + "/chat/")
-    page.fill("#question", "Who built Skerryvore lighthouse?")
-    page.keyboard.press("Enter")
+    ask(page, live_server, "Who built Skerryvore lighthouse?")
     page.wait_for_selector("li.msg.assistant[data-id]")
     quote = page.locator("li.msg.assistant[data-id] .evidence blockquote.quote", has_text="Alan Stevenson")
     quote.locator(".quote-link").click()
@@ -180,9 +176,7 @@ def test_a_table_row_is_quoted_under_its_column_names(  # type: ignore[no-untype
     source.write_text(TABLE_DOC)
     log_in_and_upload(page, live_server, make_user, source)
 
-    page.goto(live_server.url + "/chat/")
-    page.fill("#question", "How many calories per portion do berries have?")
-    page.keyboard.press("Enter")
+    ask(page, live_server, "How many calories per portion do berries have?")
     page.wait_for_selector("li.msg.assistant[data-id]")
     quotes = page.query_selector_all("li.msg.assistant[data-id] .evidence blockquote.quote")
     assert quotes, "no evidence quotes"

@@ -32,6 +32,12 @@ def parse_file(path: Path) -> ParsedDocument:
     return parse_document(path.read_bytes(), path.name)
 
 
+def row_texts(doc: ParsedDocument) -> list[str]:
+    """The rows of the document's one table, as they read in its text."""
+    (table,) = doc.tables
+    return [doc.text[r.start : r.end] for r in table.rows]
+
+
 def section_of(doc: ParsedDocument, needle: str):  # type: ignore[no-untyped-def]
     offset = doc.text.find(needle)
     assert offset >= 0, f"{needle!r} not in the text"
@@ -399,8 +405,7 @@ def test_html_financial_table_with_a_paragraph_per_cell_is_read_as_rows() -> Non
         + "</table></body></html>"
     )
     doc = parse_document(html.encode(), "10-k.html")
-    (table,) = doc.tables
-    assert [doc.text[r.start : r.end] for r in table.rows] == [
+    assert row_texts(doc) == [
         "Reconciliation: | 2021 | 2020",
         "Net income (loss) | $2,111,812 | $(2,208,887)",
         "Interest expense | 1,505,386 | 683,357",
@@ -410,8 +415,7 @@ def test_html_financial_table_with_a_paragraph_per_cell_is_read_as_rows() -> Non
 def test_html_colspans_widen_a_row_only_so_far() -> None:
     row = "<tr>" + "".join(f'<td colspan="1000">v{i}</td>' for i in range(300)) + "</tr>"
     doc = parse_document(f"<html><body><table>{row * 3}</table></body></html>".encode(), "wide.html")
-    (table,) = doc.tables
-    lines = [doc.text[r.start : r.end] for r in table.rows]
+    lines = row_texts(doc)
     assert len(lines) == 3 and all(line.split(" | ") == [f"v{i}" for i in range(300)] for line in lines)
 
 
@@ -428,9 +432,8 @@ def test_docx_merged_cells_keep_the_columns_they_span() -> None:
     out = io.BytesIO()
     document.save(out)
     doc = parse_document(out.getvalue(), "quarters.docx")
-    (parsed,) = doc.tables
     # 2020 stands over its own quarters, not over 2021's second one.
-    assert [doc.text[r.start : r.end] for r in parsed.rows] == [
+    assert row_texts(doc) == [
         "| 2021 | | 2020",
         "| Q1 | Q2 | Q1 | Q2",
         "Revenue | 10 | 11 | 20 | 21",
