@@ -188,8 +188,34 @@ def quotable_spans(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in split_sentences(text) if len(_WORD.findall(text[s:e])) >= MIN_WORDS]
 
 
+# A table of contents joins each entry to its page number with a leader of dots ("Roles
+# . . . . . 8", "Roles........8"). Four dots or more, then a page number: an ellipsis is
+# three dots, and prose after one goes on with words ("Christmas .... The title").
+_DOTS = r"(?:[.·…]\s?)"
+_PAGE = r"\s*\|?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\b"  # after a table cell's bar too (Markdown)
+_LEADER_IN = re.compile(_DOTS + "{4,}" + _PAGE)
+_LEADER_AFTER = re.compile(r"\s*" + _DOTS + "{3,}" + _PAGE)  # the entry's own "." is a fourth
+_LEADER_BEFORE = re.compile(_DOTS + r"{4,}\s*\|?\s*$")
+_PAGE_NUMBER = re.compile(_PAGE)
+
+
+def is_contents_entry(text: str, start: int, end: int) -> bool:
+    """Whether the sentence [start, end) of `text` is an entry of a table of contents: it holds
+    a dot leader, one follows it, or it starts right after one (the page number, then the
+    next entry: "10 Chapter 3."). The sentence splitter cuts a contents page at its leaders'
+    dots into "13 3.1 Explanation of RCAC and the concept of access control .": a section's
+    title, which matches a question about that section better than the section's own text
+    does and answers nothing."""
+    return bool(
+        _LEADER_IN.search(text, start, end)
+        or _LEADER_AFTER.match(text, end)
+        or (_LEADER_BEFORE.search(text, max(0, start - 24), start) and _PAGE_NUMBER.match(text, start))
+    )
+
+
 def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
-    """Every sentence of every source that can be a quote, each statement once.
+    """Every sentence of every source that can be a quote, each statement once, and none of a
+    table of contents (`is_contents_entry`).
 
     Consecutive chunks of a document overlap, and the later one may start inside a sentence
     the earlier one holds whole: its first "sentence" is then the tail of that one ("where
@@ -201,7 +227,7 @@ def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
     for i, source in enumerate(sources):
         for start, end in quotable_spans(source.text):
             text = source.text[start:end]
-            if text not in seen:
+            if text not in seen and not is_contents_entry(source.text, start, end):
                 seen.add(text)
                 found.append(Sentence(i, start, end, text))
     return [s for s in found if not any(len(o.text) > len(s.text) and s.text in o.text for o in found)]

@@ -15,6 +15,7 @@ from retrieval.evidence import (
     EvidenceSource,
     answer_type,
     is_complete,
+    is_contents_entry,
     quotable_spans,
     rank_sentences,
 )
@@ -111,6 +112,25 @@ def test_a_statement_two_overlapping_chunks_hold_is_a_candidate_once() -> None:
     ranked = rank_sentences("How high can the cost rise?", np.ones(2), sources, unit_rows)
     texts = [s.sentence.text for s in ranked]
     assert sorted(texts) == sorted([whole, "Recording is cheap.", "Native code runs."])
+
+
+def test_a_table_of_contents_is_not_evidence_but_an_ellipsis_in_prose_is() -> None:
+    # As pypdf reads a contents page: entries, dot leaders and page numbers run together,
+    # and the splitter cuts them at the leaders' dots into section titles.
+    contents = (
+        "Chapter 3. Row and Column Access Control. . . . . . . . . . 13 3.1 Explanation of RCAC "
+        "and the concept of access control . . . . . . . . 14 3.1.1 Row permission and column "
+        "mask definitions . . . . . . . . 14\n2.1 Roles..........8 2.2 Separation of duties ...... ix"
+    )
+    body = "RCAC stands for Row and Column Access Control. The book was entitled All I want .... Its title"
+    sources = [EvidenceSource(1, contents, 0.7), EvidenceSource(2, body, 0.5)]
+    ranked = rank_sentences("What is the concept of RCAC access control?", np.ones(2), sources, unit_rows)
+    assert [s.sentence.text for s in ranked if s.sentence.source == 0] == []
+    assert is_contents_entry(contents, 0, contents.index(" . "))
+    assert {s.sentence.text for s in ranked} == {
+        "RCAC stands for Row and Column Access Control.",
+        "The book was entitled All I want ....",
+    }
 
 
 def test_a_table_row_is_ranked_with_its_column_names() -> None:
