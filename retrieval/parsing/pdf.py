@@ -45,7 +45,7 @@ from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.ocr import OcrError, PageRenderer, ocr_image, tesseract_available
 from retrieval.parsing.pdf_geometry import RunTracker
 from retrieval.parsing.pdf_headings import font_headings, outline_headings
-from retrieval.parsing.pdf_lines import Line, Piece, assemble, paragraphs, typical_width
+from retrieval.parsing.pdf_lines import Line, Piece, assemble, join_drop_caps, paragraphs, typical_width
 from retrieval.parsing.pdf_running import running_lines
 from retrieval.parsing.pdf_tables import find_tables, line_cells
 from retrieval.parsing.titles import real_title
@@ -321,7 +321,7 @@ def _page_lines(
         name, detail = type(error).__name__, str(error).strip()[:120]
         losses[f"text could not be extracted ({name}{': ' + detail if detail else ''})"].append(number)
         return None
-    lines = assemble(pieces)
+    lines = join_drop_caps(assemble(pieces))
     glyph_names = sum(len(_GLYPH_NAMES.findall(line.text)) for line in lines)
 
     def clean(text: str) -> str:

@@ -8,7 +8,7 @@ Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line
 sentence ends a paragraph. A wrapped prose line (one that runs to near the right margin)
 is joined to the next with a space, so a citation reads as prose; a short line keeps its
 line break, which is what keeps addresses apart. Words hyphenated at a line end are joined
-again ("informa-" + "tion").
+again ("informa-" + "tion"), and so is a drop cap to the rest of its word ("T" + "he").
 """
 
 from __future__ import annotations
@@ -83,6 +83,34 @@ def assemble(pieces: list[Piece]) -> list[Line]:
     if parts:
         close()
     return lines
+
+
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
+def join_drop_caps(lines: list[Line]) -> list[Line]:
+    """`lines` with each drop cap joined to the rest of its word.
+
+    A chapter or section that opens with a large initial letter reaches pypdf as a line of
+    that letter alone, then the paragraph from the second letter on: "T" / "he Boots
+    self-locking nut is…". Left apart, the paragraph's first sentence starts "he Boots", and
+    a quote of it reads wrong. The font size does not tell a drop cap (pypdf reports the
+    body's size for it in the samples seen), so the words do: a single capital letter on its
+    line, then a line starting in lower case, are one word unless the page uses the second
+    part as a word of its own and never the joined one ("A" / "book …" stays apart)."""
+    words = Counter(w.lower() for line in lines for w in _FIRST_WORD.findall(line.text))
+    out: list[Line] = []
+    for line in lines:
+        before = out[-1].text if out else ""
+        rest = _FIRST_WORD.match(line.text)
+        if len(before) == 1 and before.isupper() and rest and line.text[:1].islower():
+            joined, alone = (before + rest.group()).lower(), rest.group().lower()
+            if joined in words or words[alone] < 2:  # the piece itself counts once
+                # Its runs and cells were measured for the line without the letter.
+                out[-1] = Line(before + line.text, line.size, line.y)
+                continue
+        out.append(line)
+    return out
 
 
 def typical_width(lines: list[Line]) -> int:

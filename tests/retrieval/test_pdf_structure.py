@@ -20,6 +20,7 @@ from retrieval.chunking import chunk_document, content_text
 from retrieval.document import ParseError
 from retrieval.parsing import filename_title, parse_document, real_title
 from retrieval.parsing import pdf as pdf_parser
+from tests.conftest import needs_shared_data
 from tests.retrieval.pdf_builder import Bookmark, Line, build_pdf
 
 DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
@@ -361,3 +362,26 @@ def test_a_real_page_scanned_without_its_text_layer_reads_back_by_ocr() -> None:
     expected = {w.casefold() for w in re.findall(r"[A-Za-z]{4,}", parse_document(original, "p.pdf").text)}
     found = {w.casefold() for w in re.findall(r"[A-Za-z]{4,}", doc.text)}
     assert len(expected & found) >= 0.8 * len(expected), sorted(expected - found)
+
+
+def test_a_drop_cap_joins_the_rest_of_its_word() -> None:
+    # A section that opens with a large initial: pypdf hands over the letter alone on its
+    # line, then the paragraph from its second letter.
+    pages = [
+        [
+            Line("T", 688, 30),  # set lower than the line it begins, across two lines
+            Line("he committee reviewed the results of the quarter in one book.", 700, 10, x=100),
+            Line("A", 588, 30),  # a word of its own: the page has "book" and never "abook"
+            Line("book was kept of the meeting.", 600, 10, x=100),
+        ]
+    ]
+    text = parse_document(build_pdf(pages), "dropcap.pdf").text
+    assert "The committee reviewed the results" in text
+    assert "A\nbook was kept" in text
+
+
+@needs_shared_data("doc-samples")
+def test_a_real_drop_cap_is_joined() -> None:
+    path = DOC_SAMPLES / "docling/tests/data/pdf/sources/amt_handbook_sample.pdf"
+    text = parse_document(path.read_bytes(), path.name).text
+    assert "The Boots self-locking nut is of one piece" in text
