@@ -12,16 +12,28 @@ label alone was quoted and the answer was not in it (`with_adjacent_labels` wide
 quote). A table row is read with its table's header rows instead
 (`retrieval.table_rows.table_header_span`), shown beside it.
 
+A lead-in says only that a list follows ("Also, don't forget:"); the items are what it
+introduces ("- Wear sunglasses"), and `with_list_items` takes them along.
+
 Plain Python over the document's text.
 """
 
 from __future__ import annotations
+
+import re
 
 from retrieval.evidence import is_complete
 from retrieval.sentences import split_sentences
 from retrieval.table_rows import line_around
 
 LABEL_WORDS = 6  # "BY MARKET CAPITALISATION", "`17,81,841 crore", "CSR contribution"
+LIST_ITEMS = 6  # a lead-in takes at most this many items of its list…
+LIST_CHARS = 600  # …and stops before its quote grows past this many characters
+
+# A list item's marker: a bullet or dash, "1." / "(a)" (as the parsers write list items).
+_ITEM = re.compile(
+    r"(?:[\u2022\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\-\u2013\u2014*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s"
+)
 
 
 def _is_label(line: str) -> bool:
@@ -34,6 +46,12 @@ def _is_label(line: str) -> bool:
         and len(line.split()) <= LABEL_WORDS
         and len(split_sentences(line)) == 1
     )
+
+
+def quote_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """What a quote of the sentence [start, end) of `text` shows: its whole sentence, and a
+    label's figures or a lead-in's list items beside it. Always a span around [start, end)."""
+    return with_list_items(text, *with_adjacent_labels(text, *whole_sentence(text, start, end)))
 
 
 def with_adjacent_labels(text: str, start: int, end: int) -> tuple[int, int]:
@@ -70,4 +88,30 @@ def whole_sentence(text: str, start: int, end: int) -> tuple[int, int]:
     for a, b in split_sentences(text[line_start:line_end]):
         if line_start + a <= start and end <= line_start + b:
             return line_start + a, line_start + b
+    return start, end
+
+
+def with_list_items(text: str, start: int, end: int) -> tuple[int, int]:
+    """The quote [start, end) of `text`, widened to the list items after it when it ends its
+    line with a colon: a lead-in ("TraceMonkey's smaller speedups … can be attributed to a
+    few specific causes:", "- Also, don't forget:") names what the reader asked about, and
+    its items hold the answer. Items are the lines after it that start with a list marker,
+    one line or one blank line apart (DOCX and PDF lists put each item in a paragraph of its
+    own), at most LIST_ITEMS of them and while the quote stays within LIST_CHARS."""
+    if line_around(text, start, end)[1] != end or not text[start:end].endswith(":"):
+        return start, end
+    for _ in range(LIST_ITEMS):
+        gap = end
+        while gap < len(text) and text[gap] in " \t":
+            gap += 1
+        breaks = 0
+        while gap < len(text) and text[gap] in " \t\n":
+            breaks += text[gap] == "\n"
+            gap += 1
+        if not 1 <= breaks <= 2 or not _ITEM.match(text, gap):
+            break
+        item = line_around(text, gap, gap)
+        if item[1] - start > LIST_CHARS:
+            break
+        end = item[1]
     return start, end

@@ -37,7 +37,7 @@ from retrieval.evidence import (
     quotable_spans,
     rank_sentences,
 )
-from retrieval.quote_context import whole_sentence, with_adjacent_labels
+from retrieval.quote_context import quote_span
 from retrieval.table_rows import table_header_span
 
 RERANK_CANDIDATES = 5
@@ -217,7 +217,7 @@ def select_evidence(
         span = locate(document_text, passage, sentence.start, sentence.end, sentence.text)
         if span is None:
             continue
-        span = with_adjacent_labels(document_text, *whole_sentence(document_text, *span))
+        span = quote_span(document_text, *span)
         if any(d == passage.document_id and a < span[1] and span[0] < b for d, a, b in shown):
             # Already shown: overlapping chunks, a label's figure quoted with it, or a table's
             # header rows, which come with each of its rows quoted.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.quote_context import whole_sentence, with_adjacent_labels
+from retrieval.quote_context import LIST_ITEMS, whole_sentence, with_adjacent_labels, with_list_items
 from retrieval.table_rows import table_header_span
 
 
@@ -63,3 +63,30 @@ def test_a_piece_of_a_sentence_cut_by_a_chunk_is_quoted_whole() -> None:
     assert whole_sentence(text, whole, whole + len("Teal dabble.")) == (whole, whole + len("Teal dabble."))
     # A quote running over two sentences (none holds it) is left as it is.
     assert whole_sentence(text, 0, at) == (0, at)
+
+
+def test_a_lead_in_is_quoted_with_the_items_of_its_list() -> None:
+    text = (
+        "To get started, lay down in the water:\n\n- You can relax\n\n- Also, don't forget:\n\n"
+        "- Wear sunglasses\n\n- Use sun cream\n\nLet's eat\n\n- Leaves\n"
+        "Several causes explain it:\n1. Recursion\n2. Slow natives\n\n\n3. Far away\n"
+        "The rule is: keep going\n- not an item of it"
+    )
+
+    def quoted(sentence: str) -> str:
+        at = text.index(sentence)
+        start, end = with_list_items(text, at, at + len(sentence))
+        return text[start:end]
+
+    # Items one line or one blank line apart; the list ends at the next paragraph of prose.
+    assert quoted("- Also, don't forget:") == "- Also, don't forget:\n\n- Wear sunglasses\n\n- Use sun cream"
+    assert quoted("To get started, lay down in the water:").endswith("- Use sun cream")
+    # Numbered items; two blank lines end the list.
+    assert quoted("Several causes explain it:") == "Several causes explain it:\n1. Recursion\n2. Slow natives"
+    # Not a lead-in: a colon inside its line, or an item that is no lead-in.
+    assert quoted("The rule is: keep going") == "The rule is: keep going"
+    assert quoted("- You can relax") == "- You can relax"
+    # At most LIST_ITEMS items.
+    many = "Pick one:\n" + "\n".join(f"- item {i}" for i in range(20))
+    start, end = with_list_items(many, 0, len("Pick one:"))
+    assert many[start:end].count("- item") == LIST_ITEMS

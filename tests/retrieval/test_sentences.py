@@ -20,7 +20,7 @@ from retrieval.evidence import (
     rank_sentences,
 )
 from retrieval.parsing import parse_document
-from retrieval.quote_context import whole_sentence, with_adjacent_labels
+from retrieval.quote_context import quote_span
 from retrieval.sentences import split_sentences
 from retrieval.table_rows import table_header_span
 from tests.conftest import needs_shared_data
@@ -181,7 +181,7 @@ def test_sentences_of_every_sample_slice_its_text_exactly(path: Path) -> None:
     # What a quote takes beside it (its whole sentence, a label's figure, a row's header
     # rows) is a span of the same text around it, never one that cuts it.
     for start, end in quotable_spans(doc.text):
-        a, b = with_adjacent_labels(doc.text, *whole_sentence(doc.text, start, end))
+        a, b = quote_span(doc.text, start, end)
         assert 0 <= a <= start < end <= b <= len(doc.text)
         assert doc.text[a:b] == doc.text[a:b].strip()
         header = table_header_span(doc.text, a, b)
