@@ -31,7 +31,7 @@ from app.services.runtime import engine_settings, get_encoder
 from app.services.search import RETRIEVAL_MODES
 from app.users import User
 from generation.cpu import resolve_dtype
-from retrieval.answerability import DEFAULT_ANSWERABILITY
+from retrieval.answerability import DEFAULT_ANSWERABILITY, QUOTES_JUDGED
 from retrieval.lexical import stemmer_name
 
 ANSWER_MODES = ("extract", "free", "evidence")
@@ -157,8 +157,10 @@ def current_config(kind: str) -> dict[str, Any]:
                 "answer_top_k": settings.ANSWER_TOP_K,
                 "answer_evidence": settings.ANSWER_EVIDENCE,
                 "answer_min_evidence": settings.ANSWER_MIN_EVIDENCE,
-                # What ANSWER_MIN_EVIDENCE is compared with: the answerability model's weights.
+                # What ANSWER_MIN_EVIDENCE is compared with: the answerability model's weights,
+                # read on each of the first quotes (the best counts).
                 "answerability_weights": asdict(DEFAULT_ANSWERABILITY),
+                "answerability_quotes": QUOTES_JUDGED,
             }
         )
     return config

@@ -122,8 +122,9 @@ class AnswerStats:
     dropped_passages: int = 0
     # The top quote's coverage of the question (one of the answerability signals).
     evidence_coverage: float | None = None
-    # How likely the top quote answers the question (retrieval.answerability): what
-    # abstention compares with ANSWER_MIN_EVIDENCE, kept so evaluation can redraw its curve.
+    # How likely the quotes answer the question (retrieval.answerability: the best of the
+    # first three): what abstention compares with ANSWER_MIN_EVIDENCE, kept so evaluation can
+    # redraw its curve.
     answerability: float | None = None
 
 

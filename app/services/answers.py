@@ -2,10 +2,10 @@
 
 1. Retrieval (`search.search_chunks`, hybrid) finds the passages.
 2. Evidence (`evidence.select_evidence`) quotes the few sentences of those passages most
-   likely to hold the answer, verbatim, with their spans in each document. When the best of
-   them is unlikely to answer the question (its answerability, `retrieval.answerability`,
-   below ANSWER_MIN_EVIDENCE) the answer abstains ("your documents do not say") and shows
-   the nearest quotes; the decoder is not run.
+   likely to hold the answer, verbatim, with their spans in each document. When none of the
+   first three is likely to answer the question (their best answerability,
+   `retrieval.answerability`, below ANSWER_MIN_EVIDENCE) the answer abstains ("your
+   documents do not say") and shows the nearest quotes; the decoder is not run.
 3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
    `extract` copies a span of the top quote (constrained decoding: checkable by
    construction), `free` writes freely, `evidence` writes nothing (the quotes are the answer).
@@ -38,13 +38,13 @@ from app.services.answer_record import (
     ResolvedCitation,
     SentenceCheck,
 )
-from app.services.evidence import abstention_question, quote_signals, select_evidence, snapshot
+from app.services.evidence import abstention_question, quotes_signals, select_evidence, snapshot
 from app.services.runtime import get_engine
 from app.services.search import SearchResult, search_chunks, sentence_vectors_of
 from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
-from retrieval.answerability import answerability
+from retrieval.answerability import best_answerability
 
 log = logging.getLogger(__name__)
 
@@ -327,11 +327,11 @@ class _Turn:
             sentence_vectors=sentence_vectors_of(passages),
         )
         self.evidence = tuple(quotes)
-        # Abstain when the best quote is unlikely to answer what was asked: coverage is
-        # judged on the question as asked, similarity on what was searched for.
+        # Abstain when none of the first quotes is likely to answer what was asked: coverage
+        # is judged on the question as asked, similarity on what was searched for.
         top = self.evidence[0] if self.evidence else None
-        signals = quote_signals(asked_alone, quotes, ranked, self.passages)
-        score = round(answerability(signals), 4) if signals else None
+        best = best_answerability(quotes_signals(asked_alone, quotes, ranked, self.passages))
+        score = round(best, 4) if best is not None else None
         abstained = score is None or score < settings.ANSWER_MIN_EVIDENCE
         self.timings = {
             "retrieval_s": round(retrieved - self.started, 4),

@@ -27,7 +27,7 @@ import numpy as np
 from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
-from retrieval.answerability import QuoteSignals
+from retrieval.answerability import QUOTES_JUDGED, QuoteSignals
 from retrieval.evidence import (
     EvidenceSource,
     Idf,
@@ -244,21 +244,29 @@ def select_evidence(
     return quotes, ranked
 
 
-def quote_signals(
+def quotes_signals(
     asked: str,
     quotes: Sequence[EvidenceQuote],
     ranked: Sequence[ScoredSentence],
     passages: Sequence[PassageSnapshot],
-) -> QuoteSignals | None:
-    """What answerability reads off the top quote (`retrieval.answerability`): its coverage
-    of `asked` (the question as the person asked it) and similarity, as `select_evidence`
-    measured them; its passage's coverage of `asked`; its ranking score's margin over the
-    next sentence in the ranking (1.0 when it is the only one). None without quotes."""
-    if not quotes:
-        return None
-    top = quotes[0]
-    passage = next(p for p in passages if p.index == top.passage)
+) -> list[QuoteSignals]:
+    """What answerability reads off each of the first QUOTES_JUDGED quotes
+    (`retrieval.answerability`): its coverage of `asked` (the question as the person asked
+    it) and similarity, as `select_evidence` measured them; its passage's coverage of
+    `asked`; its ranking score's margin over the next sentence in the ranking (1.0 when it is
+    the only one)."""
     idf = _idf([p.text for p in passages])
+    return [_signals(asked, quote, ranked, passages, idf) for quote in quotes[:QUOTES_JUDGED]]
+
+
+def _signals(
+    asked: str,
+    quote: EvidenceQuote,
+    ranked: Sequence[ScoredSentence],
+    passages: Sequence[PassageSnapshot],
+    idf: Callable[[str], float],
+) -> QuoteSignals:
+    passage = next(p for p in passages if p.index == quote.passage)
     # The margin is over the sentence ranked next to it: only neighbours are comparable, as
     # the decoder rerank rescored the first RERANK_CANDIDATES alone.
     at = next(
@@ -267,7 +275,7 @@ def quote_signals(
             for i, c in enumerate(ranked)
             # `in`, not `==`: a quote may be wider than its ranked sentence (the whole sentence
             # a chunk cut, a label's figures beside it).
-            if passages[c.sentence.source].index == top.passage and c.sentence.text in top.text
+            if passages[c.sentence.source].index == quote.passage and c.sentence.text in quote.text
         ),
         None,
     )
@@ -277,8 +285,8 @@ def quote_signals(
         neighbour = ranked[at + 1] if at + 1 < len(ranked) else ranked[at - 1]
         margin = ranked[at].score - neighbour.score
     return QuoteSignals(
-        coverage=top.coverage,
-        similarity=top.similarity,
+        coverage=quote.coverage,
+        similarity=quote.similarity,
         passage_coverage=coverage(asked, passage.text, idf),
         margin=margin,
     )

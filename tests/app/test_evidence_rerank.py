@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.answer_record import EvidenceQuote, PassageSnapshot
-from app.services.evidence import quote_signals, rerank
+from app.services.evidence import quotes_signals, rerank
 from retrieval.evidence import ScoredSentence, Sentence
 
 SENTENCE = "It was built in 1844 by Alan Stevenson."
@@ -70,10 +70,16 @@ def test_the_margin_is_over_the_next_sentence_of_the_same_ranking_pass() -> None
         ScoredSentence(Sentence(0, 0, len(texts[1]), texts[1]), score=-1.25, similarity=0.5, coverage=0.2),
         ScoredSentence(Sentence(1, 0, len(texts[2]), texts[2]), score=0.9, similarity=0.4, coverage=0.1),
     ]
-    signals = quote_signals("When was Skerryvore built?", [quote(1, texts[0])], ranked, passages)
-    assert signals is not None and signals.margin == pytest.approx(0.75)
+    [signals] = quotes_signals("When was Skerryvore built?", [quote(1, texts[0])], ranked, passages)
+    assert signals.margin == pytest.approx(0.75)
     assert (signals.coverage, signals.similarity) == (0.5, 0.6)
     assert 0.0 < signals.passage_coverage <= 1.0
-    alone = quote_signals("When was Skerryvore built?", [quote(1, texts[0])], ranked[:1], passages)
-    assert alone is not None and alone.margin == 1.0
-    assert quote_signals("When was Skerryvore built?", [], ranked, passages) is None
+    [alone] = quotes_signals("When was Skerryvore built?", [quote(1, texts[0])], ranked[:1], passages)
+    assert alone.margin == 1.0
+    assert quotes_signals("When was Skerryvore built?", [], ranked, passages) == []
+    # Each shown quote is measured in its own place in the ranking: the second one's margin
+    # is over the sentence after it.
+    both = quotes_signals(
+        "When was Skerryvore built?", [quote(1, texts[0]), quote(1, texts[1])], ranked, passages
+    )
+    assert [s.margin for s in both] == [pytest.approx(0.75), pytest.approx(-2.15)]

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from retrieval.answerability import DEFAULT_ANSWERABILITY, AnswerabilityWeights, QuoteSignals, answerability
+from retrieval.answerability import (
+    DEFAULT_ANSWERABILITY,
+    QUOTES_JUDGED,
+    AnswerabilityWeights,
+    QuoteSignals,
+    answerability,
+    best_answerability,
+)
 
 
 def signals(
@@ -43,3 +50,23 @@ def test_what_points_at_the_answer_raises_the_score() -> None:
 def test_extreme_signals_do_not_overflow() -> None:
     low, high = signals(0.0, -1e6, -1e6, -1e6), signals(0.0, 1e6, 1e6, 1e6)
     assert answerability(low) == pytest.approx(0.0) and answerability(high) == pytest.approx(1.0)
+
+
+def test_the_answer_is_judged_by_the_best_of_its_first_quotes() -> None:
+    """A weak top quote does not abstain when a quote shown beside it answers; quotes past
+    the first QUOTES_JUDGED are not shown by default and do not count."""
+    weak, strong = signals(0.0, 0.1, 0.1, 0.6), signals(0.8, 0.75, 0.9, 0.5)
+    assert best_answerability([]) is None
+    assert best_answerability([weak]) == answerability(weak)
+    assert best_answerability([weak, strong]) == answerability(strong)
+    assert best_answerability([weak] * QUOTES_JUDGED + [strong]) == answerability(weak)
+
+
+def test_a_quote_below_the_top_is_no_clearer_a_pick_than_the_top() -> None:
+    """Its margin counts up to the top quote's: the second of two close sentences on another
+    subject, far above an unrelated third, must not answer for them."""
+    top = signals(0.0, 0.55, 0.0, 0.12)
+    second = signals(0.0, 0.49, 0.0, 1.16)  # its margin is over the unrelated third
+    best = best_answerability([top, second])
+    assert best == pytest.approx(max(answerability(top), answerability(signals(0.0, 0.49, 0.0, 0.12))))
+    assert best is not None and best < 0.3 < answerability(second)

@@ -134,7 +134,7 @@ class AnswerStatsSerializer(serializers.Serializer):
     )
     answerability = serializers.FloatField(
         allow_null=True,
-        help_text="How likely the top quote answers the question (0-1); "
+        help_text="How likely the quotes answer the question (0-1): the best of the first three; "
         "below ANSWER_MIN_EVIDENCE the answer abstains.",
     )
 
