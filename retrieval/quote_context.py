@@ -1,4 +1,4 @@
-"""What a quote needs beside it to be read: the rest of its sentence, a label's figure.
+"""What a quote needs beside it to be read: the rest of its sentence, a label's figure, a list.
 
 A quote is an exact sentence of the document, cut from a chunk, and chunks overlap: a chunk
 may start or end inside a sentence, and its first or last "sentence" is then a piece ("a
@@ -20,20 +20,14 @@ Plain Python over the document's text.
 
 from __future__ import annotations
 
-import re
-
 from retrieval.evidence import is_complete
+from retrieval.parsing.builder import LIST_ITEM
 from retrieval.sentences import split_sentences
 from retrieval.table_rows import line_around
 
 LABEL_WORDS = 6  # "BY MARKET CAPITALISATION", "`17,81,841 crore", "CSR contribution"
 LIST_ITEMS = 6  # a lead-in takes at most this many items of its list…
 LIST_CHARS = 600  # …and stops before its quote grows past this many characters
-
-# A list item's marker: a bullet or dash, "1." / "(a)" (as the parsers write list items).
-_ITEM = re.compile(
-    r"(?:[\u2022\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\-\u2013\u2014*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s"
-)
 
 
 def _is_label(line: str) -> bool:
@@ -108,7 +102,7 @@ def with_list_items(text: str, start: int, end: int) -> tuple[int, int]:
         while gap < len(text) and text[gap] in " \t\n":
             breaks += text[gap] == "\n"
             gap += 1
-        if not 1 <= breaks <= 2 or not _ITEM.match(text, gap):
+        if not 1 <= breaks <= 2 or not LIST_ITEM.match(text, gap):
             break
         item = line_around(text, gap, gap)
         if item[1] - start > LIST_CHARS:

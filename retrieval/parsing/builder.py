@@ -16,6 +16,11 @@ from retrieval.parsing.table_cells import tidy_rows
 PARAGRAPH_SEPARATOR = "\n\n"
 CELL_SEPARATOR = " | "
 HEADING_MAX_CHARS = 200  # a whole paragraph wrongly styled as a heading must not bloat every path
+# What starts a list item in the text: the "- " the DOCX, HTML and Markdown parsers write, the
+# bullets and dashes PDFs print, "1." / "(a)" markers. Matched at the start of a line.
+LIST_ITEM = re.compile(
+    r"(?:[\u2022\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\-\u2013\u2014*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s"
+)
 
 # Characters that carry no text: C0/C1 controls (except tab and newline), lone surrogates
 # (pypdf can produce them; they cannot be stored as UTF-8), zero-width marks, soft hyphens.

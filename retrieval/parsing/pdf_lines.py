@@ -18,15 +18,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from retrieval.parsing.builder import LIST_ITEM
 from retrieval.parsing.pdf_geometry import Cell, Run
 
 # Sentence ends (ASCII and full-width), then closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?:;\u3002\uff01\uff1f]['\")\]\u201d\u2019]*$")
-# Bullets and dashes, "1." / "(a)" list markers.
-_BULLET = re.compile(
-    r"^(?:[\u2022\u25e6\u25aa\u2023\u25cf\u25cb\u25a0\u25a1\-\u2013\u2014*]"
-    r"|\(?\d{1,3}[.)]|\(?[a-z][.)])\s"
-)
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WRAPPED_SHARE = 0.75  # a line at least this share of the page's typical width was wrapped
 
@@ -130,7 +126,7 @@ def paragraphs(lines: list[str], typical: int) -> list[str]:
             continue
         wrapped = len(previous) >= _WRAPPED_SHARE * typical
         ends_paragraph = _SENTENCE_END.search(previous) and not wrapped
-        if current and (ends_paragraph or _BULLET.match(line)):
+        if current and (ends_paragraph or LIST_ITEM.match(line)):
             _close(paragraphs, current)
             current = ""
         if not current:
