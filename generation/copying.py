@@ -13,7 +13,8 @@ mid-sentence, often copied a fragment ("1838 and 1844.") instead of the claim th
 
 A passage longer than the answer's token budget is offered only up to its last clause break
 within the budget (`within_budget`): a copy of a long list item then ends on a whole clause
-instead of being cut mid-phrase at the token limit.
+instead of being cut mid-phrase at the token limit. A comma inside a figure ("$9,754,062")
+is no clause break.
 """
 
 from __future__ import annotations
@@ -46,14 +47,33 @@ def clause_breaks(tokenizer: Any) -> frozenset[int]:
     return frozenset(found[0] for found in ids if len(found) == 1)
 
 
-def within_budget(passage: Sequence[int], budget: int, breaks: Collection[int]) -> list[int]:
+def number_tokens(tokenizer: Any) -> frozenset[int]:
+    """The token ids that are digits alone, with no space before them: a clause break right
+    before one is inside a figure ("9,754,062", "10:30"). SmolLM2's tokenizer spells numbers
+    one digit per token, so "$9,754,062" is "$", "9", ",", "7", … and each comma a token of
+    its own."""
+    vocabulary = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    return frozenset(i for i, token in enumerate(vocabulary) if token and token.isdigit())
+
+
+def within_budget(
+    passage: Sequence[int], budget: int, breaks: Collection[int], numbers: Collection[int] = ()
+) -> list[int]:
     """The tokens of `passage` a copy may take when the answer has room for `budget` tokens:
     all of them when they fit; else those before the last clause break (a token in `breaks`:
-    a comma, semicolon, colon or dash) that leaves the copy at least half the budget; else the
-    first `budget` tokens."""
+    a comma, semicolon, colon or dash, not followed by a token in `numbers`: that one is
+    inside a figure) that leaves the copy at least half the budget; else the first `budget`
+    tokens."""
     if len(passage) <= budget:
         return list(passage)
-    cut = max((i for i in range(max(1, budget // 2), budget) if passage[i] in breaks), default=budget)
+    cut = max(
+        (
+            i
+            for i in range(max(1, budget // 2), budget)
+            if passage[i] in breaks and passage[i + 1] not in numbers
+        ),
+        default=budget,
+    )
     return list(passage[:cut])
 
 

@@ -120,6 +120,19 @@ def test_within_budget_cuts_a_long_passage_before_its_last_clause_break_in_budge
     assert within_budget(passage, 6, {comma}) == [5, 6, comma, 7, 8, 9], "no break in its last half: cut"
     assert within_budget(passage, 5, {comma}) == [5, 6]
     assert within_budget([comma, 5, 6], 1, {comma}) == [comma], "never an empty copy"
+    digit = 10  # the comma before it is inside a figure: no break in the last half, so cut
+    assert within_budget(passage, 9, {comma}, {digit}) == passage[:9]
+
+
+def test_a_copy_is_not_cut_inside_a_figure(engine: Engine) -> None:
+    tokenizer = engine.tokenizer
+    text = "Revenue was $10,230,316 in 2020, an increase of $9,754,062, or 95.3%."
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    inside = tokenizer.encode(text[: text.index("754")], add_special_tokens=False)
+    budget = len(inside) + 2  # the last comma within it is the one in "9,754"
+    copy = tokenizer.decode(within_budget(ids, budget, engine.clause_breaks, engine.number_tokens))
+    assert copy == "Revenue was $10,230,316 in 2020", copy
+    assert tokenizer.decode(within_budget(ids, budget, engine.clause_breaks)).endswith("$9")
 
 
 def test_checking_flags_what_no_passage_holds() -> None:
