@@ -30,6 +30,7 @@ Plain Python and numpy: the caller hands in the encoder's vectors.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -199,18 +200,43 @@ _LEADER_BEFORE = re.compile(_DOTS + r"{4,}\s*\|?\s*$")
 _PAGE_NUMBER = re.compile(_PAGE)
 
 
+# A contents line without leaders: a page number, then a title ("32 ESG", "14 We Care for an
+# Inclusive Ecosystem"). One alone may be a numbered heading; CONTENTS_LINES of them among a
+# line's neighbours (CONTENTS_LINES lines either side, no blank line between) are a contents
+# page, read in whatever order its columns came, unless they count 1, 2, 3: that is a numbered
+# list or the authors' affiliations ("2 Brown University", "3 Harvard University").
+_NUMBERED_LINE = re.compile(r"(\d{1,4}) +[A-Z]")
+CONTENTS_LINES = 3
+
+
 def is_contents_entry(text: str, start: int, end: int) -> bool:
     """Whether the sentence [start, end) of `text` is an entry of a table of contents: it holds
     a dot leader, one follows it, or it starts right after one (the page number, then the
-    next entry: "10 Chapter 3."). The sentence splitter cuts a contents page at its leaders'
-    dots into "13 3.1 Explanation of RCAC and the concept of access control .": a section's
-    title, which matches a question about that section better than the section's own text
-    does and answers nothing."""
+    next entry: "10 Chapter 3."); or it starts a line "32 ESG" among other such lines. The
+    sentence splitter cuts a contents page at its leaders' dots into "13 3.1 Explanation of
+    RCAC and the concept of access control .": a section's title, which matches a question
+    about that section better than the section's own text does and answers nothing."""
     return bool(
         _LEADER_IN.search(text, start, end)
         or _LEADER_AFTER.match(text, end)
         or (_LEADER_BEFORE.search(text, max(0, start - 24), start) and _PAGE_NUMBER.match(text, start))
+        or _in_numbered_lines(text, start)
     )
+
+
+def _in_numbered_lines(text: str, start: int) -> bool:
+    """Whether `start` begins a line "N Title" with at least CONTENTS_LINES - 1 more of them
+    among the CONTENTS_LINES lines before it and after it, with no blank line between."""
+    if (start and text[start - 1] != "\n") or not _NUMBERED_LINE.match(text, start):
+        return False
+    block_start = text.rfind("\n\n", 0, start) + 1
+    block_end = text.find("\n\n", start)
+    before = text[block_start:start].split("\n")[:-1][-CONTENTS_LINES:]
+    after = text[start : len(text) if block_end < 0 else block_end].split("\n")[: CONTENTS_LINES + 1]
+    found = [m for m in (_NUMBERED_LINE.match(line.strip()) for line in before + after) if m]
+    numbers = [int(m.group(1)) for m in found]
+    counting = all(b - a == 1 for a, b in itertools.pairwise(numbers))
+    return len(found) >= CONTENTS_LINES and not counting
 
 
 def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:

@@ -20,7 +20,7 @@ Plain Python over the document's text.
 
 from __future__ import annotations
 
-from retrieval.evidence import is_complete
+from retrieval.evidence import is_complete, is_contents_entry
 from retrieval.parsing.builder import LIST_ITEM
 from retrieval.sentences import split_sentences
 from retrieval.table_rows import line_around
@@ -57,7 +57,8 @@ def with_adjacent_labels(text: str, start: int, end: int) -> tuple[int, int]:
     own ("BY MARKET CAPITALISATION" / "`17,81,841 crore"; "2,32,822" / "New jobs created").
     The label matches the question and the figure, two words or fewer, is no quote at all,
     so the label alone was quoted and the answer was not in it. A neighbour is taken only
-    across a single line break: a blank line ends the block."""
+    across a single line break: a blank line ends the block; and never a contents line
+    ("2 Reliance at a Glance" under "New jobs created" on a report's cover)."""
     line = line_around(text, start, end)
     if line != (start, end) or not _is_label(text[start:end]):
         return start, end
@@ -65,11 +66,11 @@ def with_adjacent_labels(text: str, start: int, end: int) -> tuple[int, int]:
         return start, end  # a sentence wrapped onto the next line, not a label
     if start >= 2 and text[start - 1] == "\n" and text[start - 2] != "\n":
         before = line_around(text, start - 2, start - 2)
-        if _is_label(text[before[0] : before[1]]):
+        if _is_label(text[before[0] : before[1]]) and not is_contents_entry(text, *before):
             start = before[0]
     if end + 1 < len(text) and text[end] == "\n" and text[end + 1] != "\n":
         after = line_around(text, end + 1, end + 1)
-        if _is_label(text[after[0] : after[1]]):
+        if _is_label(text[after[0] : after[1]]) and not is_contents_entry(text, *after):
             end = after[1]
     return start, end
 

@@ -31,6 +31,11 @@ def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
         "Reliance Industries Limited is a Fortune 500 company"
     )
     assert quoted("Decode adds one token per step.") == "Decode adds one token per step."
+    # A contents line is no figure of a label ("New jobs created" / "2 Reliance at a Glance").
+    page = "2,32,822\nNew jobs created\n2 Reliance at a Glance\n4 Stakeholder Value\n14 We Care\n32 ESG"
+    at = page.index("New jobs created")
+    start, end = with_adjacent_labels(page, at, at + len("New jobs created"))
+    assert page[start:end] == "2,32,822\nNew jobs created"
     # Part of a line is never widened: only a whole line can be a label.
     at, end = cover.index("MARKET"), cover.index("\n`17")
     assert with_adjacent_labels(cover, at, end) == (at, end)

@@ -133,6 +133,27 @@ def test_a_table_of_contents_is_not_evidence_but_an_ellipsis_in_prose_is() -> No
     }
 
 
+def test_a_contents_page_without_leaders_is_not_evidence_but_a_numbered_list_is() -> None:
+    # A report's contents as pypdf reads it: page numbers then titles, columns interleaved.
+    contents = (
+        "2,32,822\nNew jobs created\n2 Reliance at a Glance\n4 Stakeholder Value-creation 6 Key "
+        "Performance Indicators\n14 We Care for an Inclusive Ecosystem\nTransformation\n32 ESG\n"
+        "144 Awards and Recognition\n42 Management Discussion and Analysis"
+    )
+    entries = [line for line in contents.split("\n") if line[:1].isdigit() and " " in line]
+    for line in entries:
+        at = contents.index(line)
+        assert is_contents_entry(contents, at, at + len(line)), line
+    at = contents.index("New jobs created")
+    assert not is_contents_entry(contents, at, at + len("New jobs created"))
+    # Affiliations or a numbered list count 1, 2, 3: not page numbers.
+    authors = (
+        "Zejiang Shen 1, Ruochen Zhang 2\n1 Allen Institute for AI\n2 Brown University\n3 Harvard University"
+    )
+    at = authors.index("2 Brown")
+    assert not is_contents_entry(authors, at, at + len("2 Brown University"))
+
+
 def test_a_table_row_is_ranked_with_its_column_names() -> None:
     table = "| Food | Calories per portion\nLeaves | Ash, Elm | 50\nBerries | Blueberry, Cranberry | 150"
     sources = [EvidenceSource(1, f"Here is what a duck could eat:\n\n{table}", 0.6)]
