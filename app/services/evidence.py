@@ -98,12 +98,17 @@ def rerank(
 
 
 def as_the_decoder_reads(passages: Sequence[PassageSnapshot], candidate: ScoredSentence) -> str:
-    """A candidate as the rerank reads it: after its document's title, and after its table's
-    header rows when it is a table row."""
+    """A candidate as the rerank reads it: as it would be quoted (`quote_span` within its
+    passage: a label with its figures, a lead-in with its list), after its document's title,
+    and after its table's header rows when it is a table row. Read alone, the label "New jobs
+    created" lost "How many new jobs did Reliance create?" to a sentence naming Reliance;
+    its figure "2,32,822" on the line above is what answers."""
     sentence = candidate.sentence
     passage = passages[sentence.source]
-    header = table_header_span(passage.text, sentence.start, sentence.end)
-    text = f"{passage.text[header[0] : header[1]]}\n{sentence.text}" if header else sentence.text
+    start, end = quote_span(passage.text, sentence.start, sentence.end)
+    shown = passage.text[start:end]
+    header = table_header_span(passage.text, start, end)
+    text = f"{passage.text[header[0] : header[1]]}\n{shown}" if header else shown
     return titled(passage.document_title, text)
 
 

@@ -93,15 +93,25 @@ def test_evidence_from_a_table_split_across_pages(make_user, ingestion) -> None:
     assert earlier
 
 
-def test_the_decoder_rerank_reads_a_row_under_its_column_names() -> None:
-    text = "Intro.\n\n| Food | Calories per portion\nBerries | Blueberry | 150"
+def test_the_decoder_rerank_reads_a_candidate_as_it_would_be_quoted() -> None:
+    text = (
+        "Intro.\n\n| Food | Calories per portion\nBerries | Blueberry | 150\n\n"
+        "EMPLOYMENT CREATION\n2,32,822\nNew jobs created\n\nAlso, don't forget:\n- Wear sunglasses"
+    )
     snap = passage(text, 0, len(text), None)
 
     def candidate(line: str) -> ScoredSentence:
         at = text.index(line)
         return ScoredSentence(Sentence(0, at, at + len(line), line), 1.0, 0.5, 0.5)
 
+    # A table row under its column names, a label with its figure, a lead-in with its list.
     assert as_the_decoder_reads([snap], candidate("Berries | Blueberry | 150")) == (
         "Results: | Food | Calories per portion\nBerries | Blueberry | 150"
+    )
+    assert (
+        as_the_decoder_reads([snap], candidate("New jobs created")) == "Results: 2,32,822\nNew jobs created"
+    )
+    assert as_the_decoder_reads([snap], candidate("Also, don't forget:")) == (
+        "Results: Also, don't forget:\n- Wear sunglasses"
     )
     assert as_the_decoder_reads([snap], candidate("Intro.")) == "Results: Intro."
