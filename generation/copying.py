@@ -114,10 +114,13 @@ class CopyConstraint:
         if token in self.end_ids:
             return
         if self._active is None:
+            # Where the copy may start: anywhere the token occurs, or only at a passage's
+            # start. The first token alone does not say which; "2" of "2,32,822\nNew jobs
+            # created" also ends the figure, and a copy went on from there ("2\nNew jobs").
             self._active = [
                 (s, p + 1, p)
                 for s, passage in enumerate(self.passages)
-                for p, t in enumerate(passage)
+                for p, t in enumerate(passage if self.anywhere else passage[:1])
                 if t == token
             ]
         else:

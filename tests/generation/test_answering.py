@@ -8,7 +8,7 @@ import pytest
 from app.benchmarks.cases import CASES
 from generation import Engine, GenerationConfig, Passage, TokenEvent
 from generation.checking import check_answer
-from generation.copying import within_budget
+from generation.copying import CopyConstraint, within_budget
 from generation.repetition import check_repeats
 from generation.types import Answer, Citation
 
@@ -122,6 +122,18 @@ def test_within_budget_cuts_a_long_passage_before_its_last_clause_break_in_budge
     assert within_budget([comma, 5, 6], 1, {comma}) == [comma], "never an empty copy"
     digit = 10  # the comma before it is inside a figure: no break in the last half, so cut
     assert within_budget(passage, 9, {comma}, {digit}) == passage[:9]
+
+
+def test_a_copy_that_must_start_at_a_passage_start_goes_on_from_there_only() -> None:
+    end = 99
+    passage = [2, 4, 3, 2, 8, 5]  # "2", ",", "32", "2", "\n", "New": its first token recurs
+    strict = CopyConstraint([passage], [end], anywhere=False)
+    assert strict.allowed() == [2]
+    strict.advance(2)
+    assert strict.allowed() == [4, end], "on from the first 2 only, never from the later one"
+    loose = CopyConstraint([passage], [end], anywhere=True)
+    loose.advance(2)
+    assert loose.allowed() == [4, 8, end]
 
 
 def test_a_copy_is_not_cut_inside_a_figure(engine: Engine) -> None:
