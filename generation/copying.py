@@ -13,8 +13,8 @@ mid-sentence, often copied a fragment ("1838 and 1844.") instead of the claim th
 
 A passage longer than the answer's token budget is offered only up to its last clause break
 within the budget (`within_budget`): a copy of a long list item then ends on a whole clause
-instead of being cut mid-phrase at the token limit. A comma inside a figure ("$9,754,062")
-is no clause break.
+instead of being cut mid-phrase at the token limit. A copy neither ends nor is cut inside a
+figure ("$9,754,062", `FigureTokens`).
 """
 
 from __future__ import annotations
@@ -47,30 +47,55 @@ def clause_breaks(tokenizer: Any) -> frozenset[int]:
     return frozenset(found[0] for found in ids if len(found) == 1)
 
 
-def number_tokens(tokenizer: Any) -> frozenset[int]:
-    """The token ids that are digits alone, with no space before them: a clause break right
-    before one is inside a figure ("9,754,062", "10:30"). SmolLM2's tokenizer spells numbers
-    one digit per token, so "$9,754,062" is "$", "9", ",", "7", … and each comma a token of
-    its own."""
+@dataclass(frozen=True)
+class FigureTokens:
+    """The tokens a figure is spelled with, where the tokenizer spells numbers one digit per
+    token (SmolLM2: "$9,754,062" is "$", "9", ",", "7", "5", "4", ","…). A copy neither ends
+    nor is cut for its budget inside a figure: "…an increase of $9,754" and "2" for
+    "2,32,822" both said another number than the document."""
+
+    digits: frozenset[int] = frozenset()  # a digit alone, with no space before it
+    separators: frozenset[int] = frozenset()  # "," or "." alone
+
+    def inside(self, tokens: Sequence[int], at: int) -> bool:
+        """Whether the boundary before `tokens[at]` lies inside a figure: between two digits,
+        or beside a separator that stands between two digits ("9|,754", "9,|754")."""
+        if not 0 < at < len(tokens):
+            return False
+
+        def digit(i: int) -> bool:
+            return 0 <= i < len(tokens) and tokens[i] in self.digits
+
+        def joins(i: int) -> bool:  # a separator between two digits
+            return tokens[i] in self.separators and digit(i - 1) and digit(i + 1)
+
+        return (digit(at - 1) and digit(at)) or joins(at) or joins(at - 1)
+
+
+def figure_tokens(tokenizer: Any) -> FigureTokens:
+    """The tokenizer's digits and separators (see `FigureTokens`)."""
     vocabulary = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    return frozenset(i for i, token in enumerate(vocabulary) if token and token.isdigit())
+    separators = (tokenizer.encode(mark, add_special_tokens=False) for mark in (",", "."))
+    return FigureTokens(
+        digits=frozenset(i for i, token in enumerate(vocabulary) if token and token.isdigit()),
+        separators=frozenset(found[0] for found in separators if len(found) == 1),
+    )
 
 
 def within_budget(
-    passage: Sequence[int], budget: int, breaks: Collection[int], numbers: Collection[int] = ()
+    passage: Sequence[int], budget: int, breaks: Collection[int], figures: FigureTokens = FigureTokens()
 ) -> list[int]:
     """The tokens of `passage` a copy may take when the answer has room for `budget` tokens:
     all of them when they fit; else those before the last clause break (a token in `breaks`:
-    a comma, semicolon, colon or dash, not followed by a token in `numbers`: that one is
-    inside a figure) that leaves the copy at least half the budget; else the first `budget`
-    tokens."""
+    a comma, semicolon, colon or dash, and not inside a figure) that leaves the copy at least
+    half the budget; else the first `budget` tokens."""
     if len(passage) <= budget:
         return list(passage)
     cut = max(
         (
             i
             for i in range(max(1, budget // 2), budget)
-            if passage[i] in breaks and passage[i + 1] not in numbers
+            if passage[i] in breaks and not figures.inside(passage, i)
         ),
         default=budget,
     )
@@ -81,11 +106,16 @@ class CopyConstraint:
     """Tracks which passage positions the answer so far copies, and masks the logits."""
 
     def __init__(
-        self, passages: Sequence[Sequence[int]], end_ids: Iterable[int], anywhere: bool = True
+        self,
+        passages: Sequence[Sequence[int]],
+        end_ids: Iterable[int],
+        anywhere: bool = True,
+        figures: FigureTokens = FigureTokens(),
     ) -> None:
         self.passages = [list(p) for p in passages]
         self.end_ids = sorted(set(end_ids))
         self.anywhere = anywhere
+        self.figures = figures
         # (passage, position of the next token to copy, position where the copy started)
         self._active: list[tuple[int, int, int]] | None = None
         self.copied = 0
@@ -101,6 +131,8 @@ class CopyConstraint:
                 return sorted({passage[0] for passage in self.passages if passage})
             return sorted({t for passage in self.passages for t in passage})
         options = {self.passages[s][p] for s, p, _ in self._active if p < len(self.passages[s])}
+        if self._active and all(self.figures.inside(self.passages[s], p) for s, p, _ in self._active):
+            return sorted(options)  # every match is inside a figure: it cannot end here
         return sorted(options | set(self.end_ids))
 
     def mask(self, logits: torch.Tensor) -> torch.Tensor:

@@ -31,7 +31,7 @@ from generation.attention import (
 )
 from generation.checking import check_answer
 from generation.citations import attribute_by_attention, parse_citations
-from generation.copying import CopyConstraint, clause_breaks, number_tokens, within_budget
+from generation.copying import CopyConstraint, clause_breaks, figure_tokens, within_budget
 from generation.cpu import NARROW_PASS
 from generation.decode import DecodeState, decode_tokens
 from generation.detokenize import IncrementalDetokenizer
@@ -110,7 +110,7 @@ class Engine:
         eos_ids = [*(eos if isinstance(eos, list) else [eos]), self.tokenizer.eos_token_id]
         self.eos_ids = frozenset(int(e) for e in eos_ids if e is not None)
         self.clause_breaks = clause_breaks(self.tokenizer)
-        self.number_tokens = number_tokens(self.tokenizer)
+        self.figures = figure_tokens(self.tokenizer)
         self._lock = threading.Lock()
         self.forward_passes = 0  # counts model calls; lets tests see that work stopped
         self.conversations = ConversationCaches(
@@ -228,10 +228,12 @@ class Engine:
         constraint = None
         if config.copy_passages and prompt.passages:
             sources = [
-                within_budget(prompt.ids[a:b], config.max_new_tokens, self.clause_breaks, self.number_tokens)
+                within_budget(prompt.ids[a:b], config.max_new_tokens, self.clause_breaks, self.figures)
                 for a, b in prompt.passage_ranges[: config.copy_passages]
             ]
-            constraint = CopyConstraint(sources, self.eos_ids, anywhere=config.copy_anywhere)
+            constraint = CopyConstraint(
+                sources, self.eos_ids, anywhere=config.copy_anywhere, figures=self.figures
+            )
         state = DecodeState()
         finished = False
         try:

@@ -8,7 +8,7 @@ import pytest
 from app.benchmarks.cases import CASES
 from generation import Engine, GenerationConfig, Passage, TokenEvent
 from generation.checking import check_answer
-from generation.copying import CopyConstraint, within_budget
+from generation.copying import CopyConstraint, FigureTokens, within_budget
 from generation.repetition import check_repeats
 from generation.types import Answer, Citation
 
@@ -120,8 +120,10 @@ def test_within_budget_cuts_a_long_passage_before_its_last_clause_break_in_budge
     assert within_budget(passage, 6, {comma}) == [5, 6, comma, 7, 8, 9], "no break in its last half: cut"
     assert within_budget(passage, 5, {comma}) == [5, 6]
     assert within_budget([comma, 5, 6], 1, {comma}) == [comma], "never an empty copy"
-    digit = 10  # the comma before it is inside a figure: no break in the last half, so cut
-    assert within_budget(passage, 9, {comma}, {digit}) == passage[:9]
+    # 9, 10 are digits: the comma between them is inside a figure, so no break in the last
+    # half, and the passage is cut at the budget.
+    figures = FigureTokens(digits=frozenset({9, 10}), separators=frozenset({comma}))
+    assert within_budget(passage, 9, {comma}, figures) == passage[:9]
 
 
 def test_a_copy_that_must_start_at_a_passage_start_goes_on_from_there_only() -> None:
@@ -136,13 +138,25 @@ def test_a_copy_that_must_start_at_a_passage_start_goes_on_from_there_only() -> 
     assert loose.allowed() == [4, 8, end]
 
 
+def test_a_copy_does_not_end_inside_a_figure() -> None:
+    end, comma, newline = 99, 4, 7
+    passage = [2, comma, 3, 2, comma, 8, 2, 2, newline, 5]  # "2,32,822\nNew"
+    figures = FigureTokens(digits=frozenset({2, 3, 8}), separators=frozenset({comma}))
+    copy = CopyConstraint([passage], [end], anywhere=False, figures=figures)
+    for token in passage[:7]:  # "2,32,82": every stop so far is inside the figure
+        copy.advance(token)
+        assert end not in copy.allowed()
+    copy.advance(passage[7])
+    assert copy.allowed() == [newline, end], "the figure is whole: the copy may end"
+
+
 def test_a_copy_is_not_cut_inside_a_figure(engine: Engine) -> None:
     tokenizer = engine.tokenizer
     text = "Revenue was $10,230,316 in 2020, an increase of $9,754,062, or 95.3%."
     ids = tokenizer.encode(text, add_special_tokens=False)
     inside = tokenizer.encode(text[: text.index("754")], add_special_tokens=False)
     budget = len(inside) + 2  # the last comma within it is the one in "9,754"
-    copy = tokenizer.decode(within_budget(ids, budget, engine.clause_breaks, engine.number_tokens))
+    copy = tokenizer.decode(within_budget(ids, budget, engine.clause_breaks, engine.figures))
     assert copy == "Revenue was $10,230,316 in 2020", copy
     assert tokenizer.decode(within_budget(ids, budget, engine.clause_breaks)).endswith("$9")
 
