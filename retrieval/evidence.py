@@ -229,14 +229,37 @@ def _in_numbered_lines(text: str, start: int) -> bool:
     among the CONTENTS_LINES lines before it and after it, with no blank line between."""
     if (start and text[start - 1] != "\n") or not _NUMBERED_LINE.match(text, start):
         return False
-    block_start = text.rfind("\n\n", 0, start) + 1
-    block_end = text.find("\n\n", start)
-    before = text[block_start:start].split("\n")[:-1][-CONTENTS_LINES:]
-    after = text[start : len(text) if block_end < 0 else block_end].split("\n")[: CONTENTS_LINES + 1]
-    found = [m for m in (_NUMBERED_LINE.match(line.strip()) for line in before + after) if m]
+    lines = _lines_around(text, start, CONTENTS_LINES)
+    found = [m for m in (_NUMBERED_LINE.match(line.strip()) for line in lines) if m]
     numbers = [int(m.group(1)) for m in found]
     counting = all(b - a == 1 for a, b in itertools.pairwise(numbers))
     return len(found) >= CONTENTS_LINES and not counting
+
+
+def _lines_around(text: str, start: int, count: int) -> list[str]:
+    """The line that starts at `start`, with up to `count` lines before it and after it, in
+    order; never across a blank line. Read line by line, so a long document costs no more
+    than the lines read."""
+    before: list[str] = []
+    at = start
+    while len(before) < count and at > 0:
+        previous = text.rfind("\n", 0, at - 1) + 1
+        if previous == at - 1:
+            break  # a blank line
+        before.append(text[previous : at - 1])
+        at = previous
+    after: list[str] = []
+    at = start
+    while len(after) <= count:
+        newline = text.find("\n", at)
+        line = text[at : len(text) if newline < 0 else newline]
+        if after and not line:
+            break  # a blank line
+        after.append(line)
+        if newline < 0:
+            break
+        at = newline + 1
+    return before[::-1] + after
 
 
 def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
