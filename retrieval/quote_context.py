@@ -96,10 +96,7 @@ def with_list_items(text: str, start: int, end: int) -> tuple[int, int]:
     if line_around(text, start, end)[1] != end or not text[start:end].endswith(":"):
         return start, end
     for _ in range(LIST_ITEMS):
-        gap = end
-        while gap < len(text) and text[gap] in " \t":
-            gap += 1
-        breaks = 0
+        gap, breaks = end, 0
         while gap < len(text) and text[gap] in " \t\n":
             breaks += text[gap] == "\n"
             gap += 1
