@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from retrieval.quote_context import LIST_ITEMS, whole_sentence, with_adjacent_labels, with_list_items
 from retrieval.table_rows import table_header_span
+
+
+def widened(widen: Callable[[str, int, int], tuple[int, int]], text: str, sentence: str) -> str:
+    """`sentence` of `text` as `widen` quotes it."""
+    at = text.index(sentence)
+    start, end = widen(text, at, at + len(sentence))
+    return text[start:end]
 
 
 def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
@@ -16,9 +25,7 @@ def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
     )
 
     def quoted(line: str) -> str:
-        at = cover.index(line)
-        start, end = with_adjacent_labels(cover, at, at + len(line))
-        return cover[start:end]
+        return widened(with_adjacent_labels, cover, line)
 
     # A label takes the short line on each side in its block; the long line before is no label.
     assert quoted("BY MARKET CAPITALISATION") == "BY MARKET CAPITALISATION\n`17,81,841 crore"
@@ -33,9 +40,7 @@ def test_a_label_is_quoted_with_the_figures_printed_beside_it() -> None:
     assert quoted("Decode adds one token per step.") == "Decode adds one token per step."
     # A contents line is no figure of a label ("New jobs created" / "2 Reliance at a Glance").
     page = "2,32,822\nNew jobs created\n2 Reliance at a Glance\n4 Stakeholder Value\n14 We Care\n32 ESG"
-    at = page.index("New jobs created")
-    start, end = with_adjacent_labels(page, at, at + len("New jobs created"))
-    assert page[start:end] == "2,32,822\nNew jobs created"
+    assert widened(with_adjacent_labels, page, "New jobs created") == "2,32,822\nNew jobs created"
     # Part of a line is never widened: only a whole line can be a label.
     at, end = cover.index("MARKET"), cover.index("\n`17")
     assert with_adjacent_labels(cover, at, end) == (at, end)
@@ -79,9 +84,7 @@ def test_a_lead_in_is_quoted_with_the_items_of_its_list() -> None:
     )
 
     def quoted(sentence: str) -> str:
-        at = text.index(sentence)
-        start, end = with_list_items(text, at, at + len(sentence))
-        return text[start:end]
+        return widened(with_list_items, text, sentence)
 
     # Items one line or one blank line apart; the list ends at the next paragraph of prose.
     assert quoted("- Also, don't forget:") == "- Also, don't forget:\n\n- Wear sunglasses\n\n- Use sun cream"
