@@ -97,7 +97,8 @@ def join_drop_caps(lines: list[Line]) -> list[Line]:
     words = Counter(w.lower() for line in lines for w in _FIRST_WORD.findall(line.text))
     out: list[Line] = []
     for line in lines:
-        before = out[-1].text if out else ""
+        # pypdf may hand the letter over with a space after it; lines are cleaned later.
+        before = out[-1].text.rstrip() if out else ""
         rest = _FIRST_WORD.match(line.text)
         if len(before) == 1 and before.isupper() and rest and line.text[:1].islower():
             joined, alone = (before + rest.group()).lower(), rest.group().lower()

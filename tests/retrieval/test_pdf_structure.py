@@ -18,7 +18,7 @@ from pypdf.errors import LimitReachedError
 
 from retrieval.chunking import chunk_document, content_text
 from retrieval.document import ParseError
-from retrieval.parsing import filename_title, parse_document, real_title
+from retrieval.parsing import filename_title, parse_document, pdf_lines, real_title
 from retrieval.parsing import pdf as pdf_parser
 from tests.conftest import needs_shared_data
 from tests.retrieval.pdf_builder import Bookmark, Line, build_pdf
@@ -378,6 +378,14 @@ def test_a_drop_cap_joins_the_rest_of_its_word() -> None:
     text = parse_document(build_pdf(pages), "dropcap.pdf").text
     assert "The committee reviewed the results" in text
     assert "A\nbook was kept" in text
+
+
+def test_a_drop_cap_followed_by_a_space_joins_too() -> None:
+    # Lines reach join_drop_caps before they are cleaned; a space pypdf left after the
+    # letter must not keep it apart.
+    lines = [pdf_lines.Line("T "), pdf_lines.Line("he committee met."), pdf_lines.Line("A ")]
+    joined = pdf_lines.join_drop_caps([*lines, pdf_lines.Line("book was kept."), pdf_lines.Line("book")])
+    assert [line.text for line in joined] == ["The committee met.", "A ", "book was kept.", "book"]
 
 
 @needs_shared_data("doc-samples")
