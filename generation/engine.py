@@ -142,8 +142,14 @@ class Engine:
     def question_likelihood(self, question: str, texts: Sequence[str]) -> list[float]:
         """For each text, the mean log-probability of the question's tokens after it
         ("Passage: <text>\nA question this passage answers: <question>"): how well the text
-        predicts the question. One padded batch; evidence ranking uses it to rerank its top
-        candidates (measured +5.5 points top-1 on SQuAD, docs/evaluation.md)."""
+        predicts the question. Evidence ranking uses it to rerank its top candidates
+        (measured +5.5 points top-1 on SQuAD, docs/evaluation.md).
+
+        The rows run as one packed sequence: each attends only to itself (a block-diagonal
+        causal mask) from position 0 (its own position ids), so each scores as if alone.
+        A right-padded batch spent a quarter of its tokens on padding (5 candidates of
+        32-122 tokens); packed, the rerank ran 1.19x faster with the same scores within
+        float32 rounding (docs/generation.md)."""
         if not texts:
             return []
         encode = self.prompts.encode
@@ -153,22 +159,20 @@ class Engine:
             + asked
             for text in texts
         ]
-        width = max(map(len, rows))
-        ids = torch.zeros((len(rows), width), dtype=torch.long)  # (B, T), right-padded
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row)
-            mask[i, : len(row)] = 1
+        ids = torch.tensor([[token for row in rows for token in row]])  # (1, S)
+        row_of = torch.cat([torch.full((len(row),), i) for i, row in enumerate(rows)])  # (S,)
+        positions = torch.cat([torch.arange(len(row)) for row in rows])[None]  # (1, S)
+        at = torch.arange(ids.shape[1])
+        mask = (row_of[:, None] == row_of[None, :]) & (at[:, None] >= at[None, :])  # (S, S)
+        ends = torch.tensor([len(row) for row in rows]).cumsum(0).tolist()
         with self._lock, torch.no_grad():
             self.forward_passes += 1
             hidden = self.model.get_decoder()(
-                input_ids=ids, attention_mask=mask
-            ).last_hidden_state  # (B, T, D)
+                input_ids=ids, attention_mask=mask[None, None], position_ids=positions
+            ).last_hidden_state[0]  # (S, D)
             # The output head (vocabulary x width: a fifth of the 135M model) only at the positions
             # that predict a question token: the same scores, measured 12% faster on AVX2.
-            before = torch.stack(
-                [hidden[i, len(row) - len(asked) - 1 : len(row) - 1] for i, row in enumerate(rows)]
-            )  # (B, Q, D)
+            before = torch.stack([hidden[end - len(asked) - 1 : end - 1] for end in ends])  # (B, Q, D)
             logprobs = self.model.get_output_embeddings()(before).float().log_softmax(-1)  # (B, Q, V)
         target = torch.tensor(asked).expand(len(rows), -1)  # (B, Q)
         return [float(s) for s in logprobs.gather(2, target[..., None])[..., 0].mean(1)]

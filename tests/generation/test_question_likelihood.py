@@ -1,5 +1,6 @@
 """The decoder rerank's score: the question's mean log-probability after each text, from one
-padded batch whose output head runs only where a question token is predicted."""
+packed sequence (each text attending only to itself) whose output head runs only where a
+question token is predicted."""
 
 from __future__ import annotations
 
@@ -30,9 +31,19 @@ def _alone(engine: Engine, question: str, text: str) -> float:
     return float(logprobs.gather(1, torch.tensor(asked)[:, None]).mean())
 
 
-def test_the_batched_scores_are_each_texts_own(engine: Engine) -> None:
-    batched = engine.question_likelihood(QUESTION, TEXTS)
+def test_the_packed_scores_are_each_texts_own(engine: Engine) -> None:
+    packed = engine.question_likelihood(QUESTION, TEXTS)
     alone = [_alone(engine, QUESTION, text) for text in TEXTS]
-    assert batched == pytest.approx(alone, abs=2e-3)
-    assert batched[0] == max(batched), "the sentence that answers predicts the question best"
+    assert packed == pytest.approx(alone, abs=2e-3)
+    assert packed[0] == max(packed), "the sentence that answers predicts the question best"
+    # In reverse order, each text still reads only itself from position 0.
+    assert engine.question_likelihood(QUESTION, TEXTS[::-1]) == pytest.approx(alone[::-1], abs=2e-3)
     assert engine.question_likelihood(QUESTION, ()) == []
+
+
+def test_a_pass_short_enough_for_narrow_attention_scores_alike(engine: Engine) -> None:
+    # Under 32 tokens in all, the pass takes the decode steps' attention (generation.attention).
+    text = "It stands."
+    assert engine.question_likelihood("Who?", (text,)) == pytest.approx(
+        [_alone(engine, "Who?", text)], abs=2e-3
+    )
