@@ -90,11 +90,10 @@ def answerability(signals: QuoteSignals, weights: AnswerabilityWeights = DEFAULT
 QUOTES_JUDGED = 3
 
 
-def best_answerability(
+def quote_answerabilities(
     quotes: Sequence[QuoteSignals], weights: AnswerabilityWeights = DEFAULT_ANSWERABILITY
-) -> float | None:
-    """The highest answerability among the first QUOTES_JUDGED quotes (best first); None
-    without quotes.
+) -> list[float]:
+    """The answerability of each of the first QUOTES_JUDGED quotes (best first).
 
     A quote below the top is judged with its margin over the sentence after it, but never a
     larger one than the top quote's: the margin says how clearly the ranking picked a
@@ -103,7 +102,15 @@ def best_answerability(
     eat?") beat an unrelated third by a wide margin and answered a question nothing in the
     library is about."""
     if not quotes:
-        return None
+        return []
     top = quotes[0].margin
     judged = [quotes[0], *(replace(q, margin=min(q.margin, top)) for q in quotes[1:QUOTES_JUDGED])]
-    return max(answerability(signals, weights) for signals in judged)
+    return [answerability(signals, weights) for signals in judged]
+
+
+def best_answerability(
+    quotes: Sequence[QuoteSignals], weights: AnswerabilityWeights = DEFAULT_ANSWERABILITY
+) -> float | None:
+    """The highest answerability among the first QUOTES_JUDGED quotes (best first); None
+    without quotes."""
+    return max(quote_answerabilities(quotes, weights), default=None)

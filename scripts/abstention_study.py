@@ -72,7 +72,12 @@ from app.services.evidence import as_the_decoder_reads, quotes_signals, rescored
 from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks, sentence_vectors_of  # noqa: E402
 from generation.engine import Engine  # noqa: E402
-from retrieval.answerability import QuoteSignals, answerability, best_answerability  # noqa: E402
+from retrieval.answerability import (  # noqa: E402
+    QuoteSignals,
+    answerability,
+    best_answerability,
+    quote_answerabilities,
+)
 from retrieval.evidence import (  # noqa: E402
     Idf,
     ScoredSentence,
@@ -126,6 +131,7 @@ def signals(
         "typed": has_answer_type(kind, top.text, question) if kind else 1.0,
         "judge": judge(passage, question) if JUDGE_ON else 0.0,
         "product": best_answerability(every) or 0.0,
+        "quotes_answerability": quote_answerabilities(every),
     }
 
 
