@@ -262,9 +262,52 @@ def _lines_around(text: str, start: int, count: int) -> list[str]:
     return before[::-1] + after
 
 
+# A run-in heading opens a paragraph with a short title and a full stop, its text following
+# on the same line: "Net income per share. Basic net income per share is calculated by…"
+# (notes to financial statements, papers' paragraph headings: 54 in the sample 10-K, 10 in
+# the TraceMonkey paper, none in SQuAD). It matches a question on its subject better than any
+# sentence of its paragraph and states nothing: "What was net income in 2021?" quoted "Net
+# income per share." above the table row that answers. A claim that short names a verb or a
+# pronoun ("It failed.", "He is."), and a title has no comma or figure.
+RUN_IN_WORDS = 5
+_CLAIM_WORDS = frozenset(
+    str.split(
+        "is are was were be been being am has have had do does did can could will would may "
+        "might must shall should he she it they we i you this these that there"
+    )
+)
+
+
+def is_run_in_heading(text: str, start: int, end: int) -> bool:
+    """Whether the sentence [start, end) of `text` is a run-in heading (see RUN_IN_WORDS): it
+    opens a paragraph, its line goes on with text, it ends with a full stop, starts with a
+    capital, and has at most RUN_IN_WORDS words, none a verb or pronoun of a claim, and no
+    comma or digit."""
+    sentence = text[start:end].rstrip()
+    words = _WORD.findall(sentence)
+    if not (
+        sentence.endswith(".")
+        and sentence[:1].isupper()
+        and len(words) <= RUN_IN_WORDS
+        and not any(w.lower() in _CLAIM_WORDS for w in words)
+        and not re.search(r"[,\d]", sentence)
+    ):
+        return False
+    newline = text.find("\n", end)
+    if len(_WORD.findall(text, end, len(text) if newline < 0 else newline)) < MIN_WORDS:
+        return False  # alone on its line: a heading, which `is_complete` already tells
+    before = text[:start].rstrip(" \t")
+    if start and not before.endswith("\n"):
+        return False  # inside a line
+    previous = before[:-1].rstrip(" \t")
+    # A paragraph starts after a blank line or a line that ended a sentence; after any other
+    # line it is a wrapped line's continuation ("Nottingham\nForest or Huddersfield Town.").
+    return not previous or previous.endswith(("\n", ".", "!", "?", ":"))
+
+
 def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
-    """Every sentence of every source that can be a quote, each statement once, and none of a
-    table of contents (`is_contents_entry`).
+    """Every sentence of every source that can be a quote, each statement once, none of a
+    table of contents (`is_contents_entry`) and no run-in heading (`is_run_in_heading`).
 
     Consecutive chunks of a document overlap, and the later one may start inside a sentence
     the earlier one holds whole: its first "sentence" is then the tail of that one ("where
@@ -276,9 +319,14 @@ def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
     for i, source in enumerate(sources):
         for start, end in quotable_spans(source.text):
             text = source.text[start:end]
-            if text not in seen and not is_contents_entry(source.text, start, end):
-                seen.add(text)
-                found.append(Sentence(i, start, end, text))
+            if (
+                text in seen
+                or is_contents_entry(source.text, start, end)
+                or is_run_in_heading(source.text, start, end)
+            ):
+                continue
+            seen.add(text)
+            found.append(Sentence(i, start, end, text))
     return [s for s in found if not any(len(o.text) > len(s.text) and s.text in o.text for o in found)]
 
 

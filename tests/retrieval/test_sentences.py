@@ -16,6 +16,7 @@ from retrieval.evidence import (
     answer_type,
     is_complete,
     is_contents_entry,
+    is_run_in_heading,
     quotable_spans,
     rank_sentences,
 )
@@ -24,7 +25,7 @@ from retrieval.quote_context import quote_span
 from retrieval.sentences import split_sentences
 from retrieval.table_rows import table_header_span
 from tests.conftest import needs_shared_data
-from tests.retrieval.test_parsing_samples import SAMPLES, _sample_id
+from tests.retrieval.test_parsing_samples import DOC_SAMPLES, SAMPLES, _sample_id
 
 
 def assert_sentences(text: str) -> list[str]:
@@ -152,6 +153,39 @@ def test_a_contents_page_without_leaders_is_not_evidence_but_a_numbered_list_is(
     )
     at = authors.index("2 Brown")
     assert not is_contents_entry(authors, at, at + len("2 Brown University"))
+
+
+def test_a_run_in_heading_is_not_evidence_but_a_short_claim_is() -> None:
+    # Notes to financial statements set a paragraph's title on its first line, then its text.
+    notes = (
+        "Notes\n\nNet income per share. Basic net income per share is calculated by dividing net "
+        "income by the weighted-average number of shares.\nIt failed. The test was run again "
+        "on the next day.\nThe clubs were Nottingham\nForest or Huddersfield Town. Both said no."
+    )
+
+    def heading(sentence: str) -> bool:
+        at = notes.index(sentence)
+        return is_run_in_heading(notes, at, at + len(sentence))
+
+    assert heading("Net income per share.")
+    assert not heading("It failed.")  # a claim: a pronoun and a verb
+    assert not heading("Forest or Huddersfield Town.")  # a wrapped line goes on a sentence
+    assert not heading("Both said no.")  # inside its line
+    alone = "Net income per share.\nBasic net income per share is calculated as above."
+    assert not is_run_in_heading(alone, 0, len("Net income per share."))  # a heading's own line
+    sources = [EvidenceSource(1, notes, 0.6)]
+    ranked = rank_sentences("What was net income per share?", np.ones(2), sources, unit_rows)
+    assert "Net income per share." not in [s.sentence.text for s in ranked]
+
+
+@needs_shared_data("doc-samples")
+def test_the_run_in_headings_of_a_real_10k_are_not_evidence() -> None:
+    path = DOC_SAMPLES / "unstructured/example-docs/example-10k.html"
+    text = parse_document(path.read_bytes(), path.name).text
+    headings = [text[a:b] for a, b in split_sentences(text) if is_run_in_heading(text, a, b)]
+    assert "Net income per share." in headings
+    assert "Revenue recognition." in headings
+    assert all(len(h.split()) <= 5 for h in headings)
 
 
 def test_a_table_row_is_ranked_with_its_column_names() -> None:
