@@ -47,6 +47,10 @@ class QuoteSignals:
     similarity: float
     passage_coverage: float
     margin: float
+    # The quote spells out the acronym the question asks about ("What does RCAC stand for?",
+    # "…Row and Column Access Control (RCAC)."; `retrieval.acronyms`): it answers by
+    # construction, whatever the other signals say.
+    long_form: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,9 @@ DEFAULT_ANSWERABILITY = AnswerabilityWeights(
 
 
 def answerability(signals: QuoteSignals, weights: AnswerabilityWeights = DEFAULT_ANSWERABILITY) -> float:
-    """A score in (0, 1); higher is likelier answered by the quote."""
+    """A score in (0, 1]; higher is likelier answered by the quote."""
+    if signals.long_form:
+        return 1.0
     logit = (
         weights.coverage * signals.coverage
         + weights.similarity * signals.similarity

@@ -9,6 +9,9 @@ catches names, codes and numbers the encoder blurs; the encoder catches paraphra
 Dense and hybrid search then reorder their best SENTENCE_CANDIDATES by each chunk's best
 sentence as well (`retrieval.sentence_match`): a question is usually about one sentence.
 
+A question asking what an acronym stands for also brings the chunk that spells it out, from
+the documents found (`retrieval.acronyms`): it is used everywhere and defined once.
+
 Every result carries its dense cosine as `score` (also for chunks only BM25 found), so
 thresholds and displayed scores mean the same thing in every mode.
 """
@@ -22,11 +25,13 @@ from typing import Literal, cast
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 
 from app.models import Chunk, Collection
 from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 from app.users import User
+from retrieval.acronyms import asked_acronym, spelled_out
 from retrieval.evidence import QUOTABLE_RULES
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.sentence_match import SENTENCE_CANDIDATES, best_sentence, reorder, unpack
@@ -102,9 +107,32 @@ def search_chunks(
         present = _by_best_sentence(
             present, sentences, cosine, vector, rankings[-1] if mode == "hybrid" else None
         )
+    top = present[:top_k]
+    acronym = asked_acronym(query)
+    long_form = _spelling_out(acronym, top, scope) if acronym is not None else None
+    if long_form is not None and long_form not in top:
+        extra = Chunk.objects.only("id", "embedding", "sentence_embeddings").get(pk=long_form)
+        cosine[long_form] = float(extra.vector() @ vector)
+        sentences[long_form] = _sentence_vectors(extra, len(vector))
+        top = [long_form, *top[: top_k - 1]]
     # Documents (their whole text: evidence quotes from it) for the winners alone.
-    chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(present[:top_k])
-    return [SearchResult(chunks[pk], cosine[pk], sentences[pk]) for pk in present[:top_k] if pk in chunks]
+    chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(top)
+    return [SearchResult(chunks[pk], cosine[pk], sentences[pk]) for pk in top if pk in chunks]
+
+
+def _spelling_out(acronym: str, found: list[int], scope: QuerySet[Chunk]) -> int | None:
+    """The first chunk, in the documents of the chunks `found` (best first) and in reading
+    order within each, that spells `acronym` out; None when none does. Only those documents
+    are read: they use the acronym, and a document defines what it uses."""
+    documents = dict(Chunk.objects.filter(id__in=found).values_list("id", "document_id"))
+    order = list(dict.fromkeys(documents[pk] for pk in found if pk in documents))
+    candidates = scope.filter(document_id__in=order, text__contains=f"({acronym})").order_by("ordinal")
+    defining = [
+        (d, pk)
+        for pk, d, text in candidates.values_list("id", "document_id", "text")
+        if spelled_out(text, acronym)
+    ]
+    return next((pk for document in order for d, pk in defining if d == document), None)
 
 
 def sentence_vectors_of(results: Sequence[SearchResult]) -> dict[int, np.ndarray]:
