@@ -348,6 +348,14 @@ def _column_names(text: str, sentence: Sentence) -> set[str]:
     return set(content_words(text[header[0] : header[1]])) if header else set()
 
 
+def sentence_coverage(question: str, text: str, sentence: Sentence, idf: Callable[[str], float]) -> float:
+    """`coverage` of `question` by a sentence of `text`, a table row counting its column
+    names as its own words (`_column_names`): what the ranking calls overlap."""
+    asked = set(content_words(question))
+    held = set(content_words(sentence.text)) | _column_names(text, sentence)
+    return sum(idf(w) for w in asked & held) / (sum(idf(w) for w in asked) or 1.0)
+
+
 def features(
     question: str,
     sentences: Sequence[Sentence],
@@ -357,13 +365,11 @@ def features(
 ) -> np.ndarray:
     """(n sentences, len(FEATURES)) float32."""
     asked = set(content_words(question))
-    asked_weight = sum(idf(w) for w in asked) or 1.0
     kind = answer_type(question)
     rows = []
     for sentence, sim in zip(sentences, similarity, strict=True):
         words = content_words(sentence.text)
-        held = set(words) | _column_names(sources[sentence.source].text, sentence)
-        overlap = sum(idf(w) for w in asked & held) / asked_weight
+        overlap = sentence_coverage(question, sources[sentence.source].text, sentence, idf)
         novelty = sum(1 for w in words if w not in asked) / len(words) if words else 0.0
         rows.append(
             (

@@ -41,6 +41,7 @@ from retrieval.evidence import (
     coverage,
     quotable_spans,
     rank_sentences,
+    sentence_coverage,
 )
 from retrieval.quote_context import quote_span
 from retrieval.table_rows import table_header_span
@@ -250,7 +251,10 @@ def select_evidence(
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),
                 coverage=round(
-                    scored.coverage if asked in (None, question) else coverage(asked, sentence.text, idf), 4
+                    scored.coverage
+                    if asked in (None, question)
+                    else sentence_coverage(asked, passage.text, sentence, idf),
+                    4,
                 ),
                 table_header_text=document_text[header[0] : header[1]] if header else "",
             )

@@ -115,3 +115,18 @@ def test_the_decoder_rerank_reads_a_candidate_as_it_would_be_quoted() -> None:
         "Results: Also, don't forget:\n- Wear sunglasses"
     )
     assert as_the_decoder_reads([snap], candidate("Intro.")) == "Results: Intro."
+
+
+def test_a_follow_ups_coverage_of_a_table_row_counts_its_column_names() -> None:
+    # A follow-up is searched with the question before it but judged on what was asked now;
+    # judged alone, the row "Berries | Blueberry | 150" held none of "calories per portion".
+    text = "| Food | Kind | Calories per portion\nLeaves | Ash, Elm | 50\nBerries | Blueberry | 150"
+    header = (0, len("| Food | Kind | Calories per portion"))
+    start = text.index("Leaves")
+    snap = passage(text, start, len(text), header)
+    asked = "And calories per portion of berries?"
+    quotes, _ = select_evidence(
+        f"What do ducks eat? {asked}", [snap], 3, {1: text}, rerank_with_decoder=False, asked=asked
+    )
+    (row,) = [quote for quote in quotes if quote.text == "Berries | Blueberry | 150"]
+    assert row.coverage == 1.0
