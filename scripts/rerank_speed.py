@@ -38,13 +38,7 @@ from retrieval.sentences import split_sentences  # noqa: E402
 
 def padded(engine: Engine, question: str, texts: Sequence[str]) -> list[float]:
     """The earlier way: a right-padded batch (B, T), every row as long as the longest."""
-    encode = engine.prompts.encode
-    asked = encode(" " + engine.prompts.defang(question.strip()))[:64]
-    rows = [
-        encode(f"Passage: {engine.prompts.defang(t.strip())[:1200]}\nA question this passage answers:")
-        + asked
-        for t in texts
-    ]
+    rows, asked = engine.likelihood_rows(question, texts)
     width = max(map(len, rows))
     ids = torch.zeros((len(rows), width), dtype=torch.long)  # (B, T)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
