@@ -332,10 +332,11 @@ def sentences_of(sources: Sequence[EvidenceSource]) -> list[Sentence]:
 
 def coverage(question: str, sentence: str, idf: Callable[[str], float]) -> float:
     """The idf-weighted share of the question's content words that the sentence holds."""
-    asked = set(content_words(question))
-    if not asked:
-        return 0.0
-    held = set(content_words(sentence))
+    return _share(set(content_words(question)), set(content_words(sentence)), idf)
+
+
+def _share(asked: set[str], held: set[str], idf: Callable[[str], float]) -> float:
+    """The idf-weighted share of the words `asked` that are `held` (0 when none is asked)."""
     return sum(idf(w) for w in asked & held) / (sum(idf(w) for w in asked) or 1.0)
 
 
@@ -351,9 +352,8 @@ def _column_names(text: str, sentence: Sentence) -> set[str]:
 def sentence_coverage(question: str, text: str, sentence: Sentence, idf: Callable[[str], float]) -> float:
     """`coverage` of `question` by a sentence of `text`, a table row counting its column
     names as its own words (`_column_names`): what the ranking calls overlap."""
-    asked = set(content_words(question))
     held = set(content_words(sentence.text)) | _column_names(text, sentence)
-    return sum(idf(w) for w in asked & held) / (sum(idf(w) for w in asked) or 1.0)
+    return _share(set(content_words(question)), held, idf)
 
 
 def features(
@@ -369,7 +369,9 @@ def features(
     rows = []
     for sentence, sim in zip(sentences, similarity, strict=True):
         words = content_words(sentence.text)
-        overlap = sentence_coverage(question, sources[sentence.source].text, sentence, idf)
+        # sentence_coverage, with the question's words and the sentence's read once
+        held = set(words) | _column_names(sources[sentence.source].text, sentence)
+        overlap = _share(asked, held, idf)
         novelty = sum(1 for w in words if w not in asked) / len(words) if words else 0.0
         rows.append(
             (
