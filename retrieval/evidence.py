@@ -270,6 +270,12 @@ def _lines_around(text: str, start: int, count: int) -> list[str]:
 # income per share." above the table row that answers. A claim that short names a verb or a
 # pronoun ("It failed.", "He is."), and a title has no comma or figure.
 RUN_IN_WORDS = 5
+# A title may also be an indirect question ("Why the cache makes generation faster. The
+# decoder writes…", "What the heatmap does not show."): it has verbs, but no clause of its own
+# follows the wh-word, so it states nothing either. Up to RUN_IN_QUESTION_WORDS words; SQuAD
+# has no sentence of that form at all, the doc-samples none in a paragraph's first place.
+RUN_IN_QUESTION_WORDS = 8
+_QUESTION_TITLE = re.compile(r"(?:Why|How|What|When|Where|Which|Who|Whether)\b")
 _CLAIM_WORDS = frozenset(
     str.split(
         "is are was were be been being am has have had do does did can could will would may "
@@ -281,16 +287,16 @@ _CLAIM_WORDS = frozenset(
 def is_run_in_heading(text: str, start: int, end: int) -> bool:
     """Whether the sentence [start, end) of `text` is a run-in heading (see RUN_IN_WORDS): it
     opens a paragraph, its line goes on with text, it ends with a full stop, starts with a
-    capital, and has at most RUN_IN_WORDS words, none a verb or pronoun of a claim, and no
-    comma or digit."""
+    capital, has no comma or digit, and has at most RUN_IN_WORDS words, none a verb or
+    pronoun of a claim, or is an indirect question of at most RUN_IN_QUESTION_WORDS."""
     sentence = text[start:end].rstrip()
     words = _WORD.findall(sentence)
+    if _QUESTION_TITLE.match(sentence):
+        titled = len(words) <= RUN_IN_QUESTION_WORDS
+    else:
+        titled = len(words) <= RUN_IN_WORDS and not any(w.lower() in _CLAIM_WORDS for w in words)
     if not (
-        sentence.endswith(".")
-        and sentence[:1].isupper()
-        and len(words) <= RUN_IN_WORDS
-        and not any(w.lower() in _CLAIM_WORDS for w in words)
-        and not re.search(r"[,\d]", sentence)
+        titled and sentence.endswith(".") and sentence[:1].isupper() and not re.search(r"[,\d]", sentence)
     ):
         return False
     newline = text.find("\n", end)

@@ -178,6 +178,25 @@ def test_a_run_in_heading_is_not_evidence_but_a_short_claim_is() -> None:
     assert "Net income per share." not in [s.sentence.text for s in ranked]
 
 
+def test_a_run_in_title_worded_as_a_question_is_not_evidence() -> None:
+    # A technical article's bold paragraph titles: they echo a question best and say nothing.
+    text = (
+        "Why the cache makes generation faster. The decoder writes one token per pass.\n\n"
+        "What the heatmap does not show. It shows where the token looked.\n\n"
+        "How they did it remains unknown to this day and to everyone who tried."
+    )
+
+    def heading(sentence: str) -> bool:
+        at = text.index(sentence)
+        return is_run_in_heading(text, at, at + len(sentence))
+
+    assert heading("Why the cache makes generation faster.")
+    assert heading("What the heatmap does not show.")  # verbs, but no clause after "What"
+    assert not heading("The decoder writes one token per pass.")  # inside its line
+    # Longer than a title: a claim whose subject is a question.
+    assert not heading("How they did it remains unknown to this day and to everyone who tried.")
+
+
 @needs_shared_data("doc-samples")
 def test_the_run_in_headings_of_a_real_10k_are_not_evidence() -> None:
     path = DOC_SAMPLES / "unstructured/example-docs/example-10k.html"
