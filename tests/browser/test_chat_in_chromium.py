@@ -70,6 +70,8 @@ def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, se
     page.wait_for_selector("#heatmap table.heat tr.heat-row")
     rows = page.query_selector_all("#heatmap tr.heat-row")
     assert len(rows) > 1
+    # The panel says what attention is not, beside the map.
+    assert "not a full explanation" in page.inner_text("#heatmap-panel")
     rows[1].click()
     page.wait_for_selector("#shaded .shaded-passage")
     assert page.query_selector_all("#shaded .hot"), "no words shaded by attention"
