@@ -155,6 +155,12 @@ def test_a_contents_page_without_leaders_is_not_evidence_but_a_numbered_list_is(
     assert not is_contents_entry(authors, at, at + len("2 Brown University"))
 
 
+def run_in_heading(text: str, sentence: str) -> bool:
+    """`is_run_in_heading` for the first place `sentence` occurs in `text`."""
+    at = text.index(sentence)
+    return is_run_in_heading(text, at, at + len(sentence))
+
+
 def test_a_run_in_heading_is_not_evidence_but_a_short_claim_is() -> None:
     # Notes to financial statements set a paragraph's title on its first line, then its text.
     notes = (
@@ -163,14 +169,10 @@ def test_a_run_in_heading_is_not_evidence_but_a_short_claim_is() -> None:
         "on the next day.\nThe clubs were Nottingham\nForest or Huddersfield Town. Both said no."
     )
 
-    def heading(sentence: str) -> bool:
-        at = notes.index(sentence)
-        return is_run_in_heading(notes, at, at + len(sentence))
-
-    assert heading("Net income per share.")
-    assert not heading("It failed.")  # a claim: a pronoun and a verb
-    assert not heading("Forest or Huddersfield Town.")  # a wrapped line goes on a sentence
-    assert not heading("Both said no.")  # inside its line
+    assert run_in_heading(notes, "Net income per share.")
+    assert not run_in_heading(notes, "It failed.")  # a claim: a pronoun and a verb
+    assert not run_in_heading(notes, "Forest or Huddersfield Town.")  # a wrapped sentence
+    assert not run_in_heading(notes, "Both said no.")  # inside its line
     alone = "Net income per share.\nBasic net income per share is calculated as above."
     assert not is_run_in_heading(alone, 0, len("Net income per share."))  # a heading's own line
     sources = [EvidenceSource(1, notes, 0.6)]
@@ -186,15 +188,11 @@ def test_a_run_in_title_worded_as_a_question_is_not_evidence() -> None:
         "How they did it remains unknown to this day and to everyone who tried."
     )
 
-    def heading(sentence: str) -> bool:
-        at = text.index(sentence)
-        return is_run_in_heading(text, at, at + len(sentence))
-
-    assert heading("Why the cache makes generation faster.")
-    assert heading("What the heatmap does not show.")  # verbs, but no clause after "What"
-    assert not heading("The decoder writes one token per pass.")  # inside its line
+    assert run_in_heading(text, "Why the cache makes generation faster.")
+    assert run_in_heading(text, "What the heatmap does not show.")  # verbs, no clause after "What"
+    assert not run_in_heading(text, "The decoder writes one token per pass.")  # inside its line
     # Longer than a title: a claim whose subject is a question.
-    assert not heading("How they did it remains unknown to this day and to everyone who tried.")
+    assert not run_in_heading(text, "How they did it remains unknown to this day and to everyone who tried.")
 
 
 @needs_shared_data("doc-samples")
