@@ -47,6 +47,7 @@ from retrieval.parsing.pdf_geometry import RunTracker
 from retrieval.parsing.pdf_headings import font_headings, outline_headings
 from retrieval.parsing.pdf_lines import Line, Piece, assemble, join_drop_caps, paragraphs, typical_width
 from retrieval.parsing.pdf_running import running_lines
+from retrieval.parsing.pdf_spacing import close_kerned_gaps, gap_threshold
 from retrieval.parsing.pdf_tables import find_tables, line_cells
 from retrieval.parsing.titles import real_title
 
@@ -301,6 +302,11 @@ def _page_lines(
         if operators % _CHECK_EVERY == 0:
             budget.check()
         tracker.before(operator, operands, cm, tm)
+        if operator == b"TJ" and operands and isinstance(operands[0], list):
+            # Letter-spaced text: a kern is not a word gap ("mo del"); before pypdf reads it.
+            width = tracker.space_width()
+            if width:
+                close_kerned_gaps(operands[0], gap_threshold(width))
 
     try:
         page.extract_text(

@@ -95,6 +95,12 @@ class RunTracker:
         self._runs, self._unknown = [], False
         return None if unknown else runs
 
+    def space_width(self) -> float | None:
+        """The current font's space width (thousandths of an em) as pypdf's extraction takes
+        it; None when the font is unknown, or inside a form XObject, whose fonts are its own."""
+        font = self._state.font
+        return None if font is None or self._forms else float(font.space_width)
+
     def before(self, operator: bytes, operands: list[Any], cm: Any, tm: Any) -> None:
         if operator == b"Do":
             self._forms += 1

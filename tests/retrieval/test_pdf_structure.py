@@ -20,6 +20,7 @@ from retrieval.chunking import chunk_document, content_text
 from retrieval.document import ParseError
 from retrieval.parsing import filename_title, parse_document, pdf_lines, real_title
 from retrieval.parsing import pdf as pdf_parser
+from retrieval.parsing.pdf_spacing import close_kerned_gaps, gap_threshold
 from tests.conftest import needs_shared_data
 from tests.retrieval.pdf_builder import Bookmark, Line, build_pdf
 
@@ -393,3 +394,27 @@ def test_a_real_drop_cap_is_joined() -> None:
     path = DOC_SAMPLES / "docling/tests/data/pdf/sources/amt_handbook_sample.pdf"
     text = parse_document(path.read_bytes(), path.name).text
     assert "The Boots self-locking nut is of one piece" in text
+
+
+def test_a_kern_in_letter_spaced_text_is_not_a_word_gap() -> None:
+    threshold = gap_threshold(200.0)  # 95: pypdf's for a font without a space width
+    # "the model": letters moved on by 84 (tracking), "o" to "d" by 111 (tracking and a kern),
+    # words by 376.
+    letters: list[Any] = ["t", -84, "h", -84, "e", -376, "m", -84, "o", -111, "d", -84, "e", -83, "l"]
+    assert close_kerned_gaps(letters, threshold) == 1
+    assert letters[9] > -threshold and letters[5] == -376, "the kern is closed, the word gap kept"
+    # Whole words placed with their gaps: nothing there is tracking, even with gaps this narrow.
+    words: list[Any] = ["to", -213, "sparse", -214, "representations", -213, "by", -213, "design.", -303, "F"]
+    assert close_kerned_gaps(list(words), threshold) == 0
+    # Letters with kerns of a fraction of an em and real gaps: no tracking, nothing changes.
+    kerned: list[Any] = ["O", -0.2, "p", 0.2, "t", 0.4, "i", -0.4, "m", -0.3, "e", -342.8, "T", 85.9, "a"]
+    assert close_kerned_gaps(list(kerned), threshold) == 0
+
+
+@needs_shared_data("doc-samples")
+def test_a_real_letter_spaced_page_keeps_its_words_whole() -> None:
+    path = DOC_SAMPLES / "docling/tests/data/pdf/sources/2305.03393v1-pg9.pdf"
+    text = parse_document(path.read_bytes(), path.name).text
+    assert "We picked the model parameter configuration that produced the best prediction" in text
+    assert "the PubTabNet data set to perform HPO" in text
+    assert "Table 1. HPO performed" in text
