@@ -23,6 +23,8 @@ SQuAD dev questions outside the reported sample:
   next best sentence's. A quote that clearly beats the rest is likelier the answer than one
   of several equally good candidates. It is measured with the decoder rerank on
   (ANSWER_RERANK, the default); without it the scores, and so the margins, are smaller.
+  Where the first candidate leads the encoder's ranking by so much that the rerank leaves it
+  alone (the app's RERANK_WITHIN), that lead, large by definition, is the margin.
 
 Measured beside them and left out, as they added nothing that held on both halves of the
 sample: answer type present, the decoder asked "Does the text answer the question?" (no

@@ -68,7 +68,14 @@ from app.evaluation.corpus import ensure_corpus, evaluation_user  # noqa: E402
 from app.evaluation.datasets import SquadQuestion, load_dataset  # noqa: E402
 from app.evaluation.metrics import contains_answer  # noqa: E402
 from app.services.answer_record import EvidenceQuote, PassageSnapshot  # noqa: E402
-from app.services.evidence import as_the_decoder_reads, quotes_signals, rescored, select_evidence, snapshot  # noqa: E402
+from app.services.evidence import (  # noqa: E402
+    as_the_decoder_reads,
+    quotes_signals,
+    rerank_count,
+    rescored,
+    select_evidence,
+    snapshot,
+)
 from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks, sentence_vectors_of  # noqa: E402
 from generation.engine import Engine  # noqa: E402
@@ -346,7 +353,8 @@ def depth(path: Path, dataset_path: Path, top_ks: list[int], candidates: list[in
             ScoredSentence(Sentence(c["source"], 0, 0, c["text"]), c["score"], c["similarity"], c["coverage"])
             for c in within
         ]
-        ranked = rescored(encoder_ranked, [c["likelihood"] for c in within[:n]])
+        reranked = within[: rerank_count(encoder_ranked, n)]  # as the product: those within reach
+        ranked = rescored(encoder_ranked, [c["likelihood"] for c in reranked])
         top = ranked[0]
         margin = top.score - ranked[1].score if len(ranked) > 1 else 1.0
         passage = passages[top.sentence.source]

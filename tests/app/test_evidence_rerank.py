@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.answer_record import EvidenceQuote, PassageSnapshot
-from app.services.evidence import quotes_signals, rerank
+from app.services.evidence import RERANK_CANDIDATES, RERANK_WITHIN, quotes_signals, rerank, rerank_count
 from retrieval.evidence import ScoredSentence, Sentence
 
 SENTENCE = "It was built in 1844 by Alan Stevenson."
@@ -83,3 +83,16 @@ def test_the_margin_is_over_the_next_sentence_of_the_same_ranking_pass() -> None
         "When was Skerryvore built?", [quote(1, texts[0]), quote(1, texts[1])], ranked, passages
     )
     assert [s.margin for s in both] == [pytest.approx(0.75), pytest.approx(-2.15)]
+
+
+def test_only_the_candidates_within_reach_of_the_first_are_reranked() -> None:
+    def ranked(*scores: float) -> list[ScoredSentence]:
+        return [ScoredSentence(Sentence(0, 0, 1, "x"), score=s, similarity=0.5, coverage=0.5) for s in scores]
+
+    step = RERANK_WITHIN / 3
+    close = ranked(*(2.0 - i * step * 0.9 for i in range(RERANK_CANDIDATES + 2)))
+    assert rerank_count(close) == 4, "three steps of 0.9 x RERANK_WITHIN / 3 are within reach"
+    assert rerank_count(ranked(*([1.0] * (RERANK_CANDIDATES + 3)))) == RERANK_CANDIDATES, "at most that many"
+    assert rerank_count(ranked(1.0, 1.0 - RERANK_WITHIN, 0.0)) == 0, "the first alone: no decoder pass"
+    assert rerank_count(ranked(1.0)) == 0 and rerank_count([]) == 0
+    assert rerank_count(ranked(*([1.0] * 8)), candidates=7) == 7
