@@ -35,7 +35,12 @@ from retrieval.answerability import DEFAULT_ANSWERABILITY, QUOTES_JUDGED
 from retrieval.lexical import stemmer_name
 
 ANSWER_MODES = ("extract", "free", "evidence")
-DEFAULT_MAX_NEW_TOKENS = 48
+
+
+def product_max_new_tokens() -> int:
+    """The chat's answer budget, so that evaluation measures the answers people get."""
+    return int(settings.GENERATOR_MAX_NEW_TOKENS)
+
 
 Log = Callable[[str], None]
 
@@ -52,7 +57,7 @@ class Params:
     seed: int = 0
     split: str = "test"
     oracle: bool = False
-    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    max_new_tokens: int = field(default_factory=product_max_new_tokens)
     modes: tuple[str, ...] = RETRIEVAL_MODES  # retrieval modes reported side by side
     # SQuAD: answer modes asked side by side; the first is the one the headline reports.
     answer_modes: tuple[str, ...] = ("extract", "free")

@@ -222,3 +222,10 @@ def test_squad_resume_asks_only_the_missing_questions(db, tiny_squad, monkeypatc
     assert resumed.pk == run.pk and resumed.status == EvaluationRun.Status.COMPLETE
     assert done.key not in asked and len(asked) == 2
     assert resumed.items.count() == 3 and resumed.params["max_new_tokens"] == 8
+
+
+def test_answer_budget_defaults_to_the_chats(settings) -> None:  # type: ignore[no-untyped-def]
+    # Evaluation measures the answers people get: the same length cap as the chat's.
+    settings.GENERATOR_MAX_NEW_TOKENS = 77
+    assert Params().max_new_tokens == 77
+    assert Params(max_new_tokens=16).max_new_tokens == 16

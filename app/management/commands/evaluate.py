@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from app.evaluation.evaluate import evaluate
 from app.evaluation.output import headline, resummarize, write_json
 from app.evaluation.report import render_standalone
-from app.evaluation.runs import ANSWER_MODES, DEFAULT_MAX_NEW_TOKENS, EvaluationError, Params
+from app.evaluation.runs import ANSWER_MODES, EvaluationError, Params, product_max_new_tokens
 from app.services.search import RETRIEVAL_MODES
 
 
@@ -40,7 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--split", default="test", help="BEIR qrels split (default test)")
         parser.add_argument("--oracle", action="store_true", help="SQuAD: give the model the gold paragraph")
         parser.add_argument(
-            "--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help="answer length cap (SQuAD)"
+            "--max-new-tokens",
+            type=int,
+            default=None,
+            help="answer length cap (SQuAD; default the chat's GENERATOR_MAX_NEW_TOKENS)",
         )
         parser.add_argument(
             "--modes",
@@ -93,7 +96,9 @@ class Command(BaseCommand):
             seed=options["seed"],
             split=options["split"],
             oracle=options["oracle"],
-            max_new_tokens=options["max_new_tokens"],
+            max_new_tokens=(
+                product_max_new_tokens() if options["max_new_tokens"] is None else options["max_new_tokens"]
+            ),
             modes=_names(options["modes"]),
             answer_modes=_names(options["answer_modes"]),
             gold_removed=not options["no_gold_removed"],
