@@ -30,6 +30,9 @@ _PYPDF_SHARE = 0.95
 # character: "We", "h", "a", "v", "e"; never "to", "sparse", "representations", "by".
 LETTERS = 0.6
 MIN_OFFSETS = 4  # fewer offsets say nothing about tracking
+# A closed gap becomes this share of the threshold: a move pypdf reads as no space, yet still
+# the largest of the array's letter moves, as the kern made it.
+JUST_UNDER = 0.99
 
 
 def gap_threshold(space_width: float) -> float:
@@ -52,5 +55,5 @@ def close_kerned_gaps(array: list[Any], threshold: float) -> int:
     tracking = min(sorted(moves.values())[len(moves) // 4], threshold)
     kerned = [i for i, move in moves.items() if threshold <= move < threshold + tracking]
     for i in kerned:
-        array[i] = FloatObject(-threshold * 0.99)
+        array[i] = FloatObject(-threshold * JUST_UNDER)
     return len(kerned)
