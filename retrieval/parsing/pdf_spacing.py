@@ -30,8 +30,8 @@ _PYPDF_SHARE = 0.95
 # character: "We", "h", "a", "v", "e"; never "to", "sparse", "representations", "by".
 LETTERS = 0.6
 MIN_OFFSETS = 4  # fewer offsets say nothing about tracking
-# A closed gap becomes this share of the threshold: a move pypdf reads as no space, yet still
-# the largest of the array's letter moves, as the kern made it.
+# A closed gap becomes this share of the threshold: a move pypdf reads as no space, and as
+# near the kern's own width as that allows.
 JUST_UNDER = 0.99
 
 
