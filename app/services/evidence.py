@@ -13,7 +13,8 @@ it lifts the top quote's hit rate by about five points for one short batched for
 
 A question asking what an acronym stands for puts the sentence that spells it out first
 (`retrieval.acronyms`; search brings the chunk that holds it), and that quote answers it by
-construction.
+construction. A question comparing two things puts first a sentence that sets them apart, or
+one about each (`retrieval.contrast`), not one that merely names both.
 
 Sentences are not encoded again when search found their vectors stored with their chunk
 under the current sentence rules (`search.sentence_vectors_of`, the same sentences ingestion
@@ -33,6 +34,7 @@ from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
 from retrieval.acronyms import asked_acronym, spelled_out
 from retrieval.answerability import QUOTES_JUDGED, QuoteSignals
+from retrieval.contrast import compared_sides, contrast_first
 from retrieval.evidence import (
     EvidenceSource,
     Idf,
@@ -237,9 +239,14 @@ def select_evidence(
     if acronym is not None:
         # The sentence that spells out the acronym asked about answers it (retrieval.acronyms).
         ranked = sorted(ranked, key=lambda c: spelled_out(c.sentence.text, acronym) is None)
+    # A comparing question quotes first a sentence that sets the two apart, or one about each
+    # (retrieval.contrast), among the candidates the rerank judged. Only the quotes' order
+    # changes: `ranked` stays in score order, which the margins of abstention are read from.
+    sides = compared_sides(asked or question)
+    order = ranked if sides is None else contrast_first(ranked, sides, RERANK_CANDIDATES)
     quotes: list[EvidenceQuote] = []
     shown: list[tuple[int, int, int]] = []  # (document, start, end): quotes and their headers
-    for scored in ranked:
+    for scored in order:
         if len(quotes) == count:
             break
         sentence = scored.sentence
@@ -288,29 +295,29 @@ def quotes_signals(
     (`retrieval.answerability`): its coverage of `asked` (the question as the person asked
     it) and similarity, as `select_evidence` measured them; its passage's coverage of
     `asked`; its ranking score's margin over the next sentence in the ranking (1.0 when it is
-    the only one)."""
+    the only one). In the ranking's order, which is the quotes' own but for a comparing
+    question's (`retrieval.contrast`): answerability caps the others' margins at the first's,
+    and the first is the one the ranking put first."""
     idf = _idf([p.text for p in passages])
     acronym = asked_acronym(asked)
+    judged = quotes[:QUOTES_JUDGED]
+    at = [_ranked_at(quote, ranked, passages) for quote in judged]
+    unranked = len(ranked)  # a quote not found in the ranking goes last
+    in_order = sorted(range(len(judged)), key=lambda i: unranked if (found := at[i]) is None else found)
     return [
         replace(
-            _signals(asked, quote, ranked, passages, idf),
-            long_form=acronym is not None and spelled_out(quote.text, acronym) is not None,
+            _signals(asked, judged[i], at[i], ranked, passages, idf),
+            long_form=acronym is not None and spelled_out(judged[i].text, acronym) is not None,
         )
-        for quote in quotes[:QUOTES_JUDGED]
+        for i in in_order
     ]
 
 
-def _signals(
-    asked: str,
-    quote: EvidenceQuote,
-    ranked: Sequence[ScoredSentence],
-    passages: Sequence[PassageSnapshot],
-    idf: Callable[[str], float],
-) -> QuoteSignals:
-    passage = next(p for p in passages if p.index == quote.passage)
-    # The margin is over the sentence ranked next to it: only neighbours are comparable, as
-    # the decoder rerank rescored the first `rerank_count` alone.
-    at = next(
+def _ranked_at(
+    quote: EvidenceQuote, ranked: Sequence[ScoredSentence], passages: Sequence[PassageSnapshot]
+) -> int | None:
+    """The position in `ranked` of the sentence `quote` quotes."""
+    return next(
         (
             i
             for i, c in enumerate(ranked)
@@ -320,6 +327,19 @@ def _signals(
         ),
         None,
     )
+
+
+def _signals(
+    asked: str,
+    quote: EvidenceQuote,
+    at: int | None,
+    ranked: Sequence[ScoredSentence],
+    passages: Sequence[PassageSnapshot],
+    idf: Callable[[str], float],
+) -> QuoteSignals:
+    passage = next(p for p in passages if p.index == quote.passage)
+    # The margin is over the sentence ranked next to it: only neighbours are comparable, as
+    # the decoder rerank rescored the first `rerank_count` alone.
     if at is None or len(ranked) < 2:
         margin = 1.0
     else:

@@ -96,3 +96,21 @@ def test_only_the_candidates_within_reach_of_the_first_are_reranked() -> None:
     assert rerank_count(ranked(1.0, 1.0 - RERANK_WITHIN, 0.0)) == 0, "the first alone: no decoder pass"
     assert rerank_count(ranked(1.0)) == 0 and rerank_count([]) == 0
     assert rerank_count(ranked(*([1.0] * 8)), candidates=7) == 7
+
+
+@pytest.mark.django_db
+def test_a_comparing_questions_quotes_are_judged_in_the_rankings_order() -> None:
+    """A comparing question shows a sentence about one side before the one the ranking put
+    first (retrieval.contrast); answerability must still cap margins at the ranking's first,
+    not at the shown first's small one."""
+    passages = [passage(1, "Skerryvore"), passage(2, "Bell Rock Lighthouse")]
+    texts = ["Skerryvore and Bell Rock are lighthouses.", "Skerryvore is taller.", "Bell Rock is older."]
+    ranked = [
+        ScoredSentence(Sentence(0, 0, len(texts[0]), texts[0]), score=1.0, similarity=0.6, coverage=0.9),
+        ScoredSentence(Sentence(0, 0, len(texts[1]), texts[1]), score=0.2, similarity=0.5, coverage=0.4),
+        ScoredSentence(Sentence(1, 0, len(texts[2]), texts[2]), score=0.1, similarity=0.4, coverage=0.4),
+    ]
+    shown = [quote(1, texts[1]), quote(2, texts[2]), quote(1, texts[0])]
+    signals = quotes_signals("How does Skerryvore differ from Bell Rock?", shown, ranked, passages)
+    assert [s.margin for s in signals] == [pytest.approx(0.8), pytest.approx(0.1), pytest.approx(-0.1)]
+    assert [s.similarity for s in signals] == [0.6, 0.6, 0.6]  # quote() sets 0.6 for each
