@@ -245,7 +245,8 @@ def select_evidence(
     sides = compared_sides(asked or question)
     order = ranked if sides is None else contrast_first(ranked, sides, RERANK_CANDIDATES)
     quotes: list[EvidenceQuote] = []
-    shown: list[tuple[int, int, int]] = []  # (document, start, end): quotes and their headers
+    # (document, start, end, quote position): each quote's span, and its table's header rows
+    shown: list[tuple[int, int, int, int]] = []
     for scored in order:
         if len(quotes) == count:
             break
@@ -256,17 +257,25 @@ def select_evidence(
         if span is None:
             continue
         span = quote_span(document_text, *span)
-        if any(d == passage.document_id and a < span[1] and span[0] < b for d, a, b in shown):
+        overlapped = [k for d, a, b, k in shown if d == passage.document_id and a < span[1] and span[0] < b]
+        if overlapped:
             # Already shown: overlapping chunks, a label's figure quoted with it, or a table's
-            # header rows, which come with each of its rows quoted.
+            # header rows, which come with each of its rows quoted. A lead-in whose list holds
+            # a quote already shown ("Also, don't forget:" over "- Drink water") widens that
+            # quote to the whole list, in its place: the other items answer too.
+            k = overlapped[0]
+            if len(overlapped) == 1 and _holds(span, quotes[k], document_text):
+                text = document_text[span[0] : span[1]]
+                quotes[k] = replace(quotes[k], start=span[0], end=span[1], text=text)
+                shown = [(d, a, b, j) if j != k else (d, *span, j) for d, a, b, j in shown]
             continue
-        number = len(quotes) + 1
         header = table_header_span(document_text, *span)
-        shown += [(passage.document_id, *span)] + ([(passage.document_id, *header)] if header else [])
+        at = len(quotes)
+        shown += [(passage.document_id, *span, at)] + ([(passage.document_id, *header, at)] if header else [])
         quotes.append(
             EvidenceQuote(
                 **passage.source(),
-                index=number,
+                index=at + 1,
                 passage=passage.index,
                 start=span[0],
                 end=span[1],
@@ -283,6 +292,21 @@ def select_evidence(
             )
         )
     return quotes, ranked
+
+
+def _holds(span: tuple[int, int], quote: EvidenceQuote, document_text: str) -> bool:
+    """`span` strictly holds the whole of `quote`, with no other lead-in between them (a
+    nested list's own lead-in is nearer to its items than the outer list's), and neither is
+    a table row (whose header rows come with it)."""
+    between = document_text[span[0] : quote.start].splitlines()
+    return (
+        span[0] <= quote.start
+        and quote.end <= span[1]
+        and span != (quote.start, quote.end)
+        and sum(line.rstrip().endswith(":") for line in between) <= 1
+        and not quote.table_header_text
+        and table_header_span(document_text, *span) is None
+    )
 
 
 def quotes_signals(

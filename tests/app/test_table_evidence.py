@@ -130,3 +130,30 @@ def test_a_follow_ups_coverage_of_a_table_row_counts_its_column_names() -> None:
     )
     (row,) = [quote for quote in quotes if quote.text == "Berries | Blueberry | 150"]
     assert row.coverage == 1.0
+
+
+def test_a_lead_in_widens_a_quote_of_its_list_to_the_whole_list(db) -> None:  # type: ignore[no-untyped-def]
+    """The item "Don't forget to drink water" ranks first; the lead-in "Also, don't forget:",
+    quoted with its items, holds it. The item's quote grows to the whole list, in its place,
+    instead of the lead-in being dropped as already shown: the other items answer too."""
+    text = (
+        "To get started with swimming, lay down in the water:\n\n- You can relax\n\n"
+        "- Also, don't forget:\n\n- Wear sunglasses\n\n- Don't forget to drink water\n\n"
+        "- Use sun cream\n\nLet's eat\n\nAfter a good day of swimming, eat something nice."
+    )
+    snap = passage(text, 0, len(text), None)
+    quotes, ranked = select_evidence(
+        "What should you not forget to drink when swimming?",
+        [snap],
+        count=3,
+        document_texts={1: text},
+        rerank_with_decoder=False,
+    )
+    assert ranked[0].sentence.text == "- Don't forget to drink water"
+    first = quotes[0]
+    listed = "- Also, don't forget:\n\n- Wear sunglasses\n\n- Don't forget to drink water\n\n- Use sun cream"
+    assert first.text == listed
+    assert text[first.start : first.end] == first.text
+    spans = [(q.start, q.end) for q in quotes]
+    assert all(b <= c or d <= a for i, (a, b) in enumerate(spans) for c, d in spans[i + 1 :]), "no overlap"
+    assert [q.index for q in quotes] == list(range(1, len(quotes) + 1))
