@@ -9,8 +9,8 @@ and ranks below it.
 
 So for a comparing question (`compared_sides`), `contrast_first` reorders the first
 candidates: the best sentence that names both sides apart, then the best sentence about each
-side alone, then the rest as ranked. Only the candidates the ranking already put within
-reach are reordered: a sentence far down the ranking is not promoted for a word it holds.
+side alone, then the rest as ranked. Only the first few are reordered (the app: those the
+decoder rerank judged): a sentence far down the ranking is not promoted for a word it holds.
 
 Plain Python.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from retrieval.evidence import STOPWORDS, ScoredSentence
 
@@ -113,8 +112,8 @@ def mentions(text: str, sides: Sides) -> tuple[bool, bool, bool]:
     spans: list[tuple[int, int, str]] = []  # (start, end, "a" | "b")
     held: dict[str, set[str]] = {"a": set(), "b": set()}
     for m in _WORD.finditer(text):
+        word = singular(m.group().lower())
         for side, words in (("a", sides.a), ("b", sides.b)):
-            word = singular(m.group().lower())
             if word in words:
                 spans.append((m.start(), m.end(), side))
                 held[side].add(word)
@@ -147,10 +146,7 @@ def mentions(text: str, sides: Sides) -> tuple[bool, bool, bool]:
     return True, True, not all(joined(i) for i in range(len(spans)))
 
 
-Ranked = TypeVar("Ranked", bound=ScoredSentence)
-
-
-def contrast_first(ranked: Sequence[Ranked], sides: Sides, within: int) -> list[Ranked]:
+def contrast_first(ranked: Sequence[ScoredSentence], sides: Sides, within: int) -> list[ScoredSentence]:
     """`ranked` with its first `within` candidates reordered for a comparing question: the
     best that names both sides apart, then the best about side a alone and the best about
     side b alone (in their ranked order), then the others as they were. Unchanged when the
