@@ -42,6 +42,22 @@ def _is_label(line: str) -> bool:
     )
 
 
+def states_nothing(quote: str) -> bool:
+    """Whether a quote, with all `quote_span` gave it, is a heading or a title alone
+    ("SHARE-BASED COMPENSATION", "Boots Self-Locking Nut", "Swimming in the lake"): one short
+    line with no full stop, no figure, not a list item, a table row or a lead-in. It matches a
+    question on its subject better than the sentences under it, and answers nothing."""
+    line = quote.strip()
+    return (
+        "\n" not in line
+        and not is_complete(line)
+        and not line.endswith(":")
+        and "|" not in line
+        and not any(c.isdigit() for c in line)
+        and not LIST_ITEM.match(line)
+    )
+
+
 def quote_span(text: str, start: int, end: int) -> tuple[int, int]:
     """What a quote of the sentence [start, end) of `text` shows: its whole sentence, and a
     label's figures or a lead-in's list items beside it. Always a span around [start, end)."""

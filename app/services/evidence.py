@@ -45,7 +45,7 @@ from retrieval.evidence import (
     rank_sentences,
     sentence_coverage,
 )
-from retrieval.quote_context import quote_span
+from retrieval.quote_context import quote_span, states_nothing
 from retrieval.table_rows import table_header_span
 
 RERANK_CANDIDATES = 5
@@ -257,6 +257,8 @@ def select_evidence(
         if span is None:
             continue
         span = quote_span(document_text, *span)
+        if states_nothing(document_text[span[0] : span[1]]):
+            continue  # a heading alone: the sentences under it are the quotes
         overlapped = [k for d, a, b, k in shown if d == passage.document_id and a < span[1] and span[0] < b]
         if overlapped:
             # Already shown: overlapping chunks, a label's figure quoted with it, or a table's

@@ -157,3 +157,26 @@ def test_a_lead_in_widens_a_quote_of_its_list_to_the_whole_list(db) -> None:  # 
     spans = [(q.start, q.end) for q in quotes]
     assert all(b <= c or d <= a for i, (a, b) in enumerate(spans) for c, d in spans[i + 1 :]), "no overlap"
     assert [q.index for q in quotes] == list(range(1, len(quotes) + 1))
+
+
+def test_a_heading_alone_is_never_a_quote(db) -> None:  # type: ignore[no-untyped-def]
+    """A heading echoes the question's subject best of all and answers nothing: the sentences
+    under it are the quotes."""
+    text = (
+        "Boots Self-Locking Nut\n"
+        "The Boots self-locking nut is of one piece, all-metal construction. "
+        "The spring keeps the locking and load-carrying sections apart."
+    )
+    snap = passage(text, 0, len(text), None)
+    quotes, ranked = select_evidence(
+        "What is a Boots self-locking nut?",
+        [snap],
+        count=10,
+        document_texts={1: text},
+        rerank_with_decoder=False,
+    )
+    assert "Boots Self-Locking Nut" in [c.sentence.text for c in ranked], "a candidate, ranked"
+    assert [q.text for q in quotes] == [
+        "The Boots self-locking nut is of one piece, all-metal construction.",
+        "The spring keeps the locking and load-carrying sections apart.",
+    ]

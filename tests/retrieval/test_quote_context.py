@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from retrieval.quote_context import LIST_ITEMS, whole_sentence, with_adjacent_labels, with_list_items
+from retrieval.quote_context import (
+    LIST_ITEMS,
+    states_nothing,
+    whole_sentence,
+    with_adjacent_labels,
+    with_list_items,
+)
 from retrieval.table_rows import table_header_span
 
 
@@ -98,3 +104,20 @@ def test_a_lead_in_is_quoted_with_the_items_of_its_list() -> None:
     many = "Pick one:\n" + "\n".join(f"- item {i}" for i in range(20))
     start, end = with_list_items(many, 0, len("Pick one:"))
     assert many[start:end].count("- item") == LIST_ITEMS
+
+
+def test_a_heading_alone_states_nothing() -> None:
+    for heading in ("SHARE-BASED COMPENSATION", "Boots Self-Locking Nut", "Swimming in the lake"):
+        assert states_nothing(heading), heading
+    # Each of these says something, or is what its label or lead-in needs to be read.
+    for quote in (
+        "Ducks eat grasses and insects.",
+        "Let's swim!",
+        "- Wear sunglasses",
+        "Also, don't forget:",
+        "Share-based compensation | 1,532,455 | 737,991",
+        "EMPLOYMENT CREATION\n2,32,822\nNew jobs created",
+        "Revenue grew 95.3%",
+        "The decoder is small and so a decode step is bound by reading the weights",
+    ):
+        assert not states_nothing(quote), quote
