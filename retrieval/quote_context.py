@@ -15,6 +15,9 @@ quote). A table row is read with its table's header rows instead
 A lead-in says only that a list follows ("Also, don't forget:"); the items are what it
 introduces ("- Wear sunglasses"), and `with_list_items` takes them along.
 
+A heading or a title alone ("SHARE-BASED COMPENSATION") needs nothing beside it: it is no
+quote at all (`states_nothing`), whatever it matches.
+
 Plain Python over the document's text.
 """
 
