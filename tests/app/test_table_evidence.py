@@ -4,7 +4,7 @@ position of the rows the chunk holds."""
 
 from __future__ import annotations
 
-from app.services.answer_record import PassageSnapshot
+from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.evidence import as_the_decoder_reads, locate, select_evidence, snapshot
 from app.services.search import search_chunks
 from retrieval.evidence import ScoredSentence, Sentence
@@ -132,6 +132,13 @@ def test_a_follow_ups_coverage_of_a_table_row_counts_its_column_names() -> None:
     assert row.coverage == 1.0
 
 
+def evidence_of(question: str, text: str, count: int) -> tuple[list[EvidenceQuote], list[ScoredSentence]]:
+    """The evidence for `question` from one passage that is the whole of `text`, by the
+    encoder alone (no decoder rerank)."""
+    snap = passage(text, 0, len(text), None)
+    return select_evidence(question, [snap], count=count, document_texts={1: text}, rerank_with_decoder=False)
+
+
 def test_a_lead_in_widens_a_quote_of_its_list_to_the_whole_list(db) -> None:  # type: ignore[no-untyped-def]
     """The item "Don't forget to drink water" ranks first; the lead-in "Also, don't forget:",
     quoted with its items, holds it. The item's quote grows to the whole list, in its place,
@@ -141,14 +148,7 @@ def test_a_lead_in_widens_a_quote_of_its_list_to_the_whole_list(db) -> None:  # 
         "- Also, don't forget:\n\n- Wear sunglasses\n\n- Don't forget to drink water\n\n"
         "- Use sun cream\n\nLet's eat\n\nAfter a good day of swimming, eat something nice."
     )
-    snap = passage(text, 0, len(text), None)
-    quotes, ranked = select_evidence(
-        "What should you not forget to drink when swimming?",
-        [snap],
-        count=3,
-        document_texts={1: text},
-        rerank_with_decoder=False,
-    )
+    quotes, ranked = evidence_of("What should you not forget to drink when swimming?", text, count=3)
     assert ranked[0].sentence.text == "- Don't forget to drink water"
     first = quotes[0]
     listed = "- Also, don't forget:\n\n- Wear sunglasses\n\n- Don't forget to drink water\n\n- Use sun cream"
@@ -167,14 +167,7 @@ def test_a_heading_alone_is_never_a_quote(db) -> None:  # type: ignore[no-untype
         "The Boots self-locking nut is of one piece, all-metal construction. "
         "The spring keeps the locking and load-carrying sections apart."
     )
-    snap = passage(text, 0, len(text), None)
-    quotes, ranked = select_evidence(
-        "What is a Boots self-locking nut?",
-        [snap],
-        count=10,
-        document_texts={1: text},
-        rerank_with_decoder=False,
-    )
+    quotes, ranked = evidence_of("What is a Boots self-locking nut?", text, count=10)
     assert "Boots Self-Locking Nut" in [c.sentence.text for c in ranked], "a candidate, ranked"
     assert [q.text for q in quotes] == [
         "The Boots self-locking nut is of one piece, all-metal construction.",
