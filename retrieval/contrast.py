@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.evidence import STOPWORDS, ScoredSentence
+from retrieval.evidence import STOPWORDS, ScoredSentence, content_words
 
 # "the difference(s) between A and B", "how does A differ from B", "A vs B", "compare A and /
 # with / to B", "distinguish (between) A and / from B", "contrast A with B".
@@ -74,8 +74,7 @@ def singular(word: str) -> str:
 
 
 def _content(phrase: str) -> list[str]:
-    words = (m.group().lower() for m in _WORD.finditer(phrase))
-    return [singular(w) for w in words if w not in STOPWORDS]
+    return [singular(w) for w in content_words(phrase)]
 
 
 def _last_run(phrase: str) -> str:
