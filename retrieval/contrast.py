@@ -9,8 +9,9 @@ and ranks below it.
 
 So for a comparing question (`compared_sides`), `contrast_first` reorders the first
 candidates: the best sentence that names both sides apart, then the best sentence about each
-side alone, then the rest as ranked. Only the first few are reordered (the app: those the
-decoder rerank judged): a sentence far down the ranking is not promoted for a word it holds.
+side alone, then the rest as ranked. Only the first few are reordered (the app: as many as
+the decoder rerank judges at most): a sentence far down the ranking is not promoted for a word
+it holds.
 
 Plain Python.
 """
