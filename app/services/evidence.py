@@ -241,8 +241,8 @@ def select_evidence(
         ranked = sorted(ranked, key=lambda c: spelled_out(c.sentence.text, acronym) is None)
     # A comparing question quotes first a sentence that sets the two apart, or one about each
     # (retrieval.contrast), among the first RERANK_CANDIDATES (the most the rerank judges,
-    # whether or not it ran on all of them here). Only the quotes' order
-    # changes: `ranked` stays in score order, which the margins of abstention are read from.
+    # whether or not it ran on all of them here). Only the quotes' order changes: `ranked`
+    # stays in score order, which the margins of abstention are read from.
     sides = compared_sides(asked or question)
     order = ranked if sides is None else contrast_first(ranked, sides, RERANK_CANDIDATES)
     quotes: list[EvidenceQuote] = []
