@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.sentences import split_sentences
+from retrieval.sentences import is_slivers, split_sentences
 from retrieval.table_rows import table_header_span
 
 # Words that carry no content for overlap: function words and question words.
@@ -179,14 +179,20 @@ MIN_WORDS = 3
 # order (`Chunk.sentence_embeddings`); when the rules change, those stored under an older
 # version no longer line up with the sentences, even where their number happens to match.
 # Raise it whenever `split_sentences` or MIN_WORDS change what a text's spans are.
-# 1: the first rules; 2: a sentence ends after footnote marks ("saltwater.[13] The").
-QUOTABLE_RULES = 2
+# 1: the first rules; 2: a sentence ends after footnote marks ("saltwater.[13] The");
+# 3: letter slivers are cut from the sentence they were glued to, and are never quoted.
+QUOTABLE_RULES = 3
 
 
 def quotable_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of every sentence of `text` that can be a quote (MIN_WORDS or more);
-    ingestion gives each its own vector (`retrieval.sentence_match`)."""
-    return [(s, e) for s, e in split_sentences(text) if len(_WORD.findall(text[s:e])) >= MIN_WORDS]
+    """The (start, end) of every sentence of `text` that can be a quote (MIN_WORDS or more,
+    and not a run of letter slivers); ingestion gives each its own vector
+    (`retrieval.sentence_match`)."""
+    return [
+        (s, e)
+        for s, e in split_sentences(text)
+        if len(_WORD.findall(text[s:e])) >= MIN_WORDS and not is_slivers(text[s:e])
+    ]
 
 
 # A table of contents joins each entry to its page number with a leader of dots ("Roles

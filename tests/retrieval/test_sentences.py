@@ -205,6 +205,35 @@ def test_the_run_in_headings_of_a_real_10k_are_not_evidence() -> None:
     assert all(len(h.split()) <= 5 for h in headings)
 
 
+def test_letter_slivers_are_cut_from_their_sentence_and_never_quoted() -> None:
+    text = (
+        "Specifies that the row permission is to be initially enabled S ifi th t th i i i t b i "
+        "iti ll di bl dENABLE\nDuck plumage varies. ^ a b c d e f g Carboneras 1992, p. 536.\n"
+        "Y no se lo da a su tio de la ciudad si no es de la que se ve."
+    )
+    pieces = assert_sentences(text)
+    assert pieces[:3] == [
+        "Specifies that the row permission is to be initially enabled",
+        "S ifi th t th i i i t b i iti ll di bl",
+        "dENABLE",
+    ]
+    quoted = [text[a:b] for a, b in quotable_spans(text)]
+    assert "S ifi th t th i i i t b i iti ll di bl" not in quoted
+    assert "Specifies that the row permission is to be initially enabled" in quoted
+    # Six backlinks are not a run; nor is prose of short words that have their vowels.
+    assert "^ a b c d e f g Carboneras 1992, p. 536." in quoted
+    assert text.splitlines()[-1] in quoted
+
+
+@needs_shared_data("doc-samples")
+def test_the_slivers_of_a_real_flattened_pdf_are_not_evidence() -> None:
+    path = DOC_SAMPLES / "docling/tests/data/pdf/sources/redp5110_sampled.pdf"
+    text = parse_document(path.read_bytes(), path.name).text
+    quoted = [text[a:b] for a, b in quotable_spans(text)]
+    assert "Specifies that the row permission is to be initially enabled" in quoted
+    assert not [q for q in quoted if "S ifi th" in q]
+
+
 def test_a_table_row_is_ranked_with_its_column_names() -> None:
     table = "| Food | Calories per portion\nLeaves | Ash, Elm | 50\nBerries | Blueberry, Cranberry | 150"
     sources = [EvidenceSource(1, f"Here is what a duck could eat:\n\n{table}", 0.6)]
