@@ -49,8 +49,14 @@ _SIDE_END = re.compile(
 _CLAUSE = re.compile(r"(?:what|how|who|whom|whose|which|when|where|why|whether)\b", re.I)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SIDE_WORDS = 4  # a side named in more content words than this is not a thing compared
-# Between two sides named as one thing: "prefill/decode", "prefill and decode", "A or B".
-_TOGETHER = re.compile(r"[\s/&,\-–]*(?:(?:and|or|vs\.?|versus)[\s/&,\-–]*)?", re.I)
+# Between two sides named as one thing: "prefill/decode", "prefill and decode", "A or B",
+# "the row permission and the two column masks" (a conjunction may take a determiner or a
+# count: the sentence still names the two as one list, not each for what it is).
+_TOGETHER = re.compile(
+    r"[\s/&,\-–]*(?:(?:and|or|vs\.?|versus)[\s/&,\-–]*"
+    r"(?:(?:the|a|an|its|their|both|all|two|each)\s+){0,2})?",
+    re.I,
+)
 
 
 @dataclass(frozen=True)

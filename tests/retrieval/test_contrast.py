@@ -55,6 +55,9 @@ def test_named_together_is_not_set_apart() -> None:
     rows = compared_sides("What is the difference between row permissions and column masks?")
     assert rows is not None
     assert mentions("implementing the row permissions and column masks", rows) == (True, True, False)
+    # A determiner or a count after the conjunction still names the two as one list.
+    enabled = "The row permission and the two column masks are enabled, but now you must activate RCAC."
+    assert mentions(enabled, rows) == (True, True, False)
     assert mentions("A column mask is a database object.", rows) == (False, True, False)
     assert mentions("A mask hides values.", rows) == (False, True, False), "half the side's words"
     # Three words need two: "earn" alone does not name "lower paid professionals earn".
