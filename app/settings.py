@@ -233,12 +233,7 @@ if CHUNK_OVERLAP_TOKENS >= CHUNK_TOKENS:
 SEARCH_TOP_K = env_int("SEARCH_TOP_K", 5, minimum=1, maximum=100)
 # One retrieval path for search, answers, the API and evaluation (docs/evaluation.md).
 RETRIEVAL_MODE = env_choice("RETRIEVAL_MODE", "hybrid", ("hybrid", "dense", "bm25"))
-# Passages whose sentences compete to be quoted. Six, not four: on long documents the chunk
-# that answers is more often fifth or sixth (two more of 42 real-document questions quote it
-# among the first three); on SQuAD the two give the same figures within a question or two of
-# 600 (docs/evaluation.md, "Six passages"). The prompt holds the quotes, not the passages, so
-# the decoder's work does not grow.
-ANSWER_TOP_K = env_int("ANSWER_TOP_K", 6, minimum=1, maximum=50)
+ANSWER_TOP_K = env_int("ANSWER_TOP_K", 4, minimum=1, maximum=50)
 # extract: the decoder copies a span of the evidence; free: it writes freely (checked);
 # evidence: quotes only, no decoder. Default by measurement (docs/evaluation.md).
 ANSWER_MODE = env_choice("ANSWER_MODE", "extract", ("extract", "free", "evidence"))
