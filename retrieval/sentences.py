@@ -40,14 +40,17 @@ MAX_CHARS = 400
 # line before: "…is to be initially enabled S ifi th t th i i i t b i iti ll di bl dENABLE"
 # (an IBM Redbook's flattened transparency). A sliver is a word of one to three ASCII letters
 # that is not a common short word; SLIVER_RUN of them in a row, one space apart, and mostly a
-# lone letter or without a vowel ("th", "ll", "bl"), are a run. Such runs occur in none of
-# SQuAD's 2,067 paragraphs, SciFact's 5,183 abstracts or the 80 sample documents other than
-# there; the longest other run of short non-words in them is six (Wikipedia's backlinks
-# "^ a b c d e f g"). The vowel rule keeps prose of other languages that use short words out.
+# lone letter or without a vowel ("th", "ll", "bl"), are a run. In SQuAD's 2,067 paragraphs,
+# SciFact's 5,183 abstracts and the 80 sample documents, that line is the only run; the
+# longest other run of short non-words is six (Wikipedia's backlinks "^ a b c d e f g"). The
+# vowel rule keeps out prose of other languages that use short words.
 SLIVER_RUN = 8
 _SHORT = re.compile(r"[A-Za-z]{1,3}")
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
 _TOKEN = re.compile(r"\S+")
+# SLIVER_RUN short words in a row, one space apart: the only places a run can be, found in one
+# pass (most texts have none, and splitting stays as fast as without the rule).
+_SHORT_WORDS = re.compile(rf"(?<!\S)(?:[A-Za-z]{{1,3}} ){{{SLIVER_RUN - 1},}}[A-Za-z]{{1,3}}(?!\S)")
 COMMON_SHORT = frozenset(
     str.split(
         "a an as at be by do go he if in is it me my no of on or so to up us we am and are "
@@ -67,24 +70,18 @@ def _sliver(word: str) -> bool:
 
 def sliver_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """[start, end) of every run of letter slivers in `text[start:end]` (see SLIVER_RUN)."""
+    end = len(text) if end is None else end
     found: list[tuple[int, int]] = []
-    run: list[re.Match[str]] = []
-
-    def close() -> None:
-        lone = sum(len(m.group()) == 1 or not _VOWEL.search(m.group()) for m in run)
-        if len(run) >= SLIVER_RUN and 2 * lone >= len(run):
-            found.append((run[0].start(), run[-1].end()))
-
-    for m in _TOKEN.finditer(text, start, len(text) if end is None else end):
-        if not _sliver(m.group()):
-            close()
+    for words in _SHORT_WORDS.finditer(text, start, end):
+        run: list[re.Match[str]] = []
+        for m in [*_TOKEN.finditer(text, words.start(), words.end()), None]:
+            if m is not None and _sliver(m.group()):
+                run.append(m)
+                continue
+            lone = sum(len(r.group()) == 1 or not _VOWEL.search(r.group()) for r in run)
+            if len(run) >= SLIVER_RUN and 2 * lone >= len(run):
+                found.append((run[0].start(), run[-1].end()))
             run = []
-        elif run and text[run[-1].end() : m.start()] != " ":
-            close()
-            run = [m]
-        else:
-            run.append(m)
-    close()
     return found
 
 
@@ -145,8 +142,10 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, in
                 start = m.end()
         spans.append(_trimmed(text, start, line_end))
         line_start = next_start
+    if _SHORT_WORDS.search(text):  # rare: then find the runs sentence by sentence
+        spans = [piece for span in spans for piece in _apart_from_slivers(text, *span)]
     out: list[tuple[int, int]] = []
-    for start, end in (piece for span in spans for piece in _apart_from_slivers(text, *span)):
+    for start, end in spans:
         if end > start and any(c.isalnum() for c in text[start:end]):
             out.extend(_split_long(text, start, end, max_chars))
     return out
