@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.sentences import is_slivers, split_sentences
+from retrieval.sentences import sliver_runs, split_sentences
 from retrieval.table_rows import table_header_span
 
 # Words that carry no content for overlap: function words and question words.
@@ -188,10 +188,11 @@ def quotable_spans(text: str) -> list[tuple[int, int]]:
     """The (start, end) of every sentence of `text` that can be a quote (MIN_WORDS or more,
     and not a run of letter slivers); ingestion gives each its own vector
     (`retrieval.sentence_match`)."""
+    runs = sliver_runs(text)
     return [
         (s, e)
         for s, e in split_sentences(text)
-        if len(_WORD.findall(text[s:e])) >= MIN_WORDS and not is_slivers(text[s:e])
+        if len(_WORD.findall(text[s:e])) >= MIN_WORDS and not any(a <= s and e <= b for a, b in runs)
     ]
 
 

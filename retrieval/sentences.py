@@ -49,7 +49,7 @@ _SHORT = re.compile(r"[A-Za-z]{1,3}")
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
 _TOKEN = re.compile(r"\S+")
 # SLIVER_RUN short words in a row, one space apart: the only places a run can be, found in one
-# pass (most texts have none, and splitting stays as fast as without the rule).
+# pass over the text (most texts have none, and splitting stays as fast as without the rule).
 _SHORT_WORDS = re.compile(rf"(?<!\S)(?:[A-Za-z]{{1,3}} ){{{SLIVER_RUN - 1},}}[A-Za-z]{{1,3}}(?!\S)")
 COMMON_SHORT = frozenset(
     str.split(
@@ -68,11 +68,11 @@ def _sliver(word: str) -> bool:
     return bool(_SHORT.fullmatch(word)) and word.lower() not in COMMON_SHORT and word != "I"
 
 
-def sliver_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """[start, end) of every run of letter slivers in `text[start:end]` (see SLIVER_RUN)."""
-    end = len(text) if end is None else end
+def sliver_runs(text: str) -> list[tuple[int, int]]:
+    """[start, end) of every run of letter slivers in `text` (see SLIVER_RUN), in order. A run
+    never crosses a sentence's end: its words are letters alone, one space apart."""
     found: list[tuple[int, int]] = []
-    for words in _SHORT_WORDS.finditer(text, start, end):
+    for words in _SHORT_WORDS.finditer(text):
         run: list[re.Match[str]] = []
         for m in [*_TOKEN.finditer(text, words.start(), words.end()), None]:
             if m is not None and _sliver(m.group()):
@@ -83,11 +83,6 @@ def sliver_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple
                 found.append((run[0].start(), run[-1].end()))
             run = []
     return found
-
-
-def is_slivers(text: str) -> bool:
-    """Whether `text` is one run of letter slivers and nothing else."""
-    return sliver_runs(text) == [(0, len(text))]
 
 
 def _is_boundary(text: str, end: int, match_start: int) -> bool:
@@ -142,8 +137,8 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, in
                 start = m.end()
         spans.append(_trimmed(text, start, line_end))
         line_start = next_start
-    if _SHORT_WORDS.search(text):  # rare: then find the runs sentence by sentence
-        spans = [piece for span in spans for piece in _apart_from_slivers(text, *span)]
+    if runs := sliver_runs(text):
+        spans = [piece for span in spans for piece in _apart_from_slivers(text, *span, runs)]
     out: list[tuple[int, int]] = []
     for start, end in spans:
         if end > start and any(c.isalnum() for c in text[start:end]):
@@ -151,9 +146,11 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, in
     return out
 
 
-def _apart_from_slivers(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """The sentence [start, end) cut before and after each run of slivers in it."""
-    for run_start, run_end in sliver_runs(text, start, end):
+def _apart_from_slivers(
+    text: str, start: int, end: int, runs: list[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """The sentence [start, end) cut before and after each of `runs` (of `text`) in it."""
+    for run_start, run_end in (r for r in runs if start <= r[0] and r[1] <= end):
         yield _trimmed(text, start, run_start)
         yield run_start, run_end
         start = run_end
