@@ -39,8 +39,10 @@ from retrieval.evidence import (
     EvidenceSource,
     Idf,
     ScoredSentence,
+    asks_count,
     content_words,
     coverage,
+    holds_number,
     quotable_spans,
     rank_sentences,
     sentence_coverage,
@@ -331,10 +333,12 @@ def quotes_signals(
     at = [_ranked_at(quote, ranked, passages) for quote in judged]
     unranked = len(ranked)  # a quote not found in the ranking goes last
     in_order = sorted(range(len(judged)), key=lambda i: unranked if (found := at[i]) is None else found)
+    count = asks_count(asked)
     return [
         replace(
             _signals(asked, judged[i], at[i], ranked, passages, idf),
             long_form=acronym is not None and spelled_out(judged[i].text, acronym) is not None,
+            lacks_number=count and not holds_number(judged[i].text),
         )
         for i in in_order
     ]

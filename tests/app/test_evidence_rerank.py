@@ -114,3 +114,23 @@ def test_a_comparing_questions_quotes_are_judged_in_the_rankings_order() -> None
     signals = quotes_signals("How does Skerryvore differ from Bell Rock?", shown, ranked, passages)
     assert [s.margin for s in signals] == [pytest.approx(0.8), pytest.approx(0.1), pytest.approx(-0.1)]
     assert [s.similarity for s in signals] == [0.6, 0.6, 0.6]  # quote() sets 0.6 for each
+
+
+@pytest.mark.django_db
+def test_a_count_question_is_answered_only_by_a_quote_that_holds_a_number() -> None:
+    passages = [passage(1, "Duck"), passage(2, "Duck")]
+    texts = [
+        "Many species of duck lay eggs in a clutch.",
+        "A duck lays five to twelve eggs in a clutch [24].",
+    ]
+    ranked = [
+        ScoredSentence(Sentence(i, 0, len(text), text), score=1.0 - i, similarity=0.6, coverage=0.8)
+        for i, text in enumerate(texts)
+    ]
+    quotes = [quote(1, texts[0]), quote(2, texts[1])]
+    first, second = quotes_signals("How many eggs does a duck lay in a clutch?", quotes, ranked, passages)
+    assert (first.lacks_number, second.lacks_number) == (True, False)
+    # A footnote mark is no count, and a question that asks no count needs no number.
+    [marked] = quotes_signals("How many ducks?", [quote(1, "Ducks eat grass [24].")], ranked, passages)
+    assert marked.lacks_number
+    assert not any(s.lacks_number for s in quotes_signals("What do ducks lay?", quotes, ranked, passages))

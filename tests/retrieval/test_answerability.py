@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -70,3 +71,12 @@ def test_a_quote_below_the_top_is_no_clearer_a_pick_than_the_top() -> None:
     best = best_answerability([top, second])
     assert best == pytest.approx(max(answerability(top), answerability(signals(0.0, 0.49, 0.0, 0.12))))
     assert best is not None and best < 0.3 < answerability(second)
+
+
+def test_a_quote_without_a_number_cannot_say_how_many() -> None:
+    """However close it reads, a quote with no number does not answer "How many…?"; the
+    answer abstains unless another shown quote can."""
+    close = signals(0.8, 0.75, 0.9, 0.5)
+    counted = replace(close, lacks_number=True)
+    assert answerability(counted) == 0.0 < 0.5 < answerability(close)
+    assert best_answerability([counted, close]) == answerability(close)
