@@ -28,8 +28,8 @@ SQuAD dev questions outside the reported sample:
 
 Two rules stand above the model. A quote that spells out the acronym asked about answers by
 construction (1.0). A quote with no number cannot say how many (0.0): on 200 "how many" and
-"what percentage" questions of SQuAD dev outside the reported sample, it abstained on 9 more
-of their gold-removed twins (85 to 94) for one fewer answered (187 to 186).
+"what percentage" questions of SQuAD dev outside the reported sample, 9 more of their
+gold-removed twins abstained (85 to 94) and as many were answered (187).
 
 Measured beside them and left out, as they added nothing that held on both halves of the
 sample: answer type present, the decoder asked "Does the text answer the question?" (no

@@ -54,12 +54,12 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
-# A number in digits or in words, or a count said without one ("several", "a few", "twice").
+# A number in digits or in words, or a count said without one ("a single", "a few", "twice").
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|"
     r"six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundreds?|"
-    r"thousands?|millions?|billions?|trillions?|dozens?|half|once|twice|thrice|several|few|"
-    r"numerous|infinite(?:ly)?)\b",
+    r"thousands?|millions?|billions?|trillions?|dozens?|half|once|twice|thrice|single|pair|"
+    r"couple|several|few|numerous|infinite(?:ly)?)\b",
     re.IGNORECASE,
 )
 _FOOTNOTE_MARK = re.compile(r"\[\d{1,3}\]")

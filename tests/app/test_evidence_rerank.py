@@ -121,7 +121,7 @@ def test_a_count_question_is_answered_only_by_a_quote_that_holds_a_number() -> N
     passages = [passage(1, "Duck"), passage(2, "Duck")]
     texts = [
         "Many species of duck lay eggs in a clutch.",
-        "A duck lays five to twelve eggs in a clutch [24].",
+        "A duck lays a single clutch of eggs a year [24].",
     ]
     ranked = [
         ScoredSentence(Sentence(i, 0, len(text), text), score=1.0 - i, similarity=0.6, coverage=0.8)
