@@ -70,6 +70,13 @@ _FOOTNOTE_MARK = re.compile(r"\[\d{1,3}\]")
 _COUNT_QUESTION = re.compile(
     r"\bhow\s+many\b|\bwhat\s+(?:percentage|percent|proportion|fraction|number)\b", re.I
 )
+# "Since NASA didn't know how many attempts each test would need, what did they use…?" asks
+# what, not how many: a count after a verb of knowing is an indirect question.
+_INDIRECT_COUNT = re.compile(
+    r"\b(?:know|knew|known|determined?|decided?|unknown|unclear|sure|tell|told|asked?|wonder(?:ed)?)"
+    r"\s+how\s+many\b",
+    re.I,
+)
 _MONTH = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b"
@@ -113,7 +120,7 @@ def has_answer_type(kind: str, sentence: str, question: str) -> float:
 
 def asks_count(question: str) -> bool:
     """The question asks how many (or what share): its answer is a number."""
-    return _COUNT_QUESTION.search(question) is not None
+    return _COUNT_QUESTION.search(question) is not None and _INDIRECT_COUNT.search(question) is None
 
 
 def holds_number(text: str) -> bool:

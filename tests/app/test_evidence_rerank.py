@@ -134,3 +134,6 @@ def test_a_count_question_is_answered_only_by_a_quote_that_holds_a_number() -> N
     [marked] = quotes_signals("How many ducks?", [quote(1, "Ducks eat grass [24].")], ranked, passages)
     assert marked.lacks_number
     assert not any(s.lacks_number for s in quotes_signals("What do ducks lay?", quotes, ranked, passages))
+    # "…didn't know how many…, what did they use?" asks what, not how many.
+    indirect = "Since they didn't know how many eggs a duck lays, what did they count?"
+    assert not any(s.lacks_number for s in quotes_signals(indirect, quotes, ranked, passages))
