@@ -61,7 +61,7 @@ class QuoteSignals:
     long_form: bool = False
     # The question asks how many and the quote holds no number ("How many eggs does a duck
     # lay?", "Many species of duck are temporarily flightless…"): whatever words it shares
-    # with the question, it cannot say how many (`retrieval.evidence.asks_count`).
+    # with the question, it cannot say how many (`retrieval.answer_kind.asks_count`).
     lacks_number: bool = False
 
 

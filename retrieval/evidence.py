@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.answer_kind import answer_type, holds_date, holds_number
 from retrieval.sentences import sliver_runs, split_sentences
 from retrieval.table_rows import table_header_span
 
@@ -53,34 +54,6 @@ STOPWORDS = frozenset(
     )
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
-# A number in digits or in words, or a count said without one ("a single", "a few", "twice").
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|"
-    r"six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundreds?|"
-    r"thousands?|millions?|billions?|trillions?|dozens?|half|once|twice|thrice|single|pair|"
-    r"couple|several|few|numerous|infinite(?:ly)?)\b",
-    re.IGNORECASE,
-)
-_FOOTNOTE_MARK = re.compile(r"\[\d{1,3}\]")
-# A count ("How many…", "What percentage…") is answered by a number: 632 of SQuAD dev's 642
-# "how many" questions have one in a gold answer, in digits or words, and the other ten a
-# count said without one ("several", "a few", "infinitely many"). "How much" and "how long"
-# are not counts as often ("free", "almost a month").
-_COUNT_QUESTION = re.compile(
-    r"\bhow\s+many\b|\bwhat\s+(?:percentage|percent|proportion|fraction|number)\b", re.I
-)
-# "Since NASA didn't know how many attempts each test would need, what did they use…?" asks
-# what, not how many: a count after a verb of knowing is an indirect question.
-_INDIRECT_COUNT = re.compile(
-    r"\b(?:know|knew|known|determined?|decided?|unknown|unclear|sure|tell|told|asked?|wonder(?:ed)?)"
-    r"\s+how\s+many\b",
-    re.I,
-)
-_MONTH = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|"
-    r"November|December)\b"
-)
 _STATEMENT_END = re.compile(r"[.!?][\"'”’)\]]*(\s*\[[^\]]{1,40}\])*$")  # footnote marks may follow
 HEADING_WORDS = 12  # a line this short without a full stop reads as a heading or a label
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
@@ -92,40 +65,16 @@ def content_words(text: str) -> list[str]:
     return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOPWORDS]
 
 
-def answer_type(question: str) -> str:
-    """What kind of answer the question asks for, from its wording ("" when unclear)."""
-    q = question.lower()
-    if re.search(r"\bhow (many|much|long|far|old|large|big|tall|high)\b|\bwhat (percentage|number)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|century|decade|date|month|day)\b|\bwhich year\b", q):
-        return "date"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
-        return "name"
-    if re.search(r"\bwhere\b|\bwhat (city|country|state|place|region)\b", q):
-        return "name"
-    return ""
-
-
 def has_answer_type(kind: str, sentence: str, question: str) -> float:
     if kind == "number":
         return float(holds_number(sentence))
     if kind == "date":
-        return float(bool(_YEAR.search(sentence) or _MONTH.search(sentence)))
+        return float(holds_date(sentence))
     if kind == "name":
         asked = set(content_words(question))
         names = (m.group() for m in _NAME.finditer(sentence))
         return float(any(w.lower() not in asked for n in names for w in n.split()))
     return 0.0
-
-
-def asks_count(question: str) -> bool:
-    """The question asks how many (or what share): its answer is a number."""
-    return _COUNT_QUESTION.search(question) is not None and _INDIRECT_COUNT.search(question) is None
-
-
-def holds_number(text: str) -> bool:
-    """The text holds a number or a count (`_NUMBER`), footnote marks ("[5]") aside."""
-    return _NUMBER.search(_FOOTNOTE_MARK.sub(" ", text)) is not None
 
 
 def is_complete(sentence: str) -> float:

@@ -79,6 +79,7 @@ from app.services.evidence import (  # noqa: E402
 from app.services.runtime import get_engine  # noqa: E402
 from app.services.search import search_chunks, sentence_vectors_of  # noqa: E402
 from generation.engine import Engine  # noqa: E402
+from retrieval.answer_kind import answer_type  # noqa: E402
 from retrieval.answerability import (  # noqa: E402
     QuoteSignals,
     answerability,
@@ -89,7 +90,6 @@ from retrieval.evidence import (  # noqa: E402
     Idf,
     ScoredSentence,
     Sentence,
-    answer_type,
     coverage,
     has_answer_type,
 )

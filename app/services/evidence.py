@@ -33,16 +33,15 @@ from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
 from retrieval.acronyms import asked_acronym, spelled_out
+from retrieval.answer_kind import asks_count, holds_number
 from retrieval.answerability import QUOTES_JUDGED, QuoteSignals
 from retrieval.contrast import compared_sides, contrast_first
 from retrieval.evidence import (
     EvidenceSource,
     Idf,
     ScoredSentence,
-    asks_count,
     content_words,
     coverage,
-    holds_number,
     quotable_spans,
     rank_sentences,
     sentence_coverage,

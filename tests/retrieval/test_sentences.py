@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from retrieval.answer_kind import answer_type
 from retrieval.document import ParseError
 from retrieval.evidence import (
     EvidenceSource,
-    answer_type,
     is_complete,
     is_contents_entry,
     is_run_in_heading,
