@@ -168,7 +168,7 @@ def quotable_spans(text: str) -> list[tuple[int, int]]:
     runs = sliver_runs(text)
     return [
         (s, e)
-        for s, e in split_sentences(text)
+        for s, e in split_sentences(text, runs=runs)
         if len(_WORD.findall(text[s:e])) >= MIN_WORDS and not any(a <= s and e <= b for a, b in runs)
     ]
 

@@ -124,8 +124,12 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, int]]:
-    """[start, end) of every sentence of `text`, in order, non-empty and non-overlapping."""
+def split_sentences(
+    text: str, max_chars: int = MAX_CHARS, *, runs: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
+    """[start, end) of every sentence of `text`, in order, non-empty and non-overlapping.
+    `runs`: the text's `sliver_runs`, when the caller has them already (each becomes a piece
+    of its own)."""
     spans: list[tuple[int, int]] = []
     line_start = 0
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text)] + [(len(text), len(text))]
@@ -137,7 +141,7 @@ def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[tuple[int, in
                 start = m.end()
         spans.append(_trimmed(text, start, line_end))
         line_start = next_start
-    if runs := sliver_runs(text):
+    if runs := sliver_runs(text) if runs is None else runs:
         spans = [piece for span in spans for piece in _apart_from_slivers(text, *span, runs)]
     out: list[tuple[int, int]] = []
     for start, end in spans:
