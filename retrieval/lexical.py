@@ -10,17 +10,28 @@ was given and is brought up to date with `sync(ids, fetch)` whenever the caller'
 truth (the database) holds chunks it has not seen; only the missing texts are fetched and
 tokenized, then the index is rebuilt from the cached tokens (bm25s indexes ~100k short
 texts a second). Search is restricted to the ids the caller may see.
+
+It also knows the library's words as written (lower case, with their accents), for
+respelling a question's misspelt words (`retrieval.spelling.LibraryWords`): each chunk's
+distinct words are kept as ids into one vocabulary, counted again at each rebuild, so a
+word of a deleted document is forgotten with it.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+from retrieval.spelling import unaccented
+
+_SURFACE_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @functools.cache
@@ -88,6 +99,12 @@ class LexicalIndex:
         self._bm25: Bm25 | None = None
         self._position: dict[int, int] = {}
         self._document_frequency: dict[str, int] = {}
+        # The words as written: chunk id -> ids of its distinct words in `_vocabulary`.
+        self._word_ids: dict[str, int] = {}
+        self._vocabulary: list[str] = []
+        self._chunk_words: dict[int, array] = {}
+        self._word_frequency: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._accented: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def idf(self, word: str) -> float:
@@ -100,6 +117,24 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self._tokens)
+
+    def frequency(self, word: str) -> int:
+        """How many chunks hold exactly this (lower-case) word."""
+        at, counts = self._word_ids.get(word), self._word_frequency
+        return int(counts[at]) if at is not None and at < len(counts) else 0
+
+    def accented(self, word: str) -> str | None:
+        """The library's most frequent word that reads as `word` without its accents."""
+        return self._accented.get(word)
+
+    def _words_of(self, text: str) -> array:
+        ids = self._word_ids
+        found = {m.group().lower() for m in _SURFACE_WORD.finditer(text)}
+        for word in found:
+            if word not in ids:
+                ids[word] = len(self._vocabulary)
+                self._vocabulary.append(word)
+        return array("I", sorted(ids[w] for w in found))
 
     def sync(
         self,
@@ -116,8 +151,11 @@ class LexicalIndex:
             texts = fetch(missing)
             for chunk_id, tokens in zip(texts, tokenize(list(texts.values())), strict=True):
                 self._tokens[chunk_id] = tokens
+            for chunk_id, text in texts.items():
+                self._chunk_words[chunk_id] = self._words_of(text)
             alive = set(existing())
             self._tokens = {i: t for i, t in self._tokens.items() if i in alive}
+            self._chunk_words = {i: w for i, w in self._chunk_words.items() if i in alive}
             ids = list(self._tokens)
             self._bm25 = Bm25(ids, [self._tokens[i] for i in ids])
             self._position = {chunk_id: n for n, chunk_id in enumerate(ids)}
@@ -126,7 +164,25 @@ class LexicalIndex:
                 for term in set(tokens):
                     frequency[term] = frequency.get(term, 0) + 1
             self._document_frequency = frequency
+            self._count_words()
             return True
+
+    def _count_words(self) -> None:
+        """How many live chunks hold each word, and the accented words by their plain form."""
+        held = [np.frombuffer(w, dtype=np.uint32) for w in self._chunk_words.values() if len(w)]
+        counts = (
+            np.bincount(np.concatenate(held), minlength=len(self._vocabulary))
+            if held
+            else np.zeros(0, np.int64)
+        )
+        accented: dict[str, str] = {}
+        for word in self._vocabulary:
+            plain = word if word.isascii() else unaccented(word)
+            if plain != word and counts[self._word_ids[word]] > 0:
+                known = accented.get(plain)
+                if known is None or counts[self._word_ids[word]] > counts[self._word_ids[known]]:
+                    accented[plain] = word
+        self._word_frequency, self._accented = counts, accented
 
     def search(self, query: str, k: int, allowed_ids: np.ndarray) -> list[tuple[int, float]]:
         """The k best (chunk id, BM25 score) among `allowed_ids`, best first."""

@@ -40,7 +40,7 @@ from app.services.answer_record import (
 )
 from app.services.evidence import abstention_question, quotes_signals, select_evidence, snapshot
 from app.services.runtime import get_engine
-from app.services.search import SearchResult, search_chunks, sentence_vectors_of
+from app.services.search import SearchResult, respelled, search_chunks, sentence_vectors_of
 from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
@@ -316,7 +316,10 @@ class _Turn:
         retrieved = time.perf_counter()
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
         texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
-        asked_alone = abstention_question(question, query)
+        # Search respelt the query's misspelt words as the library spells them; evidence and
+        # abstention read the question respelt the same way ("edcuation" covers nothing).
+        query = respelled(query)
+        asked_alone = abstention_question(respelled(question), query)
         quotes, ranked = select_evidence(
             query,
             self.passages,

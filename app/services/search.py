@@ -9,6 +9,9 @@ catches names, codes and numbers the encoder blurs; the encoder catches paraphra
 Dense and hybrid search then reorder their best SENTENCE_CANDIDATES by each chunk's best
 sentence as well (`retrieval.sentence_match`): a question is usually about one sentence.
 
+A misspelt word of the query is respelt as the library spells it first (`respelled`,
+`retrieval.spelling`): "edcuation" matched nothing, "education" does.
+
 A question asking what an acronym stands for also brings the chunk that spells it out, from
 the documents found (`retrieval.acronyms`): it is used everywhere and defined once.
 
@@ -35,6 +38,7 @@ from retrieval.acronyms import asked_acronym, spelled_out
 from retrieval.evidence import QUOTABLE_RULES
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.sentence_match import SENTENCE_CANDIDATES, best_sentence, reorder, unpack
+from retrieval.spelling import respell
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
@@ -51,14 +55,20 @@ class SearchResult:
     sentence_vectors: np.ndarray | None = None
 
 
-def _lexical_ranking(query: str, allowed: np.ndarray, depth: int) -> list[int]:
-    index = get_lexical_index()
-    index.sync(
+def _sync_lexical(allowed: np.ndarray) -> None:
+    """Bring the BM25 index (and the library's words) up to date with the chunks searched."""
+    get_lexical_index().sync(
         allowed.tolist(),
         fetch=lambda ids: dict(Chunk.objects.filter(id__in=ids).values_list("id", "text")),
         existing=lambda: Chunk.objects.values_list("id", flat=True).iterator(chunk_size=10_000),
     )
-    return [chunk_id for chunk_id, _ in index.search(query, depth, allowed)]
+
+
+def respelled(text: str) -> str:
+    """`text` with its misspelt words respelt as the library spells them (`retrieval.spelling`;
+    the words of the library as of the last search). Search respells its query itself; the
+    answer respells the question it ranks evidence for with this, after searching."""
+    return respell(text, get_lexical_index())
 
 
 def search_chunks(
@@ -86,6 +96,8 @@ def search_chunks(
     allowed = np.fromiter(scope.values_list("id", flat=True), dtype=np.int64)
     if len(allowed) == 0:
         return []
+    _sync_lexical(allowed)
+    query = respelled(query)
     vector = get_encoder().encode_query(query)
     depth = max(CANDIDATES, 2 * top_k)
     rankings: list[list[int]] = []
@@ -93,7 +105,7 @@ def search_chunks(
         hits = get_index().search(vector[None, :], depth, allowed_ids=allowed)[0]
         rankings.append([hit.chunk_id for hit in hits])
     if mode in ("bm25", "hybrid"):
-        rankings.append(_lexical_ranking(query, allowed, depth))
+        rankings.append([chunk_id for chunk_id, _ in get_lexical_index().search(query, depth, allowed)])
     ranked = rankings[0] if len(rankings) == 1 else reciprocal_rank_fusion(rankings)
     # The database decides what exists: a hit for a chunk deleted a moment ago is dropped.
     head = ranked[: max(top_k * 2, SENTENCE_CANDIDATES if mode != "bm25" else 0)]

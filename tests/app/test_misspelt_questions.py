@@ -1,0 +1,53 @@
+"""A question with a typo, or a name typed without its accents, is searched and answered as
+if it were spelt as the documents spell it (`retrieval.spelling`), and kept as typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Message
+from app.services.answers import AnswerDone, answer_question, run_answer, start_conversation
+from app.services.search import search_chunks
+
+pytestmark = pytest.mark.slow
+
+NOTES = (
+    "# Lighthouses\n\n"
+    "Skerryvore lighthouse was built between 1838 and 1844 by Alan Stevenson. "
+    "It stands on a reef twelve miles south-west of Tiree.\n\n"
+    "# Rivers\n\n"
+    "The Nederrijn changes its name near Wijk bij Duurstede and becomes the Lek.\n\n"
+    "# Khans\n\n"
+    "Möngke Khan died in 1259 during the siege of Diaoyu Castle."
+)
+
+
+def answered(user, question: str):  # type: ignore[no-untyped-def]
+    conversation = start_conversation(user, question)
+    _, done = run_answer(answer_question(user, question, conversation=conversation))
+    assert isinstance(done, AnswerDone)
+    return conversation, done.record
+
+
+def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    ingestion.index(user, "notes.md", NOTES.encode(), timeout=300)
+    ingestion.index(user, "other.md", b"# Other\n\nThe harbour was rebuilt in 1990 after a storm.", timeout=300)
+
+    # BM25 alone has no posting for a typo: respelt, it finds the chunk.
+    found = search_chunks(user, "Skerryvroe lighthuose", top_k=2, mode="bm25")
+    assert found and "Skerryvore" in found[0].chunk.text
+
+    pairs = [
+        ("When was the Skerryvore lighthouse built?", "When was the Skerryvor lighthuose built?"),
+        ("When did Möngke Khan die?", "When did Mongke Khan die?"),
+    ]
+    for spelt, typed in pairs:
+        _, right = answered(user, spelt)
+        conversation, record = answered(user, typed)
+        assert record.status == right.status == "complete"
+        assert record.evidence[0].text == right.evidence[0].text
+        assert record.stats.answerability == right.stats.answerability
+        # The question is kept as the person typed it.
+        asked = conversation.messages.filter(role=Message.Role.USER).get()
+        assert asked.content == typed
