@@ -12,9 +12,9 @@ tokenized, then the index is rebuilt from the cached tokens (bm25s indexes ~100k
 texts a second). Search is restricted to the ids the caller may see.
 
 It also knows the library's words as written (lower case, with their accents), for
-respelling a question's misspelt words (`retrieval.spelling.LibraryWords`): each chunk's
-distinct words are kept as ids into one vocabulary, counted again at each rebuild, so a
-word of a deleted document is forgotten with it.
+respelling a question's misspelt words (`words_within`, `retrieval.library_words`): each
+chunk's distinct words are kept as ids into one vocabulary and tabled again at each
+rebuild, so a word of a deleted document is forgotten with it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.spelling import unaccented
+from retrieval.library_words import ScopedWords, WordTable
 
 _SURFACE_WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -91,6 +91,10 @@ class Bm25:
         return [(self.ids[i], float(scores[i])) for i in best]
 
 
+def _ids(words: array) -> np.ndarray:
+    return np.frombuffer(words, dtype=np.dtype(f"u{words.itemsize}"))
+
+
 class LexicalIndex:
     """BM25 over integer chunk ids, kept in step with a source of truth by `sync`."""
 
@@ -103,8 +107,7 @@ class LexicalIndex:
         self._word_ids: dict[str, int] = {}
         self._vocabulary: list[str] = []
         self._chunk_words: dict[int, array] = {}
-        self._word_frequency: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._accented: dict[str, str] = {}
+        self._words = WordTable([], {}, [], [])
         self._lock = threading.Lock()
 
     def idf(self, word: str) -> float:
@@ -118,14 +121,9 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def frequency(self, word: str) -> int:
-        """How many chunks hold exactly this (lower-case) word."""
-        at, counts = self._word_ids.get(word), self._word_frequency
-        return int(counts[at]) if at is not None and at < len(counts) else 0
-
-    def accented(self, word: str) -> str | None:
-        """The library's most frequent word that reads as `word` without its accents."""
-        return self._accented.get(word)
+    def words_within(self, allowed_ids: np.ndarray) -> ScopedWords:
+        """The words as written of the indexed chunks among `allowed_ids`."""
+        return self._words.within(allowed_ids.tolist())
 
     def _words_of(self, text: str) -> array:
         ids = self._word_ids
@@ -164,25 +162,11 @@ class LexicalIndex:
                 for term in set(tokens):
                     frequency[term] = frequency.get(term, 0) + 1
             self._document_frequency = frequency
-            self._count_words()
+            # One reference swapped whole: a search reading it meanwhile sees the old table.
+            self._words = WordTable(
+                self._vocabulary, self._word_ids, ids, [_ids(self._chunk_words[i]) for i in ids]
+            )
             return True
-
-    def _count_words(self) -> None:
-        """How many live chunks hold each word, and the accented words by their plain form."""
-        held = [np.frombuffer(w, dtype=np.uint32) for w in self._chunk_words.values() if len(w)]
-        counts = (
-            np.bincount(np.concatenate(held), minlength=len(self._vocabulary))
-            if held
-            else np.zeros(0, np.int64)
-        )
-        accented: dict[str, str] = {}
-        for word in self._vocabulary:
-            plain = word if word.isascii() else unaccented(word)
-            if plain != word and counts[self._word_ids[word]] > 0:
-                known = accented.get(plain)
-                if known is None or counts[self._word_ids[word]] > counts[self._word_ids[known]]:
-                    accented[plain] = word
-        self._word_frequency, self._accented = counts, accented
 
     def search(self, query: str, k: int, allowed_ids: np.ndarray) -> list[tuple[int, float]]:
         """The k best (chunk id, BM25 score) among `allowed_ids`, best first."""

@@ -21,15 +21,15 @@ is never changed: people rarely mistype it, and names differ there) held by the 
 chunks, when one is held by more chunks than the others. It keeps the case of the
 original's first letter.
 
-Plain Python; the library's words come through `LibraryWords` (`retrieval.lexical`
-implements it over the BM25 index).
+Plain Python; the library's words come through `LibraryWords`: `retrieval.library_words`,
+counted over the chunks the person may search, so a respelling never reveals a word of a
+document they cannot see.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from typing import Protocol
 
 MIN_LETTERS = 5  # shorter words have too many neighbours one edit away to pick one
@@ -40,7 +40,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 class LibraryWords(Protocol):
-    """The words of the library a question is asked of (lower case)."""
+    """The words of the chunks a question is asked of (lower case)."""
 
     def frequency(self, word: str) -> int:
         """How many chunks hold exactly this word."""
@@ -49,11 +49,6 @@ class LibraryWords(Protocol):
     def accented(self, word: str) -> str | None:
         """The library's word that reads as `word` without its accents (the most frequent)."""
         ...
-
-
-def unaccented(word: str) -> str:
-    """The word without combining marks ("möngke" -> "mongke")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 @functools.cache

@@ -40,7 +40,7 @@ from app.services.answer_record import (
 )
 from app.services.evidence import abstention_question, quotes_signals, select_evidence, snapshot
 from app.services.runtime import get_engine
-from app.services.search import SearchResult, respelled, search_chunks, sentence_vectors_of
+from app.services.search import SearchResult, search, sentence_vectors_of
 from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
@@ -304,22 +304,22 @@ class _Turn:
         exclude_document_ids: Sequence[int],
         asked: Message,
     ) -> AnswerEvents:
-        query = _retrieval_query(question, history)
+        query, as_read = _retrieval_query(question, history), question
         if passages is None:
-            passages = search_chunks(
+            found = search(
                 user,
                 query,
                 top_k=options.top_k or settings.ANSWER_TOP_K,
                 collection=self.conversation.collection,
                 exclude_document_ids=exclude_document_ids,
             )
+            # Search respelt the query's misspelt words as the documents spell them; evidence
+            # and abstention read the question respelt the same way ("edcuation" covers nothing).
+            passages, query, as_read = found.results, found.query, found.respelt(question)
         retrieved = time.perf_counter()
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
         texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
-        # Search respelt the query's misspelt words as the library spells them; evidence and
-        # abstention read the question respelt the same way ("edcuation" covers nothing).
-        query = respelled(query)
-        asked_alone = abstention_question(respelled(question), query)
+        asked_alone = abstention_question(as_read, query)
         quotes, ranked = select_evidence(
             query,
             self.passages,

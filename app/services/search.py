@@ -9,8 +9,9 @@ catches names, codes and numbers the encoder blurs; the encoder catches paraphra
 Dense and hybrid search then reorder their best SENTENCE_CANDIDATES by each chunk's best
 sentence as well (`retrieval.sentence_match`): a question is usually about one sentence.
 
-A misspelt word of the query is respelt as the library spells it first (`respelled`,
-`retrieval.spelling`): "edcuation" matched nothing, "education" does.
+A misspelt word of the query is respelt first as the chunks the user may search spell it
+(`retrieval.spelling`): "edcuation" matched nothing, "education" does. `search` says what
+it searched for, and respells the question the same way for the answer's evidence.
 
 A question asking what an acronym stands for also brings the chunk that spells it out, from
 the documents found (`retrieval.acronyms`): it is used everywhere and defined once.
@@ -37,8 +38,9 @@ from app.users import User
 from retrieval.acronyms import asked_acronym, spelled_out
 from retrieval.evidence import QUOTABLE_RULES
 from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.library_words import NO_WORDS
 from retrieval.sentence_match import SENTENCE_CANDIDATES, best_sentence, reorder, unpack
-from retrieval.spelling import respell
+from retrieval.spelling import LibraryWords, respell
 
 RetrievalMode = Literal["dense", "bm25", "hybrid"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
@@ -64,11 +66,15 @@ def _sync_lexical(allowed: np.ndarray) -> None:
     )
 
 
-def respelled(text: str) -> str:
-    """`text` with its misspelt words respelt as the library spells them (`retrieval.spelling`;
-    the words of the library as of the last search). Search respells its query itself; the
-    answer respells the question it ranks evidence for with this, after searching."""
-    return respell(text, get_lexical_index())
+@dataclass(frozen=True)
+class Search:
+    query: str  # what was searched for: the query, its misspelt words respelt
+    results: list[SearchResult]
+    words: LibraryWords  # the words of the chunks searched, which respelt it
+
+    def respelt(self, text: str) -> str:
+        """`text` respelt as the query was (the answer's question, judged alone)."""
+        return respell(text, self.words)
 
 
 def search_chunks(
@@ -81,6 +87,28 @@ def search_chunks(
     exclude_document_ids: Sequence[int] = (),
     mode: RetrievalMode | None = None,
 ) -> list[SearchResult]:
+    """The results of `search`."""
+    return search(
+        user,
+        query,
+        top_k=top_k,
+        collection=collection,
+        document_ids=document_ids,
+        exclude_document_ids=exclude_document_ids,
+        mode=mode,
+    ).results
+
+
+def search(
+    user: User | AnonymousUser,
+    query: str,
+    *,
+    top_k: int = 5,
+    collection: Collection | None = None,
+    document_ids: list[int] | None = None,
+    exclude_document_ids: Sequence[int] = (),
+    mode: RetrievalMode | None = None,
+) -> Search:
     """The top_k chunks for the query among those the user may search, best first.
 
     `mode` defaults to RETRIEVAL_MODE (hybrid). `exclude_document_ids` leaves documents out
@@ -89,15 +117,16 @@ def search_chunks(
     query = query.strip()
     mode = mode or cast(RetrievalMode, settings.RETRIEVAL_MODE)
     if not query or top_k <= 0:
-        return []
+        return Search(query, [], NO_WORDS)
     scope = searchable_chunks(user, collection=collection, document_ids=document_ids)
     if exclude_document_ids:
         scope = scope.exclude(document_id__in=list(exclude_document_ids))
     allowed = np.fromiter(scope.values_list("id", flat=True), dtype=np.int64)
     if len(allowed) == 0:
-        return []
+        return Search(query, [], NO_WORDS)
     _sync_lexical(allowed)
-    query = respelled(query)
+    words = get_lexical_index().words_within(allowed)
+    query = respell(query, words)
     vector = get_encoder().encode_query(query)
     depth = max(CANDIDATES, 2 * top_k)
     rankings: list[list[int]] = []
@@ -129,7 +158,9 @@ def search_chunks(
         top = [long_form, *top[: top_k - 1]]
     # Documents (their whole text: evidence quotes from it) for the winners alone.
     chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(top)
-    return [SearchResult(chunks[pk], cosine[pk], sentences[pk]) for pk in top if pk in chunks]
+    return Search(
+        query, [SearchResult(chunks[pk], cosine[pk], sentences[pk]) for pk in top if pk in chunks], words
+    )
 
 
 def _spelling_out(acronym: str, found: list[int], scope: QuerySet[Chunk]) -> int | None:

@@ -32,7 +32,8 @@ def answered(user, question: str):  # type: ignore[no-untyped-def]
 def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     ingestion.index(user, "notes.md", NOTES.encode(), timeout=300)
-    ingestion.index(user, "other.md", b"# Other\n\nThe harbour was rebuilt in 1990 after a storm.", timeout=300)
+    other = b"# Other\n\nThe harbour was rebuilt in 1990 after a storm."
+    ingestion.index(user, "other.md", other, timeout=300)
 
     # BM25 alone has no posting for a typo: respelt, it finds the chunk.
     found = search_chunks(user, "Skerryvroe lighthuose", top_k=2, mode="bm25")

@@ -1,9 +1,12 @@
 """Respelling a question's misspelt words as the library spells them (`retrieval.spelling`),
-over the real BM25 index and its words (`retrieval.lexical.LexicalIndex`)."""
+over the real BM25 index's words (`retrieval.lexical.LexicalIndex.words_within`)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from retrieval.lexical import LexicalIndex
+from retrieval.library_words import ScopedWords
 from retrieval.spelling import respell
 
 TEXTS = {
@@ -15,15 +18,22 @@ TEXTS = {
 }
 
 
-def library(texts: dict[int, str] = TEXTS) -> LexicalIndex:
+def indexed(texts: dict[int, str]) -> LexicalIndex:
     index = LexicalIndex()
     index.sync(texts, fetch=lambda ids: {i: texts[i] for i in ids}, existing=lambda: list(texts))
     return index
 
 
+def library(texts: dict[int, str] = TEXTS) -> ScopedWords:
+    """The words of all of `texts`."""
+    return indexed(texts).words_within(np.array(list(texts)))
+
+
 def test_a_typo_is_respelt_as_the_library_spells_it() -> None:
     index = library()
-    assert respell("What is the edcuation system currently?", index) == "What is the education system currently?"
+    assert respell("What is the edcuation system currently?", index) == (
+        "What is the education system currently?"
+    )
     assert respell("What does the Nederrikn's name change into?", index) == (
         "What does the Nederrijn's name change into?"
     )
@@ -66,9 +76,21 @@ def test_the_most_frequent_neighbour_wins() -> None:
 
 def test_the_words_of_a_deleted_chunk_are_forgotten() -> None:
     texts = dict(TEXTS)
-    index = library(texts)
-    assert respell("The edcuation system", index) == "The education system"
+    index = indexed(texts)
+    assert (
+        respell("The edcuation system", index.words_within(np.array(list(texts)))) == "The education system"
+    )
     del texts[1]
     index.sync([6], fetch=lambda ids: {6: "Another chunk."}, existing=lambda: [*texts, 6])
-    assert index.frequency("education") == 0
-    assert respell("The edcuation system", index) == "The edcuation system"
+    words = index.words_within(np.array([*texts, 6, 1]))
+    assert words.frequency("education") == 0
+    assert respell("The edcuation system", words) == "The edcuation system"
+
+
+def test_only_the_words_of_chunks_one_may_search_are_respellings() -> None:
+    index = indexed(TEXTS)
+    # Chunk 1 ("education") and chunk 2 ("Möngke") are someone else's: their words would
+    # tell that they are there.
+    mine = index.words_within(np.array([3, 4, 5]))
+    assert respell("The edcuation of Mongke", mine) == "The edcuation of Mongke"
+    assert respell("The Nederrikn", mine) == "The Nederrijn"
