@@ -48,7 +48,7 @@ from app.services.answers import AnswerFailed, AnswerOptions, AnswerStream, answ
 from app.services.capacity import stream_in_slot
 from app.services.documents import delete_document, reingest_document, upload_documents
 from app.services.library import find_documents
-from app.services.search import search_chunks
+from app.services.search import search_library
 from app.services.visibility import visible_conversations, visible_documents, visible_messages
 from app.sse import answer_event_stream
 from app.users import authenticated_user
@@ -259,13 +259,14 @@ class Search(APIView):
         search = SearchRequestSerializer(data=request.data)
         search.is_valid(raise_exception=True)
         data = search.validated_data
-        results = search_chunks(
+        found = search_library(
             request.user,
             data["query"],
             top_k=data.get("top_k") or settings.SEARCH_TOP_K,
             document_ids=data.get("document_ids"),
         )
-        return Response(SearchResponseSerializer({"query": data["query"], "results": results}).data)
+        payload = {"query": data["query"], "searched_for": found.query, "results": found.results}
+        return Response(SearchResponseSerializer(payload).data)
 
 
 # --- answers ----------------------------------------------------------------------------------

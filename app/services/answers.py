@@ -40,7 +40,7 @@ from app.services.answer_record import (
 )
 from app.services.evidence import abstention_question, quotes_signals, select_evidence, snapshot
 from app.services.runtime import get_engine
-from app.services.search import SearchResult, search, sentence_vectors_of
+from app.services.search import SearchResult, search_library, sentence_vectors_of
 from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
@@ -306,7 +306,7 @@ class _Turn:
     ) -> AnswerEvents:
         query, as_read = _retrieval_query(question, history), question
         if passages is None:
-            found = search(
+            found = search_library(
                 user,
                 query,
                 top_k=options.top_k or settings.ANSWER_TOP_K,

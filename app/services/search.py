@@ -10,8 +10,8 @@ Dense and hybrid search then reorder their best SENTENCE_CANDIDATES by each chun
 sentence as well (`retrieval.sentence_match`): a question is usually about one sentence.
 
 A misspelt word of the query is respelt first as the chunks the user may search spell it
-(`retrieval.spelling`): "edcuation" matched nothing, "education" does. `search` says what
-it searched for, and respells the question the same way for the answer's evidence.
+(`retrieval.spelling`): "edcuation" matched nothing, "education" does. `search_library` says
+what it searched for, and respells the question the same way for the answer's evidence.
 
 A question asking what an acronym stands for also brings the chunk that spells it out, from
 the documents found (`retrieval.acronyms`): it is used everywhere and defined once.
@@ -87,8 +87,8 @@ def search_chunks(
     exclude_document_ids: Sequence[int] = (),
     mode: RetrievalMode | None = None,
 ) -> list[SearchResult]:
-    """The results of `search`."""
-    return search(
+    """The results of `search_library`."""
+    return search_library(
         user,
         query,
         top_k=top_k,
@@ -99,7 +99,7 @@ def search_chunks(
     ).results
 
 
-def search(
+def search_library(
     user: User | AnonymousUser,
     query: str,
     *,

@@ -16,7 +16,7 @@ def test_search_returns_chunks_with_score_document_page_heading_and_span(alice):
     response = alice.post("/api/search/", {"query": "storm damage to the scaffolding in 1844", "top_k": 2})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["query"] == "storm damage to the scaffolding in 1844"
+    assert body["query"] == body["searched_for"] == "storm damage to the scaffolding in 1844"
     assert 1 <= len(body["results"]) <= 2
     best = body["results"][0]
     assert best["document"] == {"id": lighthouse.pk, "title": "Lighthouses of Scotland"}

@@ -49,6 +49,14 @@ def test_others_documents_are_never_searched(alice_and_bob):  # type: ignore[no-
         assert all(LEAK not in r["text"] for r in results)
 
 
+def test_a_query_is_never_respelt_as_only_others_documents_spell_it(alice_and_bob):  # type: ignore[no-untyped-def]
+    alice, bob, _, _ = alice_and_bob
+    # "Antwerp" is only in Alice's document: respelt for her, left as typed for Bob.
+    assert alice.post("/api/search/", {"query": "Antwrep vault"}).json()["searched_for"] == "Antwerp vault"
+    assert bob.post("/api/search/", {"query": "Antwrep vault"}).json()["searched_for"] == "Antwrep vault"
+    assert "Antwerp" not in bob.get("/search/", {"q": "Antwrep shed"}).content.decode()
+
+
 def test_others_documents_are_never_used_in_answers(alice_and_bob):  # type: ignore[no-untyped-def]
     _, bob, document, _ = alice_and_bob
     answer = bob.post("/api/ask/", {"question": QUESTION, "max_new_tokens": 8}).json()["answer"]

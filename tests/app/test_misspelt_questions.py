@@ -4,6 +4,7 @@ if it were spelt as the documents spell it (`retrieval.spelling`), and kept as t
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from app.models import Message
 from app.services.answers import AnswerDone, answer_question, run_answer, start_conversation
@@ -29,7 +30,7 @@ def answered(user, question: str):  # type: ignore[no-untyped-def]
     return conversation, done.record
 
 
-def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion) -> None:  # type: ignore[no-untyped-def]
+def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion, client) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     ingestion.index(user, "notes.md", NOTES.encode(), timeout=300)
     other = b"# Other\n\nThe harbour was rebuilt in 1990 after a storm."
@@ -38,6 +39,12 @@ def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion
     # BM25 alone has no posting for a typo: respelt, it finds the chunk.
     found = search_chunks(user, "Skerryvroe lighthuose", top_k=2, mode="bm25")
     assert found and "Skerryvore" in found[0].chunk.text
+    # The search page says what it searched for.
+    client.force_login(user)
+    page = client.get(reverse("search"), {"q": "Skerryvroe lighthuose"}).content.decode()
+    assert "Searched for <em>Skerryvore lighthouse</em>" in page
+    page = client.get(reverse("search"), {"q": "Skerryvore lighthouse"}).content.decode()
+    assert "Searched for" not in page and "Alan Stevenson" in page
 
     pairs = [
         ("When was the Skerryvore lighthouse built?", "When was the Skerryvor lighthuose built?"),

@@ -54,4 +54,8 @@ class SearchHitSerializer(serializers.Serializer):
 
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
+    searched_for = serializers.CharField(
+        help_text="The query as searched: a misspelt word respelt as your documents spell it "
+        '("edcuation" -> "education"); the same as query when nothing was respelt.'
+    )
     results = SearchHitSerializer(many=True)
