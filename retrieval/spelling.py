@@ -14,12 +14,16 @@ A word is respelt only when all of these hold:
   "usurp" or "telnet" may be missing from a library and still be what the person meant, and
   the library's nearest word ("boat", "usury", "telenet") is then another word;
 - it has at least MIN_LETTERS letters and no apostrophe ("couldn't"; a possessive "'s" is
-  kept and the word before it respelt).
+  kept and the word before it respelt);
+- it has no capital but the first: "ComYMV", "iTregs" or "aPKCz" are codes and names of
+  genes, written as their authors write them.
 It becomes the library word that reads the same without accents, else the library word one
 edit away (a letter left out, added, changed, or two neighbours swapped; the first letter
 is never changed: people rarely mistype it, and names differ there) held by the most
-chunks, when one is held by more chunks than the others. It keeps the case of the
-original's first letter.
+chunks, when one is held by more chunks than the others. Two neighbours swapped is the
+commonest typo, so such a word wins over the other edits: "casues" is "causes", though
+"cases" is one letter away too and more frequent. It keeps the case of the original's
+first letter.
 
 Plain Python; the library's words come through `LibraryWords`: `retrieval.library_words`,
 counted over the chunks the person may search, so a respelling never reveals a word of a
@@ -63,16 +67,29 @@ def is_english(word: str) -> bool:
     return word in _english_words()
 
 
+def swapped(word: str) -> set[str]:
+    """Every string that is `word` with two neighbouring letters swapped, but the first."""
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)} - {word}
+
+
 def one_edit(word: str) -> set[str]:
     """Every string one edit from `word` (deletion, insertion, substitution, neighbours
     swapped) that keeps its first letter."""
     splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
     return {
         *(a + b[1:] for a, b in splits if b),
-        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *swapped(word),
         *(a + c + b[1:] for a, b in splits if b for c in _LETTERS),
         *(a + c + b for a, b in splits for c in _LETTERS),
     } - {word}
+
+
+def _most_frequent(candidates: set[str], library: LibraryWords) -> str | None:
+    """The candidate held by the most chunks; None when none is held or two tie."""
+    held = sorted(((n, w) for w in candidates if (n := library.frequency(w)) > 0), reverse=True)
+    if not held or (len(held) > 1 and held[0][0] == held[1][0]):
+        return None
+    return held[0][1]
 
 
 def respelling(word: str, library: LibraryWords) -> str | None:
@@ -85,11 +102,10 @@ def respelling(word: str, library: LibraryWords) -> str | None:
         return accented
     if len(word) < MIN_LETTERS or not word.isalpha() or is_english(word):
         return None
-    held = sorted(((library.frequency(w), w) for w in one_edit(word)), reverse=True)
-    held = [(n, w) for n, w in held if n > 0]
-    if not held or (len(held) > 1 and held[0][0] == held[1][0]):
-        return None  # nothing near, or a tie: no way to tell which was meant
-    return held[0][1]
+    # A tie (no way to tell which was meant) among swaps is not settled by the other edits.
+    if any(library.frequency(w) > 0 for w in swapped(word)):
+        return _most_frequent(swapped(word), library)
+    return _most_frequent(one_edit(word), library)
 
 
 def respell(text: str, library: LibraryWords) -> str:
@@ -98,6 +114,8 @@ def respell(text: str, library: LibraryWords) -> str:
     def replace(match: re.Match[str]) -> str:
         word = match.group()
         base, possessive = (word[:-2], word[-2:]) if word[-2:] in ("'s", "’s") else (word, "")
+        if any(c.isupper() for c in base[1:]):
+            return word  # a code or a gene's name ("ComYMV", "iTregs"), as its authors write it
         found = respelling(base.lower(), library)
         if found is None:
             return word

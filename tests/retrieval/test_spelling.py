@@ -69,9 +69,18 @@ def test_only_clear_cases_are_respelt() -> None:
     assert respell("Who couldn't cross?", index) == "Who couldn't cross?"
 
 
-def test_the_most_frequent_neighbour_wins() -> None:
+def test_the_most_frequent_neighbour_wins_and_a_swap_first() -> None:
     index = library({1: "The planter was old.", 2: "The plaster was old.", 3: "Plaster again."})
     assert respell("Who made the plaxter?", index) == "Who made the plaster?"
+    # "cases" is one letter away from "casues" and more frequent; two letters swapped is the
+    # likelier typo.
+    cases = library({1: "Smoking causes cancer.", 2: "In most cases.", 3: "Two cases."})
+    assert respell("What casues cancer?", cases) == "What causes cancer?"
+
+
+def test_codes_and_gene_names_are_left_as_written() -> None:
+    index = library({1: "The PKC kinase and the apkc gene, in Treg cells; ComYMV is a virus."})
+    assert respell("Does aPKCz act on iTregs?", index) == "Does aPKCz act on iTregs?"
 
 
 def test_the_words_of_a_deleted_chunk_are_forgotten() -> None:
