@@ -2,8 +2,8 @@
 
 "How many eggs…?" is answered by a number, "When…?" by a date, "Who…?" by a name. Evidence
 ranking reads the kind as a feature (`retrieval.evidence.has_answer_type`), and abstention
-reads one rule off it: a quote with no number cannot say how many (`asks_count`,
-`holds_number`; `retrieval.answerability`).
+reads one rule off it: a quote with no number cannot say how many, nor one with neither a
+number nor a unit how long, old, tall or large (`lacks_quantity`; `retrieval.answerability`).
 
 Plain Python.
 """
@@ -33,11 +33,22 @@ _FOOTNOTE_MARK = re.compile(r"\[\d{1,3}\]")
 _COUNT_QUESTION = re.compile(
     r"\bhow\s+many\b|\bwhat\s+(?:percentage|percent|proportion|fraction|number)\b", re.I
 )
+# A measure ("How old…", "How long…", "How tall…") is answered by a number or a unit ("about
+# a month", "for the rest of his life"): in SQuAD dev, 120 of the 122 such questions have one
+# in a gold answer. Not "how far" ("How far west did the empire extend?": "Lake Balkhash"),
+# "how fast" ("quickly") or "how much" ("very little").
+_MEASURE_QUESTION = re.compile(r"\bhow\s+(?:old|tall|high|large|big|wide|deep|heavy|long)\b", re.I)
+_UNIT = re.compile(
+    r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|"
+    r"miles?|kilomet(?:er|re)s?|met(?:er|re)s?|feet|foot|inch(?:es)?|km|mph|pounds?|kg|tons?|"
+    r"tonnes?|lifetime|life)\b",
+    re.I,
+)
 # "Since NASA didn't know how many attempts each test would need, what did they use…?" asks
-# what, not how many: a count after a verb of knowing is an indirect question.
-_INDIRECT_COUNT = re.compile(
+# what, not how many: a count or measure after a verb of knowing is an indirect question.
+_INDIRECT = re.compile(
     r"\b(?:know|knew|known|determined?|decided?|unknown|unclear|sure|tell|told|asked?|wonder(?:ed)?)"
-    r"\s+how\s+many\b",
+    r"\s+how\s+(?:many|old|tall|high|large|big|wide|deep|heavy|long)\b",
     re.I,
 )
 
@@ -58,7 +69,21 @@ def answer_type(question: str) -> str:
 
 def asks_count(question: str) -> bool:
     """The question asks how many (or what share): its answer is a number."""
-    return _COUNT_QUESTION.search(question) is not None and _INDIRECT_COUNT.search(question) is None
+    return _COUNT_QUESTION.search(question) is not None and _INDIRECT.search(question) is None
+
+
+def asks_measure(question: str) -> bool:
+    """The question asks how long, old, tall, large…: its answer is a number or a unit."""
+    return _MEASURE_QUESTION.search(question) is not None and _INDIRECT.search(question) is None
+
+
+def lacks_quantity(question: str, text: str) -> bool:
+    """The question asks for a count and the text holds no number, or for a measure and the
+    text holds neither a number nor a unit: whatever words it shares with the question, it
+    cannot say how many or how long."""
+    if asks_count(question):
+        return not holds_number(text)
+    return asks_measure(question) and not (holds_number(text) or _UNIT.search(text) is not None)
 
 
 def holds_number(text: str) -> bool:

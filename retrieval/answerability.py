@@ -30,7 +30,10 @@ Two rules stand above the model. A quote that spells out the acronym asked about
 construction (1.0). A quote with no number cannot say how many (0.0): on 400 "how many" and
 "what percentage" questions of SQuAD dev outside the reported sample, 21 more of their
 gold-removed twins abstained (183 to 204) for 3 fewer answered (382 to 379), where raising
-the threshold trades about 3 to 1.
+the threshold trades about 3 to 1. Nor can one with neither a number nor a unit say how
+long, old, tall or large (0.0): on the 118 such questions outside the sample, 11 more
+twins abstained (74 to 85) for 2 fewer answered (109 to 107), and both of those had quoted
+the wrong sentence.
 
 Measured beside them and left out, as they added nothing that held on both halves of the
 sample: answer type present, the decoder asked "Does the text answer the question?" (no
@@ -60,9 +63,10 @@ class QuoteSignals:
     # construction, whatever the other signals say.
     long_form: bool = False
     # The question asks how many and the quote holds no number ("How many eggs does a duck
-    # lay?", "Many species of duck are temporarily flightless…"): whatever words it shares
-    # with the question, it cannot say how many (`retrieval.answer_kind.asks_count`).
-    lacks_number: bool = False
+    # lay?", "Many species of duck are temporarily flightless…"), or how long, old, tall…
+    # and it holds neither a number nor a unit: whatever words it shares with the question,
+    # it cannot say (`retrieval.answer_kind.lacks_quantity`).
+    lacks_quantity: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def answerability(signals: QuoteSignals, weights: AnswerabilityWeights = DEFAULT
     """A score in [0, 1]; higher is likelier answered by the quote."""
     if signals.long_form:
         return 1.0
-    if signals.lacks_number:
+    if signals.lacks_quantity:
         return 0.0
     logit = (
         weights.coverage * signals.coverage

@@ -33,7 +33,7 @@ from app.services.answer_record import EvidenceQuote, PassageSnapshot
 from app.services.runtime import get_encoder, get_engine, get_lexical_index
 from app.services.search import SearchResult
 from retrieval.acronyms import asked_acronym, spelled_out
-from retrieval.answer_kind import asks_count, holds_number
+from retrieval.answer_kind import lacks_quantity
 from retrieval.answerability import QUOTES_JUDGED, QuoteSignals
 from retrieval.contrast import compared_sides, contrast_first
 from retrieval.evidence import (
@@ -332,12 +332,11 @@ def quotes_signals(
     at = [_ranked_at(quote, ranked, passages) for quote in judged]
     unranked = len(ranked)  # a quote not found in the ranking goes last
     in_order = sorted(range(len(judged)), key=lambda i: unranked if (found := at[i]) is None else found)
-    count = asks_count(asked)
     return [
         replace(
             _signals(asked, judged[i], at[i], ranked, passages, idf),
             long_form=acronym is not None and spelled_out(judged[i].text, acronym) is not None,
-            lacks_number=count and not holds_number(judged[i].text),
+            lacks_quantity=lacks_quantity(asked, judged[i].text),
         )
         for i in in_order
     ]

@@ -129,11 +129,33 @@ def test_a_count_question_is_answered_only_by_a_quote_that_holds_a_number() -> N
     ]
     quotes = [quote(1, texts[0]), quote(2, texts[1])]
     first, second = quotes_signals("How many eggs does a duck lay in a clutch?", quotes, ranked, passages)
-    assert (first.lacks_number, second.lacks_number) == (True, False)
+    assert (first.lacks_quantity, second.lacks_quantity) == (True, False)
     # A footnote mark is no count, and a question that asks no count needs no number.
     [marked] = quotes_signals("How many ducks?", [quote(1, "Ducks eat grass [24].")], ranked, passages)
-    assert marked.lacks_number
-    assert not any(s.lacks_number for s in quotes_signals("What do ducks lay?", quotes, ranked, passages))
+    assert marked.lacks_quantity
+    assert not any(s.lacks_quantity for s in quotes_signals("What do ducks lay?", quotes, ranked, passages))
     # "…didn't know how many…, what did they use?" asks what, not how many.
     indirect = "Since they didn't know how many eggs a duck lays, what did they count?"
-    assert not any(s.lacks_number for s in quotes_signals(indirect, quotes, ranked, passages))
+    assert not any(s.lacks_quantity for s in quotes_signals(indirect, quotes, ranked, passages))
+
+
+def test_a_measure_question_is_answered_only_by_a_quote_that_holds_a_number_or_a_unit() -> None:
+    passages = [passage(1, "Duck"), passage(2, "Duck"), passage(3, "Duck")]
+    texts = [
+        "Many ducks live long lives in the wild.",
+        "A mallard may live for the rest of its life on one lake.",
+        "Wild mallards live 5 to 10 years.",
+    ]
+    ranked = [
+        ScoredSentence(Sentence(i, 0, len(text), text), score=1.0 - i, similarity=0.6, coverage=0.8)
+        for i, text in enumerate(texts)
+    ]
+    quotes = [quote(i + 1, text) for i, text in enumerate(texts)]
+    marks = [s.lacks_quantity for s in quotes_signals("How long do ducks live?", quotes, ranked, passages)]
+    assert marks == [True, False, False]  # a unit ("life") says how long as a number does
+    # "How far" and "how fast" are not measures only ("How far west…?": a place).
+    assert not any(
+        s.lacks_quantity for s in quotes_signals("How far west do ducks fly?", quotes, ranked, passages)
+    )
+    indirect = "Since they did not know how old the ducks were, what did they ring?"
+    assert not any(s.lacks_quantity for s in quotes_signals(indirect, quotes, ranked, passages))

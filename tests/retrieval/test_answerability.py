@@ -77,6 +77,6 @@ def test_a_quote_without_a_number_cannot_say_how_many() -> None:
     """However close it reads, a quote with no number does not answer "How many…?"; the
     answer abstains unless another shown quote can."""
     close = signals(0.8, 0.75, 0.9, 0.5)
-    counted = replace(close, lacks_number=True)
+    counted = replace(close, lacks_quantity=True)
     assert answerability(counted) == 0.0 < 0.5 < answerability(close)
     assert best_answerability([counted, close]) == answerability(close)
