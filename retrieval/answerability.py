@@ -26,11 +26,12 @@ SQuAD dev questions outside the reported sample:
   Where the first candidate leads the encoder's ranking by so much that the rerank leaves it
   alone (the app's RERANK_WITHIN), that lead, large by definition, is the margin.
 
-Two rules stand above the model. A quote that spells out the acronym asked about answers by
-construction (1.0). A quote with no number cannot say how many (0.0): on 400 "how many" and
-"what percentage" questions of SQuAD dev outside the reported sample, 21 more of their
-gold-removed twins abstained (183 to 204) for 3 fewer answered (382 to 379), where raising
-the threshold trades about 3 to 1. Nor can one with neither a number nor a unit say how
+Rules stand above the model. A quote that spells out the acronym asked about answers by
+construction (1.0), and so does a document's byline when the question asks who wrote it. A
+quote with no number cannot say how many (0.0): on 400 "how many" and "what percentage"
+questions of SQuAD dev outside the reported sample, 21 more of their gold-removed twins
+abstained (183 to 204) for 3 fewer answered (382 to 379), where raising the threshold trades
+about 3 to 1. Nor can one with neither a number nor a unit say how
 long, old, tall or large (0.0): on the 118 such questions outside the sample, 11 more
 twins abstained (74 to 85) for 2 fewer answered (109 to 107), and both of those had quoted
 the wrong sentence.
@@ -62,6 +63,9 @@ class QuoteSignals:
     # "…Row and Column Access Control (RCAC)."; `retrieval.acronyms`): it answers by
     # construction, whatever the other signals say.
     long_form: bool = False
+    # The question asks who wrote a document and the quote is its byline, the line of names
+    # under its title (`retrieval.bylines`): it answers by construction too.
+    byline: bool = False
     # The question asks how many and the quote holds no number ("How many eggs does a duck
     # lay?", "Many species of duck are temporarily flightless…"), or how long, old, tall…
     # and it holds neither a number nor a unit: whatever words it shares with the question,
@@ -90,7 +94,7 @@ DEFAULT_ANSWERABILITY = AnswerabilityWeights(
 
 def answerability(signals: QuoteSignals, weights: AnswerabilityWeights = DEFAULT_ANSWERABILITY) -> float:
     """A score in [0, 1]; higher is likelier answered by the quote."""
-    if signals.long_form:
+    if signals.long_form or signals.byline:
         return 1.0
     if signals.lacks_quantity:
         return 0.0

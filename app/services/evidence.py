@@ -35,6 +35,7 @@ from app.services.search import SearchResult
 from retrieval.acronyms import asked_acronym, spelled_out
 from retrieval.answer_kind import lacks_quantity
 from retrieval.answerability import QUOTES_JUDGED, QuoteSignals
+from retrieval.bylines import asks_authors, byline, is_byline
 from retrieval.contrast import compared_sides, contrast_first
 from retrieval.evidence import (
     EvidenceSource,
@@ -240,6 +241,11 @@ def select_evidence(
     if acronym is not None:
         # The sentence that spells out the acronym asked about answers it (retrieval.acronyms).
         ranked = sorted(ranked, key=lambda c: spelled_out(c.sentence.text, acronym) is None)
+    authors = asks_authors(asked or question)
+    if authors:
+        # The byline of the first document found that has one answers who wrote it
+        # (retrieval.bylines).
+        ranked = _byline_first(ranked, passages, document_texts)
     # A comparing question quotes first a sentence that sets the two apart, or one about each
     # (retrieval.contrast), among the first RERANK_CANDIDATES (the most the rerank judges,
     # whether or not it ran on all of them here). Only the quotes' order changes: `ranked`
@@ -259,8 +265,10 @@ def select_evidence(
         if span is None:
             continue
         span = quote_span(document_text, *span)
-        if states_nothing(document_text[span[0] : span[1]]):
-            continue  # a heading alone: the sentences under it are the quotes
+        if states_nothing(document_text[span[0] : span[1]]) and not (
+            authors and is_byline(document_text[span[0] : span[1]], span[0])
+        ):
+            continue  # a heading alone: the sentences under it are the quotes (not a byline)
         overlapped = [k for d, a, b, k in shown if d == passage.document_id and a < span[1] and span[0] < b]
         if overlapped:
             # Already shown: overlapping chunks, a label's figure quoted with it, or a table's
@@ -298,6 +306,28 @@ def select_evidence(
     return quotes, ranked
 
 
+def _byline_first(
+    ranked: list[ScoredSentence], passages: Sequence[PassageSnapshot], document_texts: dict[int, str]
+) -> list[ScoredSentence]:
+    """`ranked` with the sentences of a byline first: that of the first passage's document
+    which has one among the candidates (search brings the best document's byline chunk)."""
+
+    def in_byline(candidate: ScoredSentence) -> int | None:
+        sentence = candidate.sentence
+        passage = passages[sentence.source]
+        text = document_texts[passage.document_id]
+        span, found = byline(text), locate(text, passage, sentence.start, sentence.end, sentence.text)
+        if span is None or found is None or not (found[0] < span[1] and span[0] < found[1]):
+            return None
+        return passage.document_id
+
+    documents = {c: d for c in ranked if (d := in_byline(c)) is not None}
+    order = [p.document_id for p in passages if p.document_id in documents.values()]
+    if not order:
+        return ranked
+    return sorted(ranked, key=lambda c: documents.get(c) != order[0])
+
+
 def _holds(span: tuple[int, int], quote: EvidenceQuote, document_text: str) -> bool:
     """`span` strictly holds the whole of `quote`, with no other lead-in between them (a
     nested list's own lead-in is nearer to its items than the outer list's), and neither is
@@ -327,7 +357,7 @@ def quotes_signals(
     question's (`retrieval.contrast`): answerability caps the others' margins at the first's,
     and the first is the one the ranking put first."""
     idf = _idf([p.text for p in passages])
-    acronym = asked_acronym(asked)
+    acronym, authors = asked_acronym(asked), asks_authors(asked)
     judged = quotes[:QUOTES_JUDGED]
     at = [_ranked_at(quote, ranked, passages) for quote in judged]
     unranked = len(ranked)  # a quote not found in the ranking goes last
@@ -336,6 +366,7 @@ def quotes_signals(
         replace(
             _signals(asked, judged[i], at[i], ranked, passages, idf),
             long_form=acronym is not None and spelled_out(judged[i].text, acronym) is not None,
+            byline=authors and is_byline(judged[i].text, judged[i].start),
             lacks_quantity=lacks_quantity(asked, judged[i].text),
         )
         for i in in_order

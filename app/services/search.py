@@ -14,7 +14,9 @@ A misspelt word of the query is respelt first as the chunks the user may search 
 what it searched for, and respells the question the same way for the answer's evidence.
 
 A question asking what an acronym stands for also brings the chunk that spells it out, from
-the documents found (`retrieval.acronyms`): it is used everywhere and defined once.
+the documents found (`retrieval.acronyms`): it is used everywhere and defined once. A
+question asking who wrote a document brings the chunk with the byline of the document found
+first (`retrieval.bylines`): a line of names matches no word of the question.
 
 Every result carries its dense cosine as `score` (also for chunks only BM25 found), so
 thresholds and displayed scores mean the same thing in every mode.
@@ -31,11 +33,12 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from app.models import Chunk, Collection
+from app.models import Chunk, Collection, Document
 from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 from app.users import User
 from retrieval.acronyms import asked_acronym, spelled_out
+from retrieval.bylines import asks_authors, byline
 from retrieval.evidence import QUOTABLE_RULES
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.library_words import NO_WORDS
@@ -149,13 +152,18 @@ def search_library(
             present, sentences, cosine, vector, rankings[-1] if mode == "hybrid" else None
         )
     top = present[:top_k]
+    # The chunk that answers by construction, which the ranking may miss: where an acronym
+    # asked about is spelt out, or the byline of the document found first.
     acronym = asked_acronym(query)
-    long_form = _spelling_out(acronym, top, scope) if acronym is not None else None
-    if long_form is not None and long_form not in top:
-        extra = Chunk.objects.only("id", "embedding", "sentence_embeddings").get(pk=long_form)
-        cosine[long_form] = float(extra.vector() @ vector)
-        sentences[long_form] = _sentence_vectors(extra, len(vector))
-        top = [long_form, *top[: top_k - 1]]
+    if acronym is not None:
+        answering = _spelling_out(acronym, top, scope)
+    else:
+        answering = _byline_chunk(top[0], scope) if top and asks_authors(query) else None
+    if answering is not None and answering not in top:
+        extra = Chunk.objects.only("id", "embedding", "sentence_embeddings").get(pk=answering)
+        cosine[answering] = float(extra.vector() @ vector)
+        sentences[answering] = _sentence_vectors(extra, len(vector))
+        top = [answering, *top[: top_k - 1]]
     # Documents (their whole text: evidence quotes from it) for the winners alone.
     chunks = Chunk.objects.select_related("document").defer("sentence_embeddings").in_bulk(top)
     return Search(
@@ -176,6 +184,20 @@ def _spelling_out(acronym: str, found: list[int], scope: QuerySet[Chunk]) -> int
         if spelled_out(text, acronym)
     ]
     return next((pk for document in order for d, pk in defining if d == document), None)
+
+
+def _byline_chunk(found: int, scope: QuerySet[Chunk]) -> int | None:
+    """The chunk holding the byline of the document of chunk `found` (`retrieval.bylines`),
+    or None when it has none."""
+    document = Chunk.objects.filter(pk=found).values_list("document_id", flat=True).first()
+    if document is None:
+        return None
+    text = Document.objects.filter(pk=document).values_list("text", flat=True).first() or ""
+    span = byline(text)
+    if span is None:
+        return None
+    holding = scope.filter(document_id=document, start__lte=span[0], end__gt=span[0]).order_by("ordinal")
+    return holding.values_list("id", flat=True).first()
 
 
 def sentence_vectors_of(results: Sequence[SearchResult]) -> dict[int, np.ndarray]:
