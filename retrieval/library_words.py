@@ -38,7 +38,8 @@ class WordTable:
         self._vocabulary = vocabulary
         n_words = len(vocabulary)
         words = np.concatenate(chunk_words) if chunk_words else np.zeros(0, np.int64)  # (nnz,)
-        positions = np.repeat(np.arange(len(chunk_words)), [len(w) for w in chunk_words])  # (nnz,)
+        sizes = [len(w) for w in chunk_words]
+        positions = np.repeat(np.arange(len(chunk_words), dtype=np.int32), sizes)  # (nnz,)
         order = np.argsort(words, kind="stable")
         self._chunks = positions[order]  # (nnz,) chunk positions, grouped by word id
         self._start = np.concatenate([[0], np.cumsum(np.bincount(words, minlength=n_words))])  # (n_words+1,)

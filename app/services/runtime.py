@@ -30,6 +30,7 @@ from retrieval.encoder import encoder_identity as identity_of
 from retrieval.encoder_loading import load_encoder, planned_backend
 from retrieval.index import IndexUnavailable, VectorIndex
 from retrieval.lexical import LexicalIndex
+from retrieval.spelling import is_english
 
 if TYPE_CHECKING:
     from generation.engine import EngineSettings
@@ -221,6 +222,8 @@ def warm_up(*, engine: bool = True) -> None:
         get_encoder().encode_query("warm up")
         if engine:
             from generation.types import GenerationConfig, Passage, final_answer
+
+            is_english("warm")  # loads the English word list a misspelt question is read with
 
             passage = Passage(chunk_id=0, text="Groundwork answers questions.", title="warm-up")
             config = GenerationConfig(max_new_tokens=2, copy_passages=1)
