@@ -1,7 +1,7 @@
 """Which signals tell an answerable question from one whose answer is not in the library?
 
 Abstention (`retrieval/answerability.py`) is calibrated on SQuAD questions asked twice
-through the product's own path (`search_chunks`, then `select_evidence` with the decoder
+through the product's own path (`search_library`, then `select_evidence` with the decoder
 rerank): with the corpus intact (answerable) and with the gold paragraph excluded
 (unanswerable; the article's other paragraphs remain). This script caches both, then
 reports each signal of the top quote, alone and combined:
@@ -77,7 +77,7 @@ from app.services.evidence import (  # noqa: E402
     snapshot,
 )
 from app.services.runtime import get_engine  # noqa: E402
-from app.services.search import search_chunks, sentence_vectors_of  # noqa: E402
+from app.services.search import search_library, sentence_vectors_of  # noqa: E402
 from generation.engine import Engine  # noqa: E402
 from retrieval.answer_kind import answer_type  # noqa: E402
 from retrieval.answerability import (  # noqa: E402
@@ -196,23 +196,22 @@ def collect(dataset_path: Path, out: Path, limit: int, seed: int) -> None:
             gold = corpus.document_by_key.get(question.paragraph)
             record: dict[str, Any] = {"question": question.question}
             for condition, excluded in (("answerable", []), ("removed", [gold])):
-                results = search_chunks(
+                found = search_library(
                     user,
                     question.question,
                     top_k=settings.ANSWER_TOP_K,
                     collection=corpus.collection,
                     exclude_document_ids=[e for e in excluded if e is not None],
                 )
+                results, asked = found.results, found.query  # misspelt words respelt, as answers read it
                 passages = [snapshot(k, r) for k, r in enumerate(results, start=1)]
                 texts = {r.chunk.document_id: r.chunk.document.text for r in results}
                 # As answers do: sentence vectors stored with their chunks are not encoded again.
                 vectors = sentence_vectors_of(results)
-                quotes, ranked = select_evidence(
-                    question.question, passages, 3, texts, sentence_vectors=vectors
-                )
-                record[condition] = signals(question.question, passages, ranked, quotes)
+                quotes, ranked = select_evidence(asked, passages, 3, texts, sentence_vectors=vectors)
+                record[condition] = signals(asked, passages, ranked, quotes)
                 record[condition + "_gold_quote"] = bool(quotes) and quotes[0].document_id == gold
-                record[condition + "_raw"] = raw(question.question, passages, texts, quotes, vectors)
+                record[condition + "_raw"] = raw(asked, passages, texts, quotes, vectors)
             record["gold_document"] = gold
             record["answers"] = list(question.answers)
             sink.write(json.dumps(record) + "\n")
