@@ -241,6 +241,7 @@
     if (stats.generated_tokens) {
       footer.append(el("span", { class: "hint" }, " " + stats.generated_tokens + " tokens · first word " + Number(stats.time_to_first_token_s).toFixed(2) + " s · " + Number(stats.total_s).toFixed(2) + " s in all"));
     }
+    if (stats.searched_for) footer.append(el("div", { class: "hint respelt" }, "Searched for: " + stats.searched_for));
     const reason = message.status === "failed" ? "failed" : message.status === "cancelled" ? "cancelled" : stats.finish_reason;
     const note = NOTES[reason] ? el("div", { class: "hint note" }, NOTES[reason]) : null;
     const written = message.content ? el("div", { class: "bubble" }, answerBody(message), note) : (note ? el("div", { class: "bubble" }, note) : null);

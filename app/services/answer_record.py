@@ -126,6 +126,9 @@ class AnswerStats:
     # first three): what abstention compares with ANSWER_MIN_EVIDENCE, kept so evaluation can
     # redraw its curve.
     answerability: float | None = None
+    # The question as searched when a misspelt word of it was respelt as the documents spell
+    # it (`retrieval.spelling`: "Mongke" -> "Möngke"); "" when it was searched as asked.
+    searched_for: str = ""
 
 
 @dataclass(frozen=True)

@@ -184,13 +184,16 @@ def _resolve(answer: Answer, evidence: Sequence[EvidenceQuote]) -> tuple[Resolve
     return tuple(resolved)
 
 
-def _stats(answer: Answer | None, finish: str, started: float, **timings: float | None) -> AnswerStats:
+def _stats(
+    answer: Answer | None, finish: str, started: float, searched_for: str, **timings: float | None
+) -> AnswerStats:
     total = round(time.perf_counter() - started, 4)
     if answer is None:
-        return AnswerStats(finish_reason=finish, total_s=total, **timings)  # type: ignore[arg-type]
+        return AnswerStats(finish_reason=finish, total_s=total, searched_for=searched_for, **timings)  # type: ignore[arg-type]
     s = answer.stats
     return AnswerStats(
         finish_reason=finish,
+        searched_for=searched_for,
         prompt_tokens=s.prompt_tokens,
         reused_prefix_tokens=s.reused_prefix_tokens,
         reuse_source=s.reuse_source,
@@ -270,6 +273,7 @@ class _Turn:
         self.passages: tuple[PassageSnapshot, ...] = ()
         self.evidence: tuple[EvidenceQuote, ...] = ()
         self.timings: dict[str, float | None] = {}
+        self.searched_for = ""  # the question respelt, when it was (AnswerStats.searched_for)
         self.written: list[str] = []
         self.saved = False
 
@@ -283,7 +287,7 @@ class _Turn:
             self.evidence,
             (),
             (),
-            _stats(None, finish_reason, self.started, **self.timings),
+            _stats(None, finish_reason, self.started, self.searched_for, **self.timings),
         )
 
     def save(self, record: AnswerRecord) -> Message:
@@ -319,6 +323,7 @@ class _Turn:
         retrieved = time.perf_counter()
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
         texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
+        self.searched_for = as_read if as_read != question else ""
         asked_alone = abstention_question(as_read, query)
         quotes, ranked = select_evidence(
             query,
@@ -386,7 +391,7 @@ class _Turn:
             evidence=self.evidence,
             citations=_resolve(answer, self.evidence),
             checks=checks,
-            stats=_stats(answer, answer.finish_reason, self.started, **self.timings),
+            stats=_stats(answer, answer.finish_reason, self.started, self.searched_for, **self.timings),
             attention=answer.attention.to_dict() if answer.attention is not None else None,
         )
         yield AnswerDone(self.save(record), record)

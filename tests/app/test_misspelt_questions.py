@@ -56,6 +56,8 @@ def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion
         assert record.status == right.status == "complete"
         assert record.evidence[0].text == right.evidence[0].text
         assert record.stats.answerability == right.stats.answerability
+        # The answer says what it searched for; a question spelt right was searched as asked.
+        assert (record.stats.searched_for, right.stats.searched_for) == (spelt, "")
         # The question is kept as the person typed it.
         asked = conversation.messages.filter(role=Message.Role.USER).get()
         assert asked.content == typed

@@ -88,6 +88,13 @@ def test_upload_ask_cite_and_heatmap(page, live_server, make_user, ingestion, se
     assert mark.inner_text() == "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
     page.screenshot(path=str(ARTIFACTS / "evidence-in-document.png"), full_page=True)
 
+    # A misspelt question is answered as spelt in the document, and the answer says so.
+    ask(page, live_server, "Who built Skerryvor lighthuose?")
+    note = page.wait_for_selector("li.msg.assistant[data-id] .respelt")
+    assert note.inner_text() == "Searched for: Who built Skerryvore lighthouse?"
+    quote = page.query_selector("li.msg.assistant[data-id] .evidence blockquote.quote")
+    assert quote is not None and "Alan Stevenson" in quote.inner_text()
+
 
 STEVENSON = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
 # Share of dark pixels of the page image under each highlight box (drawn on a canvas from the

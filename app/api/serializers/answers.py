@@ -137,6 +137,11 @@ class AnswerStatsSerializer(serializers.Serializer):
         help_text="How likely the quotes answer the question (0-1): the best of the first three; "
         "below ANSWER_MIN_EVIDENCE the answer abstains.",
     )
+    searched_for = serializers.CharField(
+        allow_blank=True,
+        help_text="The question as searched when a misspelt word was respelt as your documents "
+        'spell it ("Mongke" -> "Möngke"); empty when it was searched as asked.',
+    )
 
 
 class AttentionSummarySerializer(serializers.Serializer):
