@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, TypedDict, Unpack, cast
 
 import numpy as np
 from django.conf import settings
@@ -80,26 +80,21 @@ class Search:
         return respell(text, self.words)
 
 
+class SearchOptions(TypedDict, total=False):
+    """`search_library`'s options, for `search_chunks` to pass on."""
+
+    top_k: int
+    collection: Collection | None
+    document_ids: list[int] | None
+    exclude_document_ids: Sequence[int]
+    mode: RetrievalMode | None
+
+
 def search_chunks(
-    user: User | AnonymousUser,
-    query: str,
-    *,
-    top_k: int = 5,
-    collection: Collection | None = None,
-    document_ids: list[int] | None = None,
-    exclude_document_ids: Sequence[int] = (),
-    mode: RetrievalMode | None = None,
+    user: User | AnonymousUser, query: str, **options: Unpack[SearchOptions]
 ) -> list[SearchResult]:
-    """The results of `search_library`."""
-    return search_library(
-        user,
-        query,
-        top_k=top_k,
-        collection=collection,
-        document_ids=document_ids,
-        exclude_document_ids=exclude_document_ids,
-        mode=mode,
-    ).results
+    """The results of `search_library`, the chunks alone."""
+    return search_library(user, query, **options).results
 
 
 def search_library(
