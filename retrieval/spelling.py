@@ -4,7 +4,7 @@ A word the library does not hold matches nothing: BM25 has no posting for it, th
 reads an unknown string, and abstention counts it as a rare question word that no quote
 covers. So a typo ("edcuation", "Nederrikn") or a name typed without its accents ("Mongke"
 for "Möngke") made answerable questions abstain or quote the wrong passage. People type
-like that: 242 of SQuAD dev's 10,570 questions have such a word (docs/evaluation.md).
+like that: 243 of SQuAD dev's 10,570 questions have such a word (docs/evaluation.md).
 
 A word is respelt only when all of these hold:
 - the library does not hold it as written (one with its stem is not enough: BM25 would
