@@ -123,7 +123,7 @@ class LexicalIndex:
 
     def words_within(self, allowed_ids: np.ndarray) -> ScopedWords:
         """The words as written of the indexed chunks among `allowed_ids`."""
-        return self._words.within(allowed_ids.tolist())
+        return self._words.within(allowed_ids)
 
     def _words_of(self, text: str) -> array:
         ids = self._word_ids

@@ -11,7 +11,7 @@ after that rebuild. Plain Python and numpy.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -33,7 +33,9 @@ class WordTable:
         chunk_words: Sequence[np.ndarray],
     ) -> None:
         # chunk_words[p]: the distinct word ids of the chunk chunk_ids[p]
-        self._position = {chunk_id: p for p, chunk_id in enumerate(chunk_ids)}
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        self._by_id = np.argsort(ids, kind="stable")  # (n_chunks,) positions in id order
+        self._sorted_ids = ids[self._by_id]  # (n_chunks,)
         self._word_ids = word_ids
         self._vocabulary = vocabulary
         n_words = len(vocabulary)
@@ -63,10 +65,14 @@ class WordTable:
         """The held words that read as `plain` without their accents."""
         return [self._vocabulary[at] for at in self._accented.get(plain, ())]
 
-    def within(self, allowed_ids: Iterable[int]) -> ScopedWords:
-        """The words of the chunks among `allowed_ids`."""
-        allowed = np.zeros(len(self._position), dtype=bool)
-        allowed[[p for i in allowed_ids if (p := self._position.get(i)) is not None]] = True
+    def within(self, allowed_ids: np.ndarray) -> ScopedWords:
+        """The words of the chunks among `allowed_ids` (chunk ids; others are ignored)."""
+        allowed = np.zeros(len(self._sorted_ids), dtype=bool)  # (n_chunks,) by position
+        if len(self._sorted_ids):
+            ids = np.asarray(allowed_ids, dtype=np.int64)
+            at = np.minimum(np.searchsorted(self._sorted_ids, ids), len(self._sorted_ids) - 1)
+            indexed = self._sorted_ids[at] == ids
+            allowed[self._by_id[at[indexed]]] = True
         return ScopedWords(self, allowed)
 
 
@@ -87,4 +93,4 @@ class ScopedWords:
         return held[0][1] if held and held[0][0] > 0 else None
 
 
-NO_WORDS = WordTable([], {}, [], []).within(())  # the words of no chunk
+NO_WORDS = WordTable([], {}, [], []).within(np.zeros(0, dtype=np.int64))  # the words of no chunk
