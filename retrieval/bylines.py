@@ -9,7 +9,9 @@ byline of a document search found (`byline`), and that quote answers it by const
 A byline is a line near the top of a document that begins with two names or more, set apart
 by commas or "and"; a name is two to four capitalized words ("Wen-tau Yih", "Benjamin
 Charles Germain Lee"), footnote marks after it ("Karpukhin∗", "Shen1") aside. (One word
-would make "Methods, Results and Discussion" a byline.) What follows
+would make "Methods, Results and Discussion" a byline.) The affiliations that follow the
+names on that line are part of it; the e-mail addresses after them are not ("{vladk,
+barlaso}@fb.com" says nothing about who wrote it, and an answer copied them). What follows
 the names on the line (affiliations, addresses) is part of it, as printed.
 
 Plain Python.
@@ -30,6 +32,7 @@ BYLINE_WITHIN = 1000
 _SEPARATOR = re.compile(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _MARKS = re.compile(r"[\d∗*†‡§¶⋆]+|\(\s*\)")  # footnote marks, an envelope icon's empty "( )"
 _NAME_WORD = re.compile(r"[A-Z][^\s,]*$")
+_ADDRESSES = re.compile(r"\s*(?:\{|\S+@\S+).*$")  # "{vladk, …}@fb.com", "sewon@cs.washington.edu"
 
 
 def asks_authors(question: str) -> bool:
@@ -60,7 +63,7 @@ def byline(text: str) -> tuple[int, int] | None:
     for line in text[:BYLINE_WITHIN].split("\n"):
         if _names_at_start(line.strip()) >= 2:
             start = at + len(line) - len(line.lstrip())
-            return start, at + len(line.rstrip())
+            return start, at + len(_ADDRESSES.sub("", line).rstrip())
         at += len(line) + 1
     return None
 

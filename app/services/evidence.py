@@ -265,6 +265,8 @@ def select_evidence(
         if span is None:
             continue
         span = quote_span(document_text, *span)
+        if authors:
+            span = _as_byline(document_text, span)
         if states_nothing(document_text[span[0] : span[1]]) and not (
             authors and is_byline(document_text[span[0] : span[1]], span[0])
         ):
@@ -326,6 +328,15 @@ def _byline_first(
     if not order:
         return ranked
     return sorted(ranked, key=lambda c: documents.get(c) != order[0])
+
+
+def _as_byline(document_text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A quote that overlaps its document's byline is the byline itself: the names and
+    affiliations, without the title a sentence may run on from or the addresses after."""
+    line = byline(document_text)
+    if line is None or not (span[0] < line[1] and line[0] < span[1]):
+        return span
+    return line
 
 
 def _holds(span: tuple[int, int], quote: EvidenceQuote, document_text: str) -> bool:

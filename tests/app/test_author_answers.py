@@ -16,7 +16,8 @@ SECTIONS = ("training", "negatives", "indexing", "latency", "datasets", "baselin
 
 
 def paper() -> str:
-    parts = [f"# {TITLE}\n\n{BYLINE}\n\nAbstract. We study open-domain question answering."]
+    addresses = "{vladk, barlaso}@fb.com sewon@cs.washington.edu"  # not part of the answer
+    parts = [f"# {TITLE}\n\n{BYLINE} {addresses}\n\nAbstract. We study open-domain question answering."]
     for section in SECTIONS:
         body = " ".join(
             f"Dense passage retrieval handles {section} in step {step}: the dense passage retrieval "
@@ -41,4 +42,4 @@ def test_a_question_about_the_authors_quotes_the_byline(make_user, ingestion) ->
     assert record.status == "complete"
     assert record.evidence[0].text == BYLINE
     assert record.stats.answerability == 1.0
-    assert "Karpukhin" in record.content
+    assert "Karpukhin" in record.content and "@" not in record.content

@@ -7,7 +7,8 @@ from retrieval.bylines import asks_authors, byline
 DPR = (
     "Dense Passage Retrieval for Open-Domain Question Answering\n\n"
     "Vladimir Karpukhin∗, Barlas O˘guz∗, Sewon Min†, Patrick Lewis, Ledell Wu, Sergey Edunov, "
-    "Danqi Chen‡, Wen-tau Yih Facebook AI †University of Washington ‡Princeton University\n"
+    "Danqi Chen‡, Wen-tau Yih Facebook AI †University of Washington ‡Princeton University "
+    "{vladk, barlaso, plewis}@fb.com sewon@cs.washington.edu\n"
     "Abstract\nOpen-domain question answering relies on efficient passage retrieval."
 )
 LAYOUT_PARSER = (
@@ -32,6 +33,7 @@ def test_questions_asking_who_wrote_a_document() -> None:
 
 def test_the_byline_is_the_line_of_names_under_the_title() -> None:
     start, end = byline(DPR) or (0, 0)
+    # Names and affiliations, without the e-mail addresses after them.
     assert DPR[start:end].startswith("Vladimir Karpukhin∗") and DPR[start:end].endswith(
         "Princeton University"
     )
