@@ -11,8 +11,7 @@ by commas or "and"; a name is two to four capitalized words ("Wen-tau Yih", "Ben
 Charles Germain Lee"), footnote marks after it ("Karpukhin∗", "Shen1") aside. (One word
 would make "Methods, Results and Discussion" a byline.) The affiliations that follow the
 names on that line are part of it; the e-mail addresses after them are not ("{vladk,
-barlaso}@fb.com" says nothing about who wrote it, and an answer copied them). What follows
-the names on the line (affiliations, addresses) is part of it, as printed.
+barlaso}@fb.com" says nothing about who wrote it, and an answer copied them).
 
 Plain Python.
 """

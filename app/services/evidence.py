@@ -241,11 +241,17 @@ def select_evidence(
     if acronym is not None:
         # The sentence that spells out the acronym asked about answers it (retrieval.acronyms).
         ranked = sorted(ranked, key=lambda c: spelled_out(c.sentence.text, acronym) is None)
+    # A question asking who wrote a document: each document's byline, found once.
     authors = asks_authors(asked or question)
-    if authors:
+    bylines = (
+        {d: span for d, text in document_texts.items() if (span := byline(text)) is not None}
+        if authors
+        else {}
+    )
+    if bylines:
         # The byline of the first document found that has one answers who wrote it
         # (retrieval.bylines).
-        ranked = _byline_first(ranked, passages, document_texts)
+        ranked = _byline_first(ranked, passages, document_texts, bylines)
     # A comparing question quotes first a sentence that sets the two apart, or one about each
     # (retrieval.contrast), among the first RERANK_CANDIDATES (the most the rerank judges,
     # whether or not it ran on all of them here). Only the quotes' order changes: `ranked`
@@ -264,12 +270,9 @@ def select_evidence(
         span = locate(document_text, passage, sentence.start, sentence.end, sentence.text)
         if span is None:
             continue
-        span = quote_span(document_text, *span)
-        if authors:
-            span = _as_byline(document_text, span)
-        if states_nothing(document_text[span[0] : span[1]]) and not (
-            authors and is_byline(document_text[span[0] : span[1]], span[0])
-        ):
+        span = _as_byline(quote_span(document_text, *span), bylines.get(passage.document_id))
+        text = document_text[span[0] : span[1]]
+        if states_nothing(text) and not (authors and is_byline(text, span[0])):
             continue  # a heading alone: the sentences under it are the quotes (not a byline)
         overlapped = [k for d, a, b, k in shown if d == passage.document_id and a < span[1] and span[0] < b]
         if overlapped:
@@ -279,7 +282,6 @@ def select_evidence(
             # quote to the whole list, in its place: the other items answer too.
             k = overlapped[0]
             if len(overlapped) == 1 and _holds(span, quotes[k], document_text):
-                text = document_text[span[0] : span[1]]
                 quotes[k] = replace(quotes[k], start=span[0], end=span[1], text=text)
                 shown = [(d, a, b, j) if j != k else (d, *span, j) for d, a, b, j in shown]
             continue
@@ -293,7 +295,7 @@ def select_evidence(
                 passage=passage.index,
                 start=span[0],
                 end=span[1],
-                text=document_text[span[0] : span[1]],
+                text=text,
                 score=round(scored.score, 4) if math.isfinite(scored.score) else 0.0,
                 similarity=round(scored.similarity, 4),
                 coverage=round(
@@ -309,17 +311,24 @@ def select_evidence(
 
 
 def _byline_first(
-    ranked: list[ScoredSentence], passages: Sequence[PassageSnapshot], document_texts: dict[int, str]
+    ranked: list[ScoredSentence],
+    passages: Sequence[PassageSnapshot],
+    document_texts: dict[int, str],
+    bylines: dict[int, tuple[int, int]],
 ) -> list[ScoredSentence]:
-    """`ranked` with the sentences of a byline first: that of the first passage's document
-    which has one among the candidates (search brings the best document's byline chunk)."""
+    """`ranked` with the sentences of a byline first (`bylines`: document id -> its byline's
+    span): that of the first passage's document which has one among the candidates (search
+    brings the best document's byline chunk)."""
 
     def in_byline(candidate: ScoredSentence) -> int | None:
         sentence = candidate.sentence
         passage = passages[sentence.source]
+        span = bylines.get(passage.document_id)
+        if span is None:
+            return None
         text = document_texts[passage.document_id]
-        span, found = byline(text), locate(text, passage, sentence.start, sentence.end, sentence.text)
-        if span is None or found is None or not (found[0] < span[1] and span[0] < found[1]):
+        found = locate(text, passage, sentence.start, sentence.end, sentence.text)
+        if found is None or not (found[0] < span[1] and span[0] < found[1]):
             return None
         return passage.document_id
 
@@ -330,10 +339,10 @@ def _byline_first(
     return sorted(ranked, key=lambda c: documents.get(c) != order[0])
 
 
-def _as_byline(document_text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A quote that overlaps its document's byline is the byline itself: the names and
-    affiliations, without the title a sentence may run on from or the addresses after."""
-    line = byline(document_text)
+def _as_byline(span: tuple[int, int], line: tuple[int, int] | None) -> tuple[int, int]:
+    """A quote that overlaps its document's byline (`line`, when the question asks who wrote
+    it) is the byline itself: the names and affiliations, without the title a sentence may
+    run on from or the addresses after."""
     if line is None or not (span[0] < line[1] and line[0] < span[1]):
         return span
     return line
