@@ -104,8 +104,9 @@ def respelling(word: str, library: LibraryWords) -> str | None:
     if len(word) < MIN_LETTERS or not word.isalpha() or is_english(word):
         return None
     # A tie (no way to tell which was meant) among swaps is not settled by the other edits.
-    if any(library.frequency(w) > 0 for w in swapped(word)):
-        return _most_frequent(swapped(word), library)
+    swaps = swapped(word)
+    if any(library.frequency(w) > 0 for w in swaps):
+        return _most_frequent(swaps, library)
     return _most_frequent(one_edit(word), library)
 
 
