@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.answers import AnswerDone, answer_question, run_answer, start_conversation
 from app.services.search import search_chunks
+from tests.app.answering import ask
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +50,7 @@ def test_an_acronym_question_quotes_where_it_is_spelled_out(make_user, ingestion
     found = search_chunks(user, question, top_k=4)
     assert len(found) == 4 and PREFACE in found[0].chunk.text
 
-    conversation = start_conversation(user, question)
-    _, done = run_answer(answer_question(user, question, conversation=conversation))
-    assert isinstance(done, AnswerDone)
-    record = done.record
+    _, record = ask(user, question)
     assert record.status == "complete"
     assert record.evidence[0].text == PREFACE
     assert record.stats.answerability == 1.0

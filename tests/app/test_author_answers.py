@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.answers import AnswerDone, answer_question, run_answer, start_conversation
 from app.services.search import search_chunks
+from tests.app.answering import ask
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,7 @@ def test_a_question_about_the_authors_quotes_the_byline(make_user, ingestion) ->
     found = search_chunks(user, question, top_k=4)
     assert BYLINE in found[0].chunk.text
 
-    conversation = start_conversation(user, question)
-    _, done = run_answer(answer_question(user, question, conversation=conversation))
-    assert isinstance(done, AnswerDone)
-    record = done.record
+    _, record = ask(user, question)
     assert record.status == "complete"
     assert record.evidence[0].text == BYLINE
     assert record.stats.answerability == 1.0

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from app.models import Message
-from app.services.answers import AnswerDone, answer_question, run_answer, start_conversation
 from app.services.search import search_chunks
+from tests.app.answering import ask
 
 pytestmark = pytest.mark.slow
 
@@ -21,13 +21,6 @@ NOTES = (
     "# Khans\n\n"
     "Möngke Khan died in 1259 during the siege of Diaoyu Castle."
 )
-
-
-def answered(user, question: str):  # type: ignore[no-untyped-def]
-    conversation = start_conversation(user, question)
-    _, done = run_answer(answer_question(user, question, conversation=conversation))
-    assert isinstance(done, AnswerDone)
-    return conversation, done.record
 
 
 def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion, client) -> None:  # type: ignore[no-untyped-def]
@@ -51,8 +44,8 @@ def test_a_misspelt_question_finds_and_quotes_what_it_meant(make_user, ingestion
         ("When did Möngke Khan die?", "When did Mongke Khan die?"),
     ]
     for spelt, typed in pairs:
-        _, right = answered(user, spelt)
-        conversation, record = answered(user, typed)
+        _, right = ask(user, spelt)
+        conversation, record = ask(user, typed)
         assert record.status == right.status == "complete"
         assert record.evidence[0].text == right.evidence[0].text
         assert record.stats.answerability == right.stats.answerability
