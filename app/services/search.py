@@ -32,13 +32,14 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.db.models.functions import Substr
 
 from app.models import Chunk, Collection, Document
 from app.services.runtime import get_encoder, get_index, get_lexical_index
 from app.services.visibility import searchable_chunks
 from app.users import User
 from retrieval.acronyms import asked_acronym, spelled_out
-from retrieval.bylines import asks_authors, byline
+from retrieval.bylines import BYLINE_WITHIN, asks_authors, byline
 from retrieval.evidence import QUOTABLE_RULES
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.library_words import NO_WORDS
@@ -187,8 +188,9 @@ def _byline_chunk(found: int, scope: QuerySet[Chunk]) -> int | None:
     document = Chunk.objects.filter(pk=found).values_list("document_id", flat=True).first()
     if document is None:
         return None
-    text = Document.objects.filter(pk=document).values_list("text", flat=True).first() or ""
-    span = byline(text)
+    # Only the top of the text can hold it: a long document's whole text is not read for it.
+    top = Document.objects.filter(pk=document).annotate(top=Substr("text", 1, BYLINE_WITHIN))
+    span = byline(top.values_list("top", flat=True).first() or "")
     if span is None:
         return None
     holding = scope.filter(document_id=document, start__lte=span[0], end__gt=span[0]).order_by("ordinal")
