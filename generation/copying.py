@@ -15,6 +15,12 @@ A passage longer than the answer's token budget is offered only up to its last c
 within the budget (`within_budget`): a copy of a long list item then ends on a whole clause
 instead of being cut mid-phrase at the token limit. A copy neither ends nor is cut inside a
 figure ("$9,754,062", `FigureTokens`).
+
+With a `joiner` the answer copies one span from each passage in turn, the spans joined by
+that token (a space): a comparing question whose quotes are one about each side is answered
+by both ("Dabbling ducks feed on the surface… Diving ducks dive…"), where one copy said half.
+Where the model would end a span before the last passage, it can only write the joiner, and
+the next span starts at the next passage's start.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class CopiedSpan:
     passage: int  # 0-based index of the passage in the prompt
     start_token: int  # [start, end) token positions within that passage's tokens
     end_token: int
+    at: int = 0  # index of the answer token the copy starts with
 
 
 CLAUSE_BREAKS = (",", ";", ":", "—", "–")
@@ -72,6 +79,13 @@ class FigureTokens:
         return (digit(at - 1) and digit(at)) or joins(at) or joins(at - 1)
 
 
+def joiner_token(tokenizer: Any) -> int | None:
+    """The token that joins two copied spans: a space, when the tokenizer spells it as one
+    token (SmolLM2: "Ġ"; the next span's first token, tokenized alone, has no space)."""
+    ids = tokenizer.encode(" ", add_special_tokens=False)
+    return ids[0] if len(ids) == 1 else None
+
+
 def figure_tokens(tokenizer: Any) -> FigureTokens:
     """The tokenizer's digits and separators (see `FigureTokens`)."""
     vocabulary = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
@@ -103,7 +117,9 @@ def within_budget(
 
 
 class CopyConstraint:
-    """Tracks which passage positions the answer so far copies, and masks the logits."""
+    """Tracks which passage positions the answer so far copies, and masks the logits.
+
+    One span from any passage; or, with a `joiner`, one span from each passage in turn."""
 
     def __init__(
         self,
@@ -111,29 +127,49 @@ class CopyConstraint:
         end_ids: Iterable[int],
         anywhere: bool = True,
         figures: FigureTokens = FigureTokens(),
+        joiner: int | None = None,
     ) -> None:
         self.passages = [list(p) for p in passages]
         self.end_ids = sorted(set(end_ids))
         self.anywhere = anywhere
         self.figures = figures
+        self.joiner = joiner
         # (passage, position of the next token to copy, position where the copy started)
         self._active: list[tuple[int, int, int]] | None = None
-        self.copied = 0
+        self._turn = 0  # with a joiner: the passage the current span copies
+        self._done: list[CopiedSpan] = []  # with a joiner: the spans already joined
+        self._at = 0  # answer token the current span starts with
+        self.copied = 0  # answer tokens so far (copied, and joiners)
+
+    def _sources(self) -> list[int]:
+        """The passages the next span may copy from."""
+        return [self._turn] if self.joiner is not None else list(range(len(self.passages)))
+
+    def _joins_next(self) -> bool:
+        """Ending the current span here means joining the next passage's span."""
+        return self.joiner is not None and self._turn + 1 < len(self.passages)
 
     @property
     def exhausted(self) -> bool:
-        """Every matched span reached the end of its passage: only ending is left."""
-        return self._active is not None and all(p == len(self.passages[s]) for s, p, _ in self._active)
+        """Every matched span reached the end of its passage, and none is to follow: only
+        ending is left."""
+        return (
+            self._active is not None
+            and not self._joins_next()
+            and all(p == len(self.passages[s]) for s, p, _ in self._active)
+        )
 
     def allowed(self) -> list[int]:
         if self._active is None:
+            sources = [self.passages[s] for s in self._sources()]
             if not self.anywhere:
-                return sorted({passage[0] for passage in self.passages if passage})
-            return sorted({t for passage in self.passages for t in passage})
+                return sorted({passage[0] for passage in sources if passage})
+            return sorted({t for passage in sources for t in passage})
         options = {self.passages[s][p] for s, p, _ in self._active if p < len(self.passages[s])}
         if self._active and all(self.figures.inside(self.passages[s], p) for s, p, _ in self._active):
             return sorted(options)  # every match is inside a figure: it cannot end here
-        return sorted(options | set(self.end_ids))
+        ends = {self.joiner} if self._joins_next() and self.joiner is not None else set(self.end_ids)
+        return sorted(options | ends)
 
     def mask(self, logits: torch.Tensor) -> torch.Tensor:
         """logits (V,) with every token that would leave the passages set to -inf."""
@@ -149,12 +185,18 @@ class CopyConstraint:
             # Where the copy may start: anywhere the token occurs, or only at a passage's
             # start. The first token alone does not say which; "2" of "2,32,822\nNew jobs
             # created" also ends the figure, and a copy went on from there ("2\nNew jobs").
+            self._at = self.copied
             self._active = [
                 (s, p + 1, p)
-                for s, passage in enumerate(self.passages)
-                for p, t in enumerate(passage if self.anywhere else passage[:1])
+                for s in self._sources()
+                for p, t in enumerate(self.passages[s] if self.anywhere else self.passages[s][:1])
                 if t == token
             ]
+        elif token == self.joiner and self._joins_next() and not self._continues_with(token):
+            if (span := self._current()) is not None:
+                self._done.append(span)
+            self._turn += 1
+            self._active = None
         else:
             self._active = [
                 (s, p + 1, start)
@@ -162,6 +204,11 @@ class CopyConstraint:
                 if p < len(self.passages[s]) and self.passages[s][p] == token
             ]
         self.copied += 1
+
+    def _continues_with(self, token: int) -> bool:
+        return any(
+            p < len(self.passages[s]) and self.passages[s][p] == token for s, p, _ in self._active or ()
+        )
 
     def forced_run(self, limit: int) -> list[int]:
         """The next tokens (up to `limit`) that every matched span continues with alike: the
@@ -178,9 +225,14 @@ class CopyConstraint:
             run.append(nexts.pop())
         return run
 
-    def span(self) -> CopiedSpan | None:
-        """The span copied so far (the earliest match when several passages hold it)."""
-        if not self._active or not self.copied:
+    def _current(self) -> CopiedSpan | None:
+        """The span being copied (the earliest match when several passages hold it)."""
+        if not self._active:
             return None
         s, p, start = self._active[0]
-        return CopiedSpan(s, start, p)
+        return CopiedSpan(s, start, p, self._at)
+
+    def spans(self) -> list[CopiedSpan]:
+        """The spans copied so far, in the answer's order."""
+        current = self._current()
+        return [*self._done, *([current] if current is not None else [])]

@@ -31,7 +31,7 @@ from generation.attention import (
 )
 from generation.checking import check_answer
 from generation.citations import attribute_by_attention, parse_citations
-from generation.copying import CopyConstraint, clause_breaks, figure_tokens, within_budget
+from generation.copying import CopyConstraint, clause_breaks, figure_tokens, joiner_token, within_budget
 from generation.cpu import NARROW_PASS
 from generation.decode import DecodeState, decode_tokens
 from generation.detokenize import IncrementalDetokenizer
@@ -111,6 +111,7 @@ class Engine:
         self.eos_ids = frozenset(int(e) for e in eos_ids if e is not None)
         self.clause_breaks = clause_breaks(self.tokenizer)
         self.figures = figure_tokens(self.tokenizer)
+        self.joiner = joiner_token(self.tokenizer)
         self._lock = threading.Lock()
         self.forward_passes = 0  # counts model calls; lets tests see that work stopped
         self.conversations = ConversationCaches(
@@ -237,12 +238,19 @@ class Engine:
         detok = IncrementalDetokenizer(self.tokenizer, config.stop, config.repeat_window)
         constraint = None
         if config.copy_passages and prompt.passages:
+            ranges = prompt.passage_ranges[: config.copy_passages]
+            joiner = self.joiner if config.copy_each and len(ranges) > 1 else None
+            if config.copy_each and joiner is None:
+                ranges = ranges[:1]  # no token joins two spans: the first passage's alone
+            # Copying from each in turn, the spans and the joiners between them share the budget.
+            budget = (
+                config.max_new_tokens if joiner is None else (config.max_new_tokens + 1) // len(ranges) - 1
+            )
             sources = [
-                within_budget(prompt.ids[a:b], config.max_new_tokens, self.clause_breaks, self.figures)
-                for a, b in prompt.passage_ranges[: config.copy_passages]
+                within_budget(prompt.ids[a:b], budget, self.clause_breaks, self.figures) for a, b in ranges
             ]
             constraint = CopyConstraint(
-                sources, self.eos_ids, anywhere=config.copy_anywhere, figures=self.figures
+                sources, self.eos_ids, anywhere=config.copy_anywhere, figures=self.figures, joiner=joiner
             )
         state = DecodeState()
         finished = False
@@ -292,8 +300,8 @@ class Engine:
         )
         amap = attention.build(spans) if attention is not None else None
         citations = found.citations
-        if constraint is not None and (copied := self._copy_citation(prompt, constraint, text)):
-            citations += (copied,)
+        if constraint is not None:
+            citations += self._copy_citations(prompt, constraint, text, spans)
         if amap is not None and config.attention_citations:
             covered = [(c.claim_start, c.claim_end) for c in citations]
             citations += attribute_by_attention(
@@ -319,17 +327,30 @@ class Engine:
         )
 
     @staticmethod
-    def _copy_citation(prompt: Prompt, constraint: CopyConstraint, text: str) -> Citation | None:
-        """The copied span as a citation: exact characters of the passage, by construction."""
-        span = constraint.span()
-        if span is None or not text.strip():
-            return None
-        offsets = prompt.passage_offsets[span.passage]
-        quote = (offsets[span.start_token][0], offsets[span.end_token - 1][1])
-        start = len(text) - len(text.lstrip())
-        end = len(text.rstrip())
-        passage = prompt.passages[span.passage]
-        return Citation(span.passage + 1, passage.chunk_id, end, end, start, end, "copy", quote)
+    def _copy_citations(
+        prompt: Prompt, constraint: CopyConstraint, text: str, token_spans: Sequence[tuple[int, int]]
+    ) -> tuple[Citation, ...]:
+        """Each copied span as a citation: exact characters of its passage, by construction,
+        claimed by the answer's characters that copy it (`token_spans`: per answer token)."""
+        citations = []
+        for span in constraint.spans():
+            last = span.at + span.end_token - span.start_token - 1
+            if last >= len(token_spans):
+                continue  # the answer was cut before the span's end (a stop or a repeat)
+            start, end = token_spans[span.at][0], token_spans[last][1]
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start == end:
+                continue
+            offsets = prompt.passage_offsets[span.passage]
+            quote = (offsets[span.start_token][0], offsets[span.end_token - 1][1])
+            passage = prompt.passages[span.passage]
+            citations.append(
+                Citation(span.passage + 1, passage.chunk_id, end, end, start, end, "copy", quote)
+            )
+        return tuple(citations)
 
     def answer(
         self,

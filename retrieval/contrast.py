@@ -166,3 +166,12 @@ def contrast_first(ranked: Sequence[ScoredSentence], sides: Sides, within: int) 
         return list(ranked)  # nothing in reach says more than the ranking's own first
     first = apart[:1] + sorted(only_a[:1] + only_b[:1])
     return [head[i] for i in first] + [c for i, c in enumerate(head) if i not in first] + tail
+
+
+def one_side_each(sides: Sides, first: str, second: str) -> bool:
+    """Whether `first` is about one side alone and `second` about the other alone: neither
+    sets the two apart on its own, so the answer needs both (`contrast_first` puts them
+    first when no sentence in reach names both apart)."""
+    a1, b1, _ = mentions(first, sides)
+    a2, b2, _ = mentions(second, sides)
+    return a1 != b1 and a2 != b2 and a1 != a2

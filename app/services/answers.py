@@ -8,7 +8,8 @@
    documents do not say") and shows the nearest quotes; the decoder is not run.
 3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
    `extract` copies a span of the top quote (constrained decoding: checkable by
-   construction), `free` writes freely, `evidence` writes nothing (the quotes are the answer).
+   construction; a comparing question whose first two quotes are one about each side copies
+   a span of each), `free` writes freely, `evidence` writes nothing (the quotes are the answer).
 4. Every written sentence is checked against the quotes; the answer, quotes, citations,
    checks, stats and attention map are stored as one `AnswerRecord`.
 
@@ -45,6 +46,7 @@ from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 from retrieval.answerability import best_answerability
+from retrieval.contrast import compared_sides, one_side_each
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +148,28 @@ def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
     return f"{history[-1].question} {question}" if history else question
 
 
-def generation_config(mode: AnswerMode, options: AnswerOptions) -> GenerationConfig:
+def copied_quotes(question: str, evidence: Sequence[EvidenceQuote]) -> int:
+    """How many quotes an extract answer copies from, one span each: the first two when the
+    question compares two things and they are one about each side (neither says how the two
+    differ alone: "What is the difference between dabbling and diving ducks?"), else the top
+    quote only (COPY_FROM)."""
+    sides = compared_sides(question)
+    if sides is not None and len(evidence) > 1 and one_side_each(sides, evidence[0].text, evidence[1].text):
+        return 2
+    return COPY_FROM
+
+
+def generation_config(
+    mode: AnswerMode, options: AnswerOptions, copy_from: int = COPY_FROM
+) -> GenerationConfig:
     asked = options.max_new_tokens or settings.GENERATOR_MAX_NEW_TOKENS
     return GenerationConfig(
         max_new_tokens=min(asked, settings.GENERATOR_MAX_NEW_TOKENS),
         temperature=options.temperature,
         top_p=options.top_p,
         seed=options.seed,
-        copy_passages=COPY_FROM if mode == "extract" else 0,
+        copy_passages=copy_from if mode == "extract" else 0,
+        copy_each=copy_from > 1,
         attention_layers=settings.ATTENTION_LAYERS,
         # Checking against the quotes attributes sentences; attention stays the heatmap.
         attention_citations=False,
@@ -365,7 +381,7 @@ class _Turn:
             question,
             [_prompt_passage(q) for q in self.evidence],
             history,
-            generation_config(self.mode, options),
+            generation_config(self.mode, options, copied_quotes(as_read, self.evidence)),
             conversation_key=f"conversation-{self.conversation.pk}",
         )
         try:

@@ -226,3 +226,62 @@ def test_a_file_name_or_a_decimal_does_not_end_a_checked_sentence() -> None:
         'and "quoted."',
         "End",
     ]
+
+
+# One quote about each side of a comparison (`copy_each`): the answer copies a span of each,
+# in turn, and cites each span where it was copied.
+SIDES = (
+    Passage(
+        1,
+        "Dabbling ducks feed mainly on vegetation by upending at the surface of the water.",
+        "Duck",
+        None,
+        "",
+        1.0,
+    ),
+    Passage(
+        2,
+        "Diving ducks dive deep underwater to feed on molluscs and crustaceans.",
+        "Duck",
+        None,
+        "",
+        0.9,
+    ),
+    Passage(3, "Ducks are mostly aquatic birds.", "Duck", None, "", 0.8),
+)
+
+
+@pytest.mark.parametrize("speculative", [False, True])
+def test_copying_from_each_quote_in_turn_cites_each_span(engine: Engine, speculative: bool) -> None:
+    config = GenerationConfig(max_new_tokens=48, copy_passages=2, copy_each=True, speculative=speculative)
+    question = "What is the difference between dabbling ducks and diving ducks?"
+    streamed, answer = _run(engine, question, SIDES, config)
+    assert streamed == answer.text
+    copies = [c for c in answer.citations if c.kind == "copy"]
+    assert [c.index for c in copies] == [1, 2], answer.text
+    for copy in copies:
+        assert copy.quote is not None
+        a, b = copy.quote
+        claimed = answer.text[copy.claim_start : copy.claim_end]
+        assert claimed and SIDES[copy.index - 1].text[a:b] == claimed, "each claim is exactly its copy"
+    first, second = copies
+    assert answer.text.strip().startswith(answer.text[first.claim_start : first.claim_end])
+    assert answer.text[first.claim_end : second.claim_start] == " ", "the two spans are joined by a space"
+    assert answer.checks and all(check.supported for check in answer.checks)
+
+
+def test_a_constraint_copying_in_turn_can_only_join_before_the_last_passage() -> None:
+    joiner, end = 99, 0
+    constraint = CopyConstraint([[5, 6, 7], [8, 9]], [end], anywhere=False, joiner=joiner)
+    assert constraint.allowed() == [5], "the first span starts at the first passage's start"
+    constraint.advance(5)
+    assert constraint.allowed() == [6, joiner], "it may go on or join, not end"
+    constraint.advance(6)
+    constraint.advance(joiner)
+    assert constraint.allowed() == [8], "the next span starts at the next passage's start"
+    constraint.advance(8)
+    assert constraint.allowed() == [end, 9]
+    constraint.advance(9)
+    assert constraint.exhausted
+    spans = constraint.spans()
+    assert [(s.passage, s.start_token, s.end_token, s.at) for s in spans] == [(0, 0, 2, 0), (1, 0, 2, 3)]

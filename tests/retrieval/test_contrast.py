@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.contrast import Sides, compared_sides, contrast_first, mentions
+from retrieval.contrast import Sides, compared_sides, contrast_first, mentions, one_side_each
 from retrieval.evidence import ScoredSentence, Sentence
 
 
@@ -112,3 +112,23 @@ def test_the_ranking_stays_when_only_one_side_has_its_own_sentence() -> None:
     assert contrast_first(ranked, SIDES, 5) == ranked
     far = scored("The prefill/decode loop.", "Caches.", "Prefill runs.", "Decode writes.")
     assert contrast_first(far, SIDES, 2) == far, "the sides' sentences are beyond reach"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "each"),
+    [
+        ("Prefill runs the prompt in one pass.", "Decode writes one token per pass.", True),
+        ("Decode writes one token per pass.", "Prefill runs the prompt in one pass.", True),
+        # The first sets the two apart: it answers alone.
+        ("A decode step reads the weights, and prefill runs matmuls.", "Decode writes one token.", False),
+        # Both about the same side, or the second about neither.
+        ("Prefill runs the prompt in one pass.", "Prefill is the first phase.", False),
+        ("Prefill runs the prompt in one pass.", "Caches are fast.", False),
+        # The first names the two only as one thing.
+        ("The prefill/decode loop runs over a cache.", "Decode writes one token per pass.", False),
+    ],
+)
+def test_an_answer_copies_both_quotes_only_when_each_is_about_one_side(
+    first: str, second: str, each: bool
+) -> None:
+    assert one_side_each(SIDES, first, second) is each
