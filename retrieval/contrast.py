@@ -112,6 +112,18 @@ def compared_sides(question: str) -> Sides | None:
     return None
 
 
+# A question that asks how two things differ, not one that only sets them against each other.
+_ASKS_DIFFERENCE = re.compile(r"\b(?:differ|different|differences?|compare|contrast|distinguish)\b", re.I)
+
+
+def differing_sides(question: str) -> Sides | None:
+    """The two sides of a question that asks how they differ ("the difference between A and
+    B", "how does A differ from B", "compare A with B"): its answer is about each. None for
+    one that only sets them against each other ("How many points did the Broncos score …
+    versus Pittsburgh?" asks for a number)."""
+    return compared_sides(question) if _ASKS_DIFFERENCE.search(question) else None
+
+
 def mentions(text: str, sides: Sides) -> tuple[bool, bool, bool]:
     """Whether `text` names side a, side b, and both apart: an occurrence of one side that
     is not joined to the other as one thing ("prefill/decode", "prefill and decode")."""

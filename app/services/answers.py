@@ -46,7 +46,7 @@ from app.services.threads import use_answer_threads
 from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 from retrieval.answerability import best_answerability
-from retrieval.contrast import compared_sides, one_side_each
+from retrieval.contrast import differing_sides, one_side_each
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,10 @@ def _retrieval_query(question: str, history: Sequence[Turn]) -> str:
 
 def copied_quotes(question: str, evidence: Sequence[EvidenceQuote]) -> int:
     """How many quotes an extract answer copies from, one span each: the first two when the
-    question compares two things and they are one about each side (neither says how the two
-    differ alone: "What is the difference between dabbling and diving ducks?"), else the top
-    quote only (COPY_FROM)."""
-    sides = compared_sides(question)
+    question asks how two things differ and they are one about each side (neither says how
+    the two differ alone: "What is the difference between dabbling and diving ducks?"), else
+    the top quote only (COPY_FROM)."""
+    sides = differing_sides(question)
     if sides is not None and len(evidence) > 1 and one_side_each(sides, evidence[0].text, evidence[1].text):
         return 2
     return COPY_FROM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.contrast import Sides, compared_sides, contrast_first, mentions, one_side_each
+from retrieval.contrast import Sides, compared_sides, contrast_first, differing_sides, mentions, one_side_each
 from retrieval.evidence import ScoredSentence, Sentence
 
 
@@ -132,3 +132,13 @@ def test_an_answer_copies_both_quotes_only_when_each_is_about_one_side(
     first: str, second: str, each: bool
 ) -> None:
     assert one_side_each(SIDES, first, second) is each
+
+
+def test_only_a_question_asking_how_two_things_differ_is_answered_about_each() -> None:
+    assert differing_sides("What is the difference between prefill and decode?") == SIDES
+    assert differing_sides("How does prefill differ from decode?") == SIDES
+    assert differing_sides("Compare prefill with decode.") == SIDES
+    # Set against each other, but asking for one thing: the sides still order the quotes
+    # (`compared_sides`), and the answer copies one.
+    question = "How many points did the Broncos score in the last three minutes versus Pittsburgh?"
+    assert compared_sides(question) is not None and differing_sides(question) is None
