@@ -197,3 +197,28 @@ def test_a_table_row_is_quoted_under_its_column_names(  # type: ignore[no-untype
     assert columns is not None and columns.inner_text() == "Food | Kinds | Calories per portion"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "table-quote.png"), full_page=True)
+
+
+def test_a_question_asking_how_two_things_differ_cites_a_copy_of_each(  # type: ignore[no-untyped-def]
+    page, live_server, make_user, ingestion, tmp_path
+):
+    from tests.app.test_comparing_answers import DABBLING, DIVING, PAGE
+
+    source = tmp_path / "ducks.md"
+    source.write_text(PAGE)
+    log_in_and_upload(page, live_server, make_user, source)
+
+    ask(page, live_server, "What is the difference between dabbling ducks and diving ducks?")
+    answer = page.wait_for_selector("li.msg.assistant[data-id]")
+    written = answer.query_selector(".answer-text")
+    assert written is not None and DABBLING in written.inner_text() and DIVING in written.inner_text()
+    citations = page.query_selector_all("li.msg.assistant[data-id] .answer-text .cite")
+    assert len(citations) == 2, "each side's copy carries its own citation"
+    assert not page.query_selector_all("li.msg.assistant[data-id] .not-found")
+    for citation, sentence in zip(citations, (DABBLING, DIVING), strict=True):
+        citation.click()
+        panel = page.wait_for_selector("#source-panel:not([hidden])")
+        mark = panel.query_selector("mark.cited-span")
+        assert mark is not None and mark.inner_text() == sentence
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "comparing-answer.png"), full_page=True)
