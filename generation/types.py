@@ -73,8 +73,9 @@ class GenerationConfig:
     # Copies start at the start of a passage (False) or at any of its tokens (True).
     copy_anywhere: bool = False
     # One span from each of the `copy_passages` passages in turn, joined by a space, instead
-    # of one span from any of them: a comparing question whose first quotes are one about
-    # each side is answered by both (the app decides; `retrieval.contrast.one_side_each`).
+    # of one span from any of them: a question asking how two things differ, whose first
+    # quotes are one about each side, is answered by both (the app decides:
+    # `answers.copied_quotes`).
     copy_each: bool = False
     # Greedy: feed the tokens likely to come next (a copy's forced run, or a prompt-lookup
     # draft in free writing) and verify them in one forward pass. The output is the same.
