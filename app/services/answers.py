@@ -9,7 +9,8 @@
 3. The decoder writes from the quotes only (a short prompt), in ANSWER_MODE:
    `extract` copies a span of the top quote (constrained decoding: checkable by
    construction; a question asking how two things differ, whose first two quotes are one
-   about each side, copies a span of each), `free` writes freely, `evidence` writes nothing (the quotes are the answer).
+   about each side, copies a span of each), `free` writes freely, `evidence` writes nothing
+   (the quotes are the answer).
 4. Every written sentence is checked against the quotes; the answer, quotes, citations,
    checks, stats and attention map are stored as one `AnswerRecord`.
 
