@@ -165,7 +165,7 @@ class CopyConstraint:
             if not self.anywhere:
                 return sorted({passage[0] for passage in sources if passage})
             return sorted({t for passage in sources for t in passage})
-        options = {self.passages[s][p] for s, p, _ in self._active if p < len(self.passages[s])}
+        options = self._next_tokens()
         if self._active and all(self.figures.inside(self.passages[s], p) for s, p, _ in self._active):
             return sorted(options)  # every match is inside a figure: it cannot end here
         ends = {self.joiner} if self._joins_next() and self.joiner is not None else set(self.end_ids)
@@ -192,7 +192,7 @@ class CopyConstraint:
                 for p, t in enumerate(self.passages[s] if self.anywhere else self.passages[s][:1])
                 if t == token
             ]
-        elif token == self.joiner and self._joins_next() and not self._continues_with(token):
+        elif token == self.joiner and self._joins_next() and token not in self._next_tokens():
             if (span := self._current()) is not None:
                 self._done.append(span)
             self._turn += 1
@@ -205,10 +205,9 @@ class CopyConstraint:
             ]
         self.copied += 1
 
-    def _continues_with(self, token: int) -> bool:
-        return any(
-            p < len(self.passages[s]) and self.passages[s][p] == token for s, p, _ in self._active or ()
-        )
+    def _next_tokens(self) -> set[int]:
+        """The tokens that continue one of the spans matched so far."""
+        return {self.passages[s][p] for s, p, _ in self._active or () if p < len(self.passages[s])}
 
     def forced_run(self, limit: int) -> list[int]:
         """The next tokens (up to `limit`) that every matched span continues with alike: the

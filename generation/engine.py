@@ -334,9 +334,9 @@ class Engine:
         claimed by the answer's characters that copy it (`token_spans`: per answer token)."""
         citations = []
         for span in constraint.spans():
+            # Every token the constraint counted went through the detokenizer, so each has a
+            # span; one cut off by a stop or a repeat has an empty one at the text's end.
             last = span.at + span.end_token - span.start_token - 1
-            if last >= len(token_spans):
-                continue  # the answer was cut before the span's end (a stop or a repeat)
             start, end = token_spans[span.at][0], token_spans[last][1]
             while start < end and text[start].isspace():
                 start += 1
