@@ -206,6 +206,7 @@ class ChatCompletions(OpenAIView):
         started, last = run_answer(events)
         if isinstance(last, AnswerFailed):
             raise ServerError(last.reason)
+        assert started is not None  # only an answer that failed may lack its start (run_answer)
         message = message_payload(last.message)
         body = {
             "id": f"chatcmpl-{started.question.pk}",

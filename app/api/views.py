@@ -325,6 +325,7 @@ class Ask(APIView):
         started, last = run_answer(_start_answer(request, ask.validated_data))
         if isinstance(last, AnswerFailed):
             raise AnswerFailedError(last.reason)
+        assert started is not None  # only an answer that failed may lack its start (run_answer)
         body = {
             "conversation": ConversationSerializer(started.conversation).data,
             "question": {"id": started.question.pk, "content": started.question.content},

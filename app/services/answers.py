@@ -414,8 +414,10 @@ class _Turn:
         yield AnswerDone(self.save(record), record)
 
 
-def run_answer(events: AnswerStream) -> tuple[AnswerStarted, AnswerDone | AnswerFailed]:
-    """Run an answer to its end (closing it either way): its start and its last event."""
+def run_answer(events: AnswerStream) -> tuple[AnswerStarted | None, AnswerDone | AnswerFailed]:
+    """Run an answer to its end (closing it either way): its start and its last event. The
+    start is None only when the answer failed before it began (search or evidence broke:
+    there were no passages to start with), so a caller checks for `AnswerFailed` first."""
     started: AnswerStarted | None = None
     last: AnswerDone | AnswerFailed | None = None
     try:
@@ -426,6 +428,6 @@ def run_answer(events: AnswerStream) -> tuple[AnswerStarted, AnswerDone | Answer
                 last = event
     finally:
         events.close()
-    if started is None or last is None:
-        raise RuntimeError("an answer stream always starts and ends with an event")
+    if last is None or (started is None and not isinstance(last, AnswerFailed)):
+        raise RuntimeError("an answer stream always ends with an event, and starts unless it failed")
     return started, last

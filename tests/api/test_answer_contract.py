@@ -1,12 +1,13 @@
 """One answer contract for every client: the chat page, /api/ask(/stream) and /v1.
 
-A decoder that breaks mid-answer gives every client the same error event and saves the
-answer as `failed`; the same question gets the same payload fields everywhere; streamed
-events are exactly what the schema's serializers describe.
+A decoder that breaks mid-answer, or before the answer starts, gives every client the same
+error event and saves the answer as `failed`; the same question gets the same payload fields
+everywhere; streamed events are exactly what the schema's serializers describe.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from app.api.serializers.answers import MessageSerializer
 from app.api.serializers.stream_events import STREAM_EVENTS
 from app.models import Message
+from app.services import evidence
 from app.services.runtime import reset_engine, use_engine
 from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, FailingEngine, assert_error, parse_sse
 
@@ -73,6 +75,63 @@ def test_a_decoder_failure_is_one_error_for_every_client(alice, client, failing)
     assert response.status_code == 500 and response.json()["error"]["message"].startswith("The answer failed")
     _failed_message()
     assert failing.calls == 5
+    assert not Message.objects.filter(status=Message.Status.STREAMING).exists()
+
+
+class BrokenJudge(FailingEngine):
+    """A decoder that breaks in the evidence rerank, before the answer has started."""
+
+    def question_likelihood(self, question, texts):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the decoder broke")
+
+
+@pytest.fixture
+def broken_judge(settings, monkeypatch) -> Iterator[BrokenJudge]:  # type: ignore[no-untyped-def]
+    settings.ANSWER_RERANK = True
+    monkeypatch.setattr(evidence, "RERANK_WITHIN", math.inf)  # every candidate is reranked
+    engine = BrokenJudge()
+    use_engine(engine)
+    yield engine
+    reset_engine()
+
+
+def test_a_failure_before_the_answer_starts_is_one_error_for_every_client(alice, client, broken_judge):  # type: ignore[no-untyped-def]
+    """Search or evidence breaking (here the decoder's rerank) fails the answer before any
+    start event: every client gets its answer_failed error, with the answer saved as failed
+    and empty; the non-streamed endpoints too, which wait for a start that never comes."""
+
+    def failed() -> None:
+        message = Message.objects.filter(role="assistant").latest("id")
+        assert message.status == Message.Status.FAILED and message.content == ""
+
+    def assert_error_event(data: dict) -> None:  # type: ignore[type-arg]
+        assert data["error"]["code"] == "answer_failed" and "RuntimeError" in data["error"]["message"]
+        assert data["message"]["status"] == "failed" and data["message"]["content"] == ""
+
+    events = parse_sse(alice.post("/api/ask/stream/", {"question": QUESTION}).streaming_content)
+    assert [name for name, _ in events] == ["error"]
+    assert_error_event(events[0][1])
+    failed()
+
+    client.force_login(alice.user)
+    chat = parse_sse(client.post("/chat/ask/", {"question": QUESTION}).streaming_content)
+    assert [name for name, _ in chat] == ["error"]
+    assert_error_event(chat[0][1])
+    failed()
+
+    assert_error(alice.post("/api/ask/", {"question": QUESTION}), 500, "answer_failed")
+    failed()
+
+    body = {"model": "groundwork", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    v1 = parse_sse(alice.post("/v1/chat/completions", body, format="json").streaming_content)
+    assert v1[-1][1]["error"]["message"].startswith("The answer failed")
+    assert v1[-1][1]["message"]["status"] == "failed"
+    failed()
+
+    response = alice.post("/v1/chat/completions", {**body, "stream": False}, format="json")
+    assert response.status_code == 500 and response.json()["error"]["message"].startswith("The answer failed")
+    failed()
+    assert broken_judge.calls == 0  # writing never began
     assert not Message.objects.filter(status=Message.Status.STREAMING).exists()
 
 
