@@ -36,7 +36,8 @@ class NotFoundField(exceptions.NotFound):
 
 
 class AnswerFailed(exceptions.APIException):
-    """The decoder failed while answering; the partial answer is saved as `failed`."""
+    """The answer failed (search, evidence or the decoder broke); what was written of it is saved
+    as `failed`."""
 
     status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_detail = "The answer failed part-way. Please ask again."

@@ -346,14 +346,17 @@ class AskStream(APIView):
             "`evidence` quotes, once retrieval is done;\n"
             "* `token`: `{text}` for each piece of the answer as it is written;\n"
             "* `done`: `{message}`, the saved answer (as in /api/ask/);\n"
-            "* `error`: `{error, message}`, the API's error body and the answer saved as `failed`.\n\n"
+            "* `error`: `{error, message}`, the API's error body and the answer saved as `failed`; "
+            "it comes first, with no `start`, when search or evidence broke before the answer began.\n\n"
             "Closing the connection stops generation; the partial answer is saved as `cancelled`."
         ),
         request=AskRequestSerializer,
         responses={
             (200, "text/event-stream"): OpenApiResponse(
                 AskStreamEventSerializer,
-                description="Server-sent events: start, token…, then done or error (`data` is JSON).",
+                description=(
+                    "Server-sent events: start, token…, then done or error; or error alone (`data` is JSON)."
+                ),
             ),
             **error_responses(404),
         },
