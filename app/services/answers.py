@@ -416,8 +416,8 @@ class _Turn:
 
 def run_answer(events: AnswerStream) -> tuple[AnswerStarted | None, AnswerDone | AnswerFailed]:
     """Run an answer to its end (closing it either way): its start and its last event. The
-    start is None only when the answer failed before it began (search or evidence broke:
-    there were no passages to start with), so a caller checks for `AnswerFailed` first."""
+    start is None only when the answer failed before it began (search or evidence broke), so
+    a caller checks for `AnswerFailed` first."""
     started: AnswerStarted | None = None
     last: AnswerDone | AnswerFailed | None = None
     try:
