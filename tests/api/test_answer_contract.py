@@ -8,7 +8,6 @@ everywhere; streamed events are exactly what the schema's serializers describe.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,64 +19,6 @@ from app.services.runtime import reset_engine, use_engine
 from tests.api.conftest import MAX_NEW_TOKENS, QUESTION, FailingEngine, assert_error, parse_sse
 
 
-@pytest.fixture
-def failing(settings) -> Iterator[FailingEngine]:  # type: ignore[no-untyped-def]
-    settings.ANSWER_MIN_EVIDENCE = 0.0  # never abstain: the decoder must be reached
-    engine = FailingEngine(tokens=2)
-    use_engine(engine)
-    yield engine
-    reset_engine()
-
-
-def _failed_message() -> Message:
-    message = Message.objects.filter(role="assistant").latest("id")
-    assert message.status == Message.Status.FAILED
-    assert message.content == "The storm carried "  # what was written before the failure is kept
-    return message
-
-
-def _assert_failed_event(data: dict) -> None:  # type: ignore[type-arg]
-    assert data["error"]["code"] == "answer_failed" and "RuntimeError" in data["error"]["message"]
-    assert data["message"]["status"] == "failed"
-    assert data["message"]["content"] == "The storm carried "
-
-
-def test_a_decoder_failure_is_one_error_for_every_client(alice, client, failing):  # type: ignore[no-untyped-def]
-    # REST, streamed: tokens, then the error event with the failed answer.
-    response = alice.post("/api/ask/stream/", {"question": QUESTION})
-    events = parse_sse(response.streaming_content)
-    assert [name for name, _ in events] == ["start", "token", "token", "error"]
-    _assert_failed_event(events[-1][1])
-    _failed_message()
-
-    # The chat page gets exactly the same events.
-    client.force_login(alice.user)
-    chat = parse_sse(client.post("/chat/ask/", {"question": QUESTION}).streaming_content)
-    assert [name for name, _ in chat] == ["start", "token", "token", "error"]
-    _assert_failed_event(chat[-1][1])
-    assert set(chat[-1][1]["message"]) == set(events[-1][1]["message"])
-    _failed_message()
-
-    # REST, not streamed: the API's error shape.
-    assert_error(alice.post("/api/ask/", {"question": QUESTION}), 500, "answer_failed")
-    _failed_message()
-
-    # /v1 streamed: content chunks, then OpenAI's error object beside the failed answer.
-    body = {"model": "groundwork", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
-    v1 = parse_sse(alice.post("/v1/chat/completions", body, format="json").streaming_content)
-    assert v1[-1][1]["error"]["message"].startswith("The answer failed")
-    assert v1[-1][1]["message"]["status"] == "failed"
-    assert "".join(c["choices"][0]["delta"].get("content", "") for _, c in v1[:-1]) == "The storm carried "
-    _failed_message()
-
-    # /v1 not streamed: an OpenAI error.
-    response = alice.post("/v1/chat/completions", {**body, "stream": False}, format="json")
-    assert response.status_code == 500 and response.json()["error"]["message"].startswith("The answer failed")
-    _failed_message()
-    assert failing.calls == 5
-    assert not Message.objects.filter(status=Message.Status.STREAMING).exists()
-
-
 class BrokenJudge(FailingEngine):
     """A decoder that breaks in the evidence rerank, before the answer has started."""
 
@@ -85,53 +26,74 @@ class BrokenJudge(FailingEngine):
         raise RuntimeError("the decoder broke")
 
 
-@pytest.fixture
-def broken_judge(settings, monkeypatch) -> Iterator[BrokenJudge]:  # type: ignore[no-untyped-def]
+# (engine, the stream's events, what was written before the failure and is kept)
+FAULTS = {
+    "mid-answer": (
+        lambda: FailingEngine(tokens=2),
+        ["start", "token", "token", "error"],
+        "The storm carried ",
+    ),
+    # Search or evidence breaking fails the answer before any start event; the non-streamed
+    # endpoints, which wait for a start, must report it as they report any failed answer.
+    "before-start": (BrokenJudge, ["error"], ""),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failure_is_one_error_for_every_client(alice, client, settings, monkeypatch, fault):  # type: ignore[no-untyped-def]
+    make_engine, names, written = FAULTS[fault]
+    settings.ANSWER_MIN_EVIDENCE = 0.0  # never abstain: the decoder must be reached
     settings.ANSWER_RERANK = True
     monkeypatch.setattr(evidence, "RERANK_WITHIN", math.inf)  # every candidate is reranked
-    engine = BrokenJudge()
+    engine = make_engine()
     use_engine(engine)
-    yield engine
-    reset_engine()
-
-
-def test_a_failure_before_the_answer_starts_is_one_error_for_every_client(alice, client, broken_judge):  # type: ignore[no-untyped-def]
-    """Search or evidence breaking (here the decoder's rerank) fails the answer before any
-    start event: every client gets its answer_failed error, with the answer saved as failed
-    and empty; the non-streamed endpoints too, which wait for a start that never comes."""
 
     def failed() -> None:
         message = Message.objects.filter(role="assistant").latest("id")
-        assert message.status == Message.Status.FAILED and message.content == ""
+        assert message.status == Message.Status.FAILED
+        assert message.content == written  # what was written before the failure is kept
 
-    def assert_error_event(data: dict) -> None:  # type: ignore[type-arg]
+    def assert_failed_event(data: dict) -> None:  # type: ignore[type-arg]
         assert data["error"]["code"] == "answer_failed" and "RuntimeError" in data["error"]["message"]
-        assert data["message"]["status"] == "failed" and data["message"]["content"] == ""
+        assert data["message"]["status"] == "failed"
+        assert data["message"]["content"] == written
 
-    events = parse_sse(alice.post("/api/ask/stream/", {"question": QUESTION}).streaming_content)
-    assert [name for name, _ in events] == ["error"]
-    assert_error_event(events[0][1])
-    failed()
+    try:
+        # REST, streamed: the events, the last the error with the failed answer.
+        events = parse_sse(alice.post("/api/ask/stream/", {"question": QUESTION}).streaming_content)
+        assert [name for name, _ in events] == names
+        assert_failed_event(events[-1][1])
+        failed()
 
-    client.force_login(alice.user)
-    chat = parse_sse(client.post("/chat/ask/", {"question": QUESTION}).streaming_content)
-    assert [name for name, _ in chat] == ["error"]
-    assert_error_event(chat[0][1])
-    failed()
+        # The chat page gets exactly the same events.
+        client.force_login(alice.user)
+        chat = parse_sse(client.post("/chat/ask/", {"question": QUESTION}).streaming_content)
+        assert [name for name, _ in chat] == names
+        assert_failed_event(chat[-1][1])
+        assert set(chat[-1][1]["message"]) == set(events[-1][1]["message"])
+        failed()
 
-    assert_error(alice.post("/api/ask/", {"question": QUESTION}), 500, "answer_failed")
-    failed()
+        # REST, not streamed: the API's error shape.
+        assert_error(alice.post("/api/ask/", {"question": QUESTION}), 500, "answer_failed")
+        failed()
 
-    body = {"model": "groundwork", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
-    v1 = parse_sse(alice.post("/v1/chat/completions", body, format="json").streaming_content)
-    assert v1[-1][1]["error"]["message"].startswith("The answer failed")
-    assert v1[-1][1]["message"]["status"] == "failed"
-    failed()
+        # /v1 streamed: content chunks, then OpenAI's error object beside the failed answer.
+        body = {"model": "groundwork", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
+        v1 = parse_sse(alice.post("/v1/chat/completions", body, format="json").streaming_content)
+        assert v1[-1][1]["error"]["message"].startswith("The answer failed")
+        assert v1[-1][1]["message"]["status"] == "failed"
+        assert "".join(c["choices"][0]["delta"].get("content", "") for _, c in v1[:-1]) == written
+        failed()
 
-    response = alice.post("/v1/chat/completions", {**body, "stream": False}, format="json")
-    assert response.status_code == 500 and response.json()["error"]["message"].startswith("The answer failed")
-    failed()
-    assert broken_judge.calls == 0  # writing never began
+        # /v1 not streamed: an OpenAI error.
+        response = alice.post("/v1/chat/completions", {**body, "stream": False}, format="json")
+        assert response.status_code == 500 and response.json()["error"]["message"].startswith(
+            "The answer failed"
+        )
+        failed()
+    finally:
+        reset_engine()
+    assert engine.calls == (5 if names[0] == "start" else 0)  # writing began on every client, or never
     assert not Message.objects.filter(status=Message.Status.STREAMING).exists()
 
 
