@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.test_comparing_answers import DABBLING, DIVING, PAGE
 from tests.browser.chromium import ARTIFACTS, CHROMIUM, ask, log_in_and_upload
 from tests.retrieval.pdf_builder import Line, build_pdf
 
@@ -202,8 +203,6 @@ def test_a_table_row_is_quoted_under_its_column_names(  # type: ignore[no-untype
 def test_a_question_asking_how_two_things_differ_cites_a_copy_of_each(  # type: ignore[no-untyped-def]
     page, live_server, make_user, ingestion, tmp_path
 ):
-    from tests.app.test_comparing_answers import DABBLING, DIVING, PAGE
-
     source = tmp_path / "ducks.md"
     source.write_text(PAGE)
     log_in_and_upload(page, live_server, make_user, source)
