@@ -34,7 +34,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 
 from app.models import Document  # noqa: E402
-from app.services.answers import AnswerDone, answer_question, run_answer  # noqa: E402
+from app.services.answers import AnswerFailed, answer_question, run_answer  # noqa: E402
 from app.services.documents import upload_documents  # noqa: E402
 from app.services.ingestion import ingest_documents  # noqa: E402
 from generation.cpu import cpu_summary  # noqa: E402
@@ -65,11 +65,11 @@ def main(questions_file: str) -> None:
     counts = dict.fromkeys(kinds, 0)
     for _, question, gold in asked:
         started = time.perf_counter()
-        _, last = run_answer(answer_question(user, question))
-        if not isinstance(last, AnswerDone):
-            print(f"\n{question}: the answer failed ({last.reason})")
+        outcome = run_answer(answer_question(user, question))
+        if isinstance(outcome, AnswerFailed):
+            print(f"\n{question}: the answer failed ({outcome.reason})")
             continue
-        record = last.record
+        record = outcome.done.record
         abstained = record.status == "no_evidence"
         seconds = time.perf_counter() - started
         print(f"\n{question} ({seconds:.2f} s, answerability {record.stats.answerability})")

@@ -203,10 +203,10 @@ class ChatCompletions(OpenAIView):
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
             return event_stream(_completion_chunks(events, include_usage))
-        started, last = run_answer(events)
-        if isinstance(last, AnswerFailed):
-            raise ServerError(last.reason)
-        assert started is not None  # only an answer that failed may lack its start (run_answer)
+        outcome = run_answer(events)
+        if isinstance(outcome, AnswerFailed):
+            raise ServerError(outcome.reason)
+        started, last = outcome.started, outcome.done
         message = message_payload(last.message)
         body = {
             "id": f"chatcmpl-{started.question.pk}",

@@ -322,14 +322,14 @@ class Ask(APIView):
     def post(self, request: Request) -> Response:
         ask = AskRequestSerializer(data=request.data)
         ask.is_valid(raise_exception=True)
-        started, last = run_answer(_start_answer(request, ask.validated_data))
-        if isinstance(last, AnswerFailed):
-            raise AnswerFailedError(last.reason)
-        assert started is not None  # only an answer that failed may lack its start (run_answer)
+        outcome = run_answer(_start_answer(request, ask.validated_data))
+        if isinstance(outcome, AnswerFailed):
+            raise AnswerFailedError(outcome.reason)
+        started = outcome.started
         body = {
             "conversation": ConversationSerializer(started.conversation).data,
             "question": {"id": started.question.pk, "content": started.question.content},
-            "answer": message_payload(last.message),
+            "answer": message_payload(outcome.done.message),
         }
         return Response(body)
 

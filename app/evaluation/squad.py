@@ -23,7 +23,7 @@ from app.evaluation.runs import Context
 from app.evaluation.scoring import score_answer
 from app.models import Chunk
 from app.services.answer_record import AnswerMode
-from app.services.answers import AnswerDone, AnswerOptions, answer_question, run_answer, start_conversation
+from app.services.answers import AnswerFailed, AnswerOptions, answer_question, run_answer, start_conversation
 from app.services.search import RetrievalMode, SearchResult, search_chunks
 
 
@@ -64,12 +64,12 @@ def _ask(ctx: Context, question: SquadQuestion, options: AnswerOptions, **kwargs
     conversation = start_conversation(ctx.user, question.question, collection=ctx.corpus.collection)
     started = time.perf_counter()
     try:
-        _, last = run_answer(
+        outcome = run_answer(
             answer_question(ctx.user, question.question, conversation=conversation, options=options, **kwargs)
         )
-        if not isinstance(last, AnswerDone):
-            raise RuntimeError(f"the answer failed: {last.reason}")
-        return last.record, time.perf_counter() - started
+        if isinstance(outcome, AnswerFailed):
+            raise RuntimeError(f"the answer failed: {outcome.reason}")
+        return outcome.done.record, time.perf_counter() - started
     finally:
         conversation.delete()  # the item keeps everything; the eval user's chat history is noise
 

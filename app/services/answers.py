@@ -414,10 +414,17 @@ class _Turn:
         yield AnswerDone(self.save(record), record)
 
 
-def run_answer(events: AnswerStream) -> tuple[AnswerStarted | None, AnswerDone | AnswerFailed]:
-    """Run an answer to its end (closing it either way): its start and its last event. The
-    start is None only when the answer failed before it began (search or evidence broke), so
-    a caller checks for `AnswerFailed` first."""
+@dataclass(frozen=True)
+class Answered:
+    """An answer run to its end and saved (`run_answer`): how it started and how it ended."""
+
+    started: AnswerStarted
+    done: AnswerDone
+
+
+def run_answer(events: AnswerStream) -> Answered | AnswerFailed:
+    """Run an answer to its end (closing it either way): `Answered`, or the `AnswerFailed` it
+    ended with, which may come without a start (search or evidence broke before writing)."""
     started: AnswerStarted | None = None
     last: AnswerDone | AnswerFailed | None = None
     try:
@@ -428,6 +435,8 @@ def run_answer(events: AnswerStream) -> tuple[AnswerStarted | None, AnswerDone |
                 last = event
     finally:
         events.close()
-    if last is None or (started is None and not isinstance(last, AnswerFailed)):
+    if isinstance(last, AnswerFailed):
+        return last
+    if last is None or started is None:
         raise RuntimeError("an answer stream always ends with an event, and starts unless it failed")
-    return started, last
+    return Answered(started, last)
