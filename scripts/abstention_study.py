@@ -243,6 +243,16 @@ def logistic_fit(x: np.ndarray, y: np.ndarray, steps: int = 3000, l2: float = 1e
     return w
 
 
+def cross_fitted(x: np.ndarray, y: np.ndarray, first_half: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each half of the rows: that half's mask, and every row's score under a logistic
+    regression fitted on that half alone (so the other half reads it as unseen data)."""
+    out = []
+    for fit in (first_half, ~first_half):
+        w = logistic_fit(x[fit], y[fit])
+        out.append((fit, x @ w[:-1] + w[-1]))
+    return out
+
+
 def load_records(paths: list[Path]) -> list[dict[str, Any]]:
     """The records of one or more caches, each question once (seeded samples overlap)."""
     records: dict[str, dict[str, Any]] = {}
@@ -308,9 +318,7 @@ def report(paths: list[Path]) -> None:
     for columns in combos:
         cols = list(columns)
         read, carried = [], []
-        for fit in (first_half, ~first_half):
-            w = logistic_fit(rows[fit][:, cols], label[fit])
-            score = rows[:, cols] @ w[:-1] + w[-1]
+        for fit, score in cross_fitted(rows[:, cols], label, first_half):
             test = ~fit
             read.append(operating_point(score[test & (label == 1)], score[test & (label == 0)]))
             threshold = np.quantile(score[fit & (label == 1)], 0.1)
@@ -343,9 +351,7 @@ def cited_fit(rows: np.ndarray, label: np.ndarray, first_half: np.ndarray, gold:
     print("fitted to: carried threshold answered / abstaining / citations, per half")
     for name, target in (("answerable", label == 1), ("top quote from the gold paragraph", cited)):
         read = []
-        for fit in (first_half, ~first_half):
-            w = logistic_fit(rows[fit][:, columns], target[fit].astype(float))
-            score = rows[:, columns] @ w[:-1] + w[-1]
+        for fit, score in cross_fitted(rows[:, columns], target.astype(float), first_half):
             threshold = np.quantile(score[fit & (label == 1)], 0.1)
             test = ~fit
             answered = test & (label == 1) & (score >= threshold)
