@@ -16,7 +16,9 @@ structure below is read from.
   printed on its page; a PDF without an outline gets headings from font size (short
   lines clearly larger than the body text, one level per size): ``pdf_headings``.
 * Page labels (/PageLabels: "i", "ii", "1") are kept beside the page index.
-* A page with no text layer is read by OCR (``retrieval.parsing.ocr``) and said so.
+* A page with no text layer is read by OCR (``retrieval.parsing.ocr``) and said so, and so
+  is a page whose text is mostly in fonts without a Unicode mapping: pypdf gives such a font's
+  glyph names ("/g18/g152"), which are not text; the page's pixels are.
 
 Bounds: pypdf's resource limits are raised to what real files need (``PYPDF_LIMITS``),
 the whole parse has a time budget that is checked inside a page too, and the process's
@@ -33,8 +35,8 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import pypdf
 from pypdf import PasswordType
@@ -65,6 +67,8 @@ _LIGATURES = str.maketrans(
 )
 # Glyph names pypdf prints for fonts that have no Unicode mapping ("/g18/g152/g3").
 _GLYPH_NAMES = re.compile(r"/g\d+")
+UNMAPPED = "some text is in a font without a Unicode mapping and was skipped"
+UNMAPPED_READ = "text in a font without a Unicode mapping, read by OCR (may contain recognition errors)"
 MIB = 1024**2
 # pypdf's defaults refuse arrays and dictionaries over 100,000 elements, and valid
 # filings hold bigger ones (a long table's TJ arrays, a structure tree's /Nums). One
@@ -93,6 +97,13 @@ MEMORY_BUDGET_BYTES = 1536 * MIB
 _CHECK_EVERY = 512
 
 Progress = Callable[[int, int], None]
+
+
+class _PageText(NamedTuple):
+    lines: list[Line] | None  # None: extraction failed
+    # Most of the page's characters were glyph names of a font without a Unicode mapping
+    # (they are left out of `lines`): OCR reads it better than its text layer.
+    unmapped: bool = False
 
 
 class _Stop(BaseException):
@@ -153,23 +164,27 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
     budget = _Budget()
     page_lines: list[list[Line] | None] = []
     unread: list[int] = []  # 0-based indexes of pages with no text layer
+    unmapped: list[int] = []  # and of those whose text is mostly unmapped glyphs
     for index, page in enumerate(pages):
         number = index + 1
-        lines: list[Line] | None = None
+        read = _PageText(None)
         try:
             if index > 0:  # the first page is always read
                 budget.check()
-            lines = _page_lines(page, number, losses, budget)
+            read = _page_lines(page, number, losses, budget)
         except _Stop as stop:
             losses[stop.reason].extend(range(number, len(pages) + 1))
             page_lines.extend([None] * (len(pages) - index))
             break
-        page_lines.append(lines)
-        if lines is not None and not any(line.text for line in lines):
+        page_lines.append(read.lines)
+        if read.lines is not None and not any(line.text for line in read.lines):
             unread.append(index)
+        elif read.unmapped:
+            unmapped.append(index)
         if progress is not None:
             progress(number, len(pages))
-    ocr_pages = _read_scanned_pages(data, unread, page_lines, losses, budget)
+    ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget)
+    ocr_pages |= _read_unmapped_by_ocr(data, unmapped, page_lines, losses, budget)
     labels = _page_labels(reader, len(pages))
     excluded = running_lines(page_lines, ocr_pages)
     headings, consumed = outline_headings(reader, page_lines, excluded)
@@ -275,8 +290,8 @@ def _has_images(page: pypdf.PageObject) -> bool:
 
 def _page_lines(
     page: pypdf.PageObject, number: int, losses: dict[str, list[int]], budget: _Budget
-) -> list[Line] | None:
-    """The page's lines with their font sizes and heights; None when extraction failed."""
+) -> _PageText:
+    """The page's lines with their font sizes and heights (None when extraction failed)."""
     pieces: list[Piece] = []
     operators = 0
     tracker = RunTracker(page)
@@ -318,17 +333,19 @@ def _page_lines(
         raise _unsupported_encryption(error) from error
     except LimitReachedError as error:
         losses[f"not read: the page is larger than this server's limits allow ({error})"].append(number)
-        return None
+        return _PageText(None)
     except MemoryError:
         losses["not read: the page needs more memory than this server has"].append(number)
-        return None
+        return _PageText(None)
     except Exception as error:
         # One broken page must not cost the others: say precisely what was lost and go on.
         name, detail = type(error).__name__, str(error).strip()[:120]
         losses[f"text could not be extracted ({name}{': ' + detail if detail else ''})"].append(number)
-        return None
+        return _PageText(None)
     lines = join_drop_caps(assemble(pieces))
     glyph_names = sum(len(_GLYPH_NAMES.findall(line.text)) for line in lines)
+    # One glyph name is one character shown; the rest of the page's letters and digits are read.
+    readable = sum(c.isalnum() for line in lines for c in _GLYPH_NAMES.sub("", line.text))
 
     def clean(text: str) -> str:
         return (_GLYPH_NAMES.sub(" ", text) if glyph_names >= 5 else text).translate(_LIGATURES).strip()
@@ -338,8 +355,8 @@ def _page_lines(
         line.cells = [dataclasses.replace(cell, text=clean(cell.text)) for cell in cells] if cells else None
         line.text = clean(line.text)
     if glyph_names >= 5:
-        losses["some text is in a font without a Unicode mapping and was skipped"].append(number)
-    return lines
+        losses[UNMAPPED].append(number)
+    return _PageText(lines, unmapped=glyph_names >= 5 and glyph_names > readable)
 
 
 def _page_ranges(numbers: list[int]) -> str:
@@ -358,7 +375,7 @@ def _page_ranges(numbers: list[int]) -> str:
 # Scanned pages ---------------------------------------------------------------------------
 
 
-def _read_scanned_pages(
+def _read_by_ocr(
     data: bytes,
     unread: list[int],
     page_lines: list[list[Line] | None],
@@ -373,31 +390,71 @@ def _read_scanned_pages(
         losses[skipped].extend(index + 1 for index in unread)
         return set()
     read: set[int] = set()
+    for index, text in _ocr_pages(data, unread, budget):
+        if isinstance(text, _Stop):
+            losses[text.reason].append(index + 1)
+        elif isinstance(text, OcrError):
+            losses[f"no extractable text; OCR failed: {text}"].append(index + 1)
+        elif not text.strip():
+            losses["no extractable text"].append(index + 1)
+        else:
+            page_lines[index] = [Line(line) for line in text.split("\n")]
+            losses["text read by OCR (may contain recognition errors)"].append(index + 1)
+            read.add(index)
+    return read
+
+
+def _read_unmapped_by_ocr(
+    data: bytes,
+    unmapped: list[int],
+    page_lines: list[list[Line] | None],
+    losses: dict[str, list[int]],
+    budget: _Budget,
+) -> set[int]:
+    """OCR the pages whose text is mostly in fonts without a Unicode mapping (a Word export
+    whose body font has no /ToUnicode: 21 of TAMReview.pdf's 23 pages gave their headings
+    alone); the indexes of those that gave text. A page OCR cannot read keeps its readable
+    lines and its UNMAPPED loss."""
+    if not unmapped or not tesseract_available():
+        return set()
+    read: set[int] = set()
+    for index, text in _ocr_pages(data, unmapped, budget):
+        if isinstance(text, _Stop | OcrError) or not text.strip():
+            why = text.reason if isinstance(text, _Stop) else str(text) or "it found no text"
+            losses[f"OCR could not read the unmapped text either ({why})"].append(index + 1)
+            continue
+        page_lines[index] = [Line(line) for line in text.split("\n")]
+        losses[UNMAPPED].remove(index + 1)
+        if not losses[UNMAPPED]:
+            del losses[UNMAPPED]
+        losses[UNMAPPED_READ].append(index + 1)
+        read.add(index)
+    return read
+
+
+def _ocr_pages(
+    data: bytes, indexes: list[int], budget: _Budget
+) -> Iterator[tuple[int, str | OcrError | _Stop]]:
+    """Each page's OCR text, or why it was not read: OcrError, or _Stop past the time budget
+    (the page is not tried). The PDF is opened for rendering once."""
     try:
         renderer = PageRenderer(data)
     except OcrError as error:
-        losses[f"no extractable text; OCR failed: {error}"].extend(index + 1 for index in unread)
-        return read
+        yield from ((index, error) for index in indexes)
+        return
     try:
-        for index in unread:
+        for index in indexes:
             if budget.remaining() <= 1:
-                losses["not read: the PDF took too long to extract"].append(index + 1)
+                yield index, _Stop("not read: the PDF took too long to extract")
                 continue
             try:
                 text = ocr_image(renderer.grayscale(index), timeout=min(budget.remaining(), 60))
             except OcrError as error:
-                losses[f"no extractable text; OCR failed: {error}"].append(index + 1)
+                yield index, error
                 continue
-            text = text.translate(_LIGATURES)
-            if not text.strip():
-                losses["no extractable text"].append(index + 1)
-                continue
-            page_lines[index] = [Line(line) for line in text.split("\n")]
-            losses["text read by OCR (may contain recognition errors)"].append(index + 1)
-            read.add(index)
+            yield index, text.translate(_LIGATURES)
     finally:
         renderer.close()
-    return read
 
 
 # Page labels -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 from collections.abc import Callable
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from retrieval.document import ParsedDocument
+from retrieval.parsing import parse_document
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +57,10 @@ def _minimal_text_pdf(text: str) -> bytes:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+@functools.cache
+def parsed_sample(path: Path) -> ParsedDocument:
+    """A sample file parsed once per test session: read by OCR, TAMReview.pdf's 21 pages in a
+    font without a Unicode mapping take most of a minute. A refusal (ParseError) is not kept."""
+    return parse_document(path.read_bytes(), path.name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +16,10 @@ import pytest
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import parse_document
+from retrieval.parsing import pdf as pdf_parser
 from retrieval.parsing.table_cells import tidy_rows
 from tests.conftest import SHARED_DATA, needs_shared_data
+from tests.retrieval.conftest import parsed_sample
 
 DOC_SAMPLES = SHARED_DATA / "doc-samples"
 DOCLING = DOC_SAMPLES / "docling" / "tests" / "data"
@@ -170,16 +173,39 @@ def test_pdf_pages_and_paragraphs() -> None:
     assert "\n\n\u2022 Microsoft Office Suite:" in doc.text
 
 
+TAM_REVIEW = DOC_SAMPLES / "pdfjs/test/pdfs/TAMReview.pdf"
+TAM_TITLE = "Overview of the Technology Acceptance Model: Origins, Developments and Future Directions"
+
+
 @needs_samples
-def test_pdf_metadata_title_and_font_warnings() -> None:
-    doc = parse_file(DOC_SAMPLES / "pdfjs/test/pdfs/TAMReview.pdf")
-    assert doc.title == (
-        "Overview of the Technology Acceptance Model: Origins, Developments and Future Directions"
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_pdf_text_in_a_font_without_a_unicode_map_is_read_by_ocr() -> None:
+    # Pages 2-22 set their body in a font without a Unicode map: pypdf gives glyph names
+    # ("/g18/g152…"), the headings alone are text. OCR reads the pages, and says so.
+    doc = parsed_sample(TAM_REVIEW)
+    assert doc.title == TAM_TITLE
+    assert doc.warnings == (
+        "pages 2-22: text in a font without a Unicode mapping, read by OCR (may contain recognition errors)",
     )
-    # Most pages use a font without a Unicode map: what is lost is said, page by page range,
-    # and the raw glyph names do not pollute the text.
-    assert any("without a Unicode mapping" in w and w.startswith("pages ") for w in doc.warnings)
+    body = re.sub(r"\s+", " ", doc.text)
+    assert "Fred Davis proposed the Technology Acceptance Model (TAM) in his doctoral thesis" in body
+    assert "perceived ease of use having a direct influence on perceived usefulness" in body
     assert "/g3" not in doc.text
+    assert {s.page for s in doc.sections if s.ocr} == set(range(2, 23))
+
+
+@needs_samples
+def test_without_tesseract_text_in_a_font_without_a_unicode_map_is_skipped_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pdf_parser, "tesseract_available", lambda: False)
+    doc = parse_file(TAM_REVIEW)
+    assert doc.title == TAM_TITLE
+    # What is lost is said, page by page range, and the raw glyph names do not pollute the text.
+    assert doc.warnings == ("pages 2-22: some text is in a font without a Unicode mapping and was skipped",)
+    assert "/g3" not in doc.text
+    assert "doctoral thesis" not in doc.text
+    assert not any(s.ocr for s in doc.sections)
 
 
 # --- small files built here -------------------------------------------------------------------

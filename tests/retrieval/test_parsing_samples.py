@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import EXTENSIONS, SUPPORTED_FORMATS, parse_document
+from retrieval.parsing import EXTENSIONS, SUPPORTED_FORMATS
 from tests.conftest import SHARED_DATA, needs_shared_data
+from tests.retrieval.conftest import parsed_sample
 
 DOC_SAMPLES = SHARED_DATA / "doc-samples"
 SAMPLES = sorted(p for p in DOC_SAMPLES.rglob("*") if p.is_file()) if DOC_SAMPLES.is_dir() else []
@@ -57,7 +58,7 @@ def test_sample_parses_or_is_refused_with_a_reason(path: Path) -> None:
     name = _sample_id(path)
     supported = path.suffix.lower() in EXTENSIONS
     try:
-        doc = parse_document(path.read_bytes(), path.name)
+        doc = parsed_sample(path)
     except ParseError as error:
         reason = str(error)
         assert reason.strip()
