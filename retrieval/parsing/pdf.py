@@ -414,21 +414,32 @@ def _read_unmapped_by_ocr(
     """OCR the pages whose text is mostly in fonts without a Unicode mapping (a Word export
     whose body font has no /ToUnicode: 21 of TAMReview.pdf's 23 pages gave their headings
     alone); the indexes of those that gave text. A page OCR cannot read keeps its readable
-    lines and its UNMAPPED loss."""
-    if not unmapped or not tesseract_available():
-        return set()
-    read: set[int] = set()
-    for index, text in _ocr_pages(data, unmapped, budget):
-        if isinstance(text, _Stop | OcrError) or not text.strip():
-            why = text.reason if isinstance(text, _Stop) else str(text) or "it found no text"
-            losses[f"OCR could not read the unmapped text either ({why})"].append(index + 1)
-            continue
-        page_lines[index] = [Line(line) for line in text.split("\n")]
+    lines, and its UNMAPPED loss says why OCR did not help."""
+
+    def outcome(index: int, loss: str) -> None:
         losses[UNMAPPED].remove(index + 1)
         if not losses[UNMAPPED]:
             del losses[UNMAPPED]
-        losses[UNMAPPED_READ].append(index + 1)
-        read.add(index)
+        losses[loss].append(index + 1)
+
+    if not unmapped:
+        return set()
+    if not tesseract_available():
+        for index in unmapped:
+            outcome(index, f"{UNMAPPED}; OCR skipped: Tesseract is not installed on this server")
+        return set()
+    read: set[int] = set()
+    for index, text in _ocr_pages(data, unmapped, budget):
+        if isinstance(text, _Stop):
+            outcome(index, f"{UNMAPPED}; OCR not tried: the PDF took too long to extract")
+        elif isinstance(text, OcrError):
+            outcome(index, f"{UNMAPPED}; OCR failed: {text}")
+        elif not text.strip():
+            outcome(index, f"{UNMAPPED}; OCR found no text")
+        else:
+            page_lines[index] = [Line(line) for line in text.split("\n")]
+            outcome(index, UNMAPPED_READ)
+            read.add(index)
     return read
 
 

@@ -17,6 +17,7 @@ import pytest
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import parse_document
 from retrieval.parsing import pdf as pdf_parser
+from retrieval.parsing.ocr import OcrError
 from retrieval.parsing.table_cells import tidy_rows
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.retrieval.conftest import parsed_sample
@@ -202,10 +203,29 @@ def test_without_tesseract_text_in_a_font_without_a_unicode_map_is_skipped_with_
     doc = parse_file(TAM_REVIEW)
     assert doc.title == TAM_TITLE
     # What is lost is said, page by page range, and the raw glyph names do not pollute the text.
-    assert doc.warnings == ("pages 2-22: some text is in a font without a Unicode mapping and was skipped",)
+    assert doc.warnings == (
+        "pages 2-22: some text is in a font without a Unicode mapping and was skipped; "
+        "OCR skipped: Tesseract is not installed on this server",
+    )
     assert "/g3" not in doc.text
     assert "doctoral thesis" not in doc.text
     assert not any(s.ocr for s in doc.sections)
+
+
+@needs_samples
+def test_a_failing_ocr_keeps_what_the_unmapped_pages_could_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(*args: object, **kwargs: object) -> str:
+        raise OcrError("Tesseract failed (out of memory)")
+
+    monkeypatch.setattr(pdf_parser, "tesseract_available", lambda: True)
+    monkeypatch.setattr(pdf_parser, "ocr_image", failing)
+    doc = parse_file(TAM_REVIEW)
+    assert doc.warnings == (
+        "pages 2-22: some text is in a font without a Unicode mapping and was skipped; "
+        "OCR failed: Tesseract failed (out of memory)",
+    )
+    # The headings, in fonts with a Unicode map, are still there.
+    assert "Related studies on perceived usefulness and perceived ease of use" in doc.text
 
 
 # --- small files built here -------------------------------------------------------------------
