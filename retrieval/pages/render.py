@@ -5,6 +5,12 @@ passage (text from `Document.text`) is found among PDFium's own characters of th
 (`matching`), then drawn as PDFium's text rectangles mapped into the image's pixels by the
 same transform the rendering used (`FPDF_PageToDevice`), so rotated and cropped pages line up.
 
+A page whose text the parser read by OCR (a scan, or a font without a Unicode map:
+`retrieval.parsing.pdf`) has no PDFium characters that spell the passage. Where PDFium places
+it on none of the pages, it is looked for among the words Tesseract reads on each in turn
+(`ocr_words`: the recognition the parser's text came from; for at most OCR_SECONDS), and
+drawn as those words' boxes, one per line.
+
 This runs PDFium in the calling process, unbounded in time: the web goes through `sandbox`,
 which runs it in a child process with a time and memory limit.
 """
@@ -14,14 +20,16 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import time
 from collections.abc import Sequence
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from retrieval.pages.layout import MAX_SIDE, Box, PageError, PageLayout, PdfSource, RenderedPage
-from retrieval.pages.matching import SpanMatch, match_span
+from retrieval.pages.layout import MAX_SIDE, Box, PageError, PageLayout, PdfSource, Placement, RenderedPage
+from retrieval.pages.matching import Part, SpanMatch, match_span
 from retrieval.pages.png import encode_png
+from retrieval.parsing.ocr import OcrError, OcrWord, ocr_words, render_grayscale, tesseract_available
 
 # A small page (a receipt, a slide) is not blown up beyond 288 dpi.
 MAX_SCALE = 4.0
@@ -29,6 +37,9 @@ MAX_SCALE = 4.0
 MAX_PASSAGE_CHARS = 20_000
 # Pages have a few thousand characters; a crafted page with millions would be read one by one.
 MAX_PAGE_CHARS = 200_000
+# OCR of one page takes about 3 s here, and the sandbox gives the whole request 20 s: the
+# pages of a passage PDFium does not place are read by OCR for at most this long.
+OCR_SECONDS = 12.0
 
 
 def show_page(
@@ -37,7 +48,8 @@ def show_page(
     """The page of `pages` (1-based, in order) where `passage` starts, laid out with its boxes
     and rendered when `render`. With one page, that page; with several (the pages a passage
     may be on), the first holding the whole passage or its start, else the first holding its
-    end, else the first. An empty passage places nothing."""
+    end, else the first where OCR finds it (see above), else the first. An empty passage
+    places nothing."""
     if not pages or max_side < 1:
         raise ValueError("a page and a positive size are needed")
     if len(passage) > MAX_PASSAGE_CHARS:
@@ -51,9 +63,12 @@ def show_page(
         if any(not 1 <= number <= count for number in pages):
             raise PageError(f"the PDF has {count} pages")
         number, match = _page_of(document, pages, passage)
+        read = None
+        if match is None and passage and tesseract_available():
+            number, read = _ocr_page_of(document, pages, passage, default=number)
         page = document[number - 1]
         try:
-            return _rendered(document, page, number, count, match, render=render, max_side=max_side)
+            return _rendered(document, page, number, count, match, read, render=render, max_side=max_side)
         finally:
             page.close()
     except pypdfium2.PdfiumError as error:
@@ -89,6 +104,52 @@ def _match(document: pypdfium2.PdfDocument, number: int, passage: str) -> SpanMa
         page.close()
 
 
+OcrPlacement = tuple[Part, list[list[OcrWord]], int, int]  # part, words by line, OCR image size
+
+
+def _ocr_page_of(
+    document: pypdfium2.PdfDocument, pages: Sequence[int], passage: str, default: int
+) -> tuple[int, OcrPlacement | None]:
+    """The first of `pages` where OCR finds the passage (or a part of it), while OCR_SECONDS
+    last; else (`default`, None)."""
+    deadline = time.monotonic() + OCR_SECONDS
+    for number in pages:
+        remaining = deadline - time.monotonic()
+        if remaining < 1:
+            break
+        page = document[number - 1]
+        try:
+            read = _ocr_match(page, passage, remaining)
+        finally:
+            page.close()
+        if read is not None:
+            return number, read
+    return default, None
+
+
+def _ocr_match(page: pypdfium2.PdfPage, passage: str, timeout: float) -> OcrPlacement | None:
+    """Where the passage lies among the words OCR reads on the page: its part, its words line
+    by line, and the OCR image's size; None where OCR fails or finds no part of it."""
+    try:
+        image = render_grayscale(page)
+        words = ocr_words(image, timeout=timeout)
+    except OcrError:
+        return None
+    # One string per character, a space after each word, and the word each came from.
+    characters = [c for word in words for c in (*word.text, " ")]
+    owners = [i for i, word in enumerate(words) for _ in range(len(word.text) + 1)]
+    match = match_span(characters, passage)
+    if match is None:
+        return None
+    lines: list[list[OcrWord]] = []
+    for word in words[owners[match.first] : owners[match.last] + 1]:
+        if lines and lines[-1][0].line == word.line:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return match.part, lines, image.shape[1], image.shape[0]
+
+
 def _characters(text: pypdfium2.PdfTextPage) -> list[str]:
     """Each of the text page's characters, by its index (generated spaces and line breaks
     included, as PDFium counts them), so a match maps back to character indices exactly."""
@@ -116,6 +177,7 @@ def _rendered(
     number: int,
     count: int,
     match: SpanMatch | None,
+    read: OcrPlacement | None,
     *,
     render: bool,
     max_side: int,
@@ -124,7 +186,15 @@ def _rendered(
     scale = _scale(points_wide, points_high, max_side)
     # Exactly the size `PdfPage.render` gives its bitmap, so boxes and image agree.
     width, height = max(1, math.ceil(points_wide * scale)), max(1, math.ceil(points_high * scale))
-    boxes = _boxes(page, match, width, height, pad=max(1, round(scale))) if match else ()
+    pad = max(1, round(scale))
+    boxes: tuple[Box, ...] = ()
+    placement: Placement = "none"
+    if match is not None:
+        boxes, placement = _boxes(page, match, width, height, pad), match.part
+    elif read is not None:
+        part, lines, ocr_width, ocr_height = read
+        scales = width / ocr_width, height / ocr_height
+        boxes, placement = _word_boxes(lines, *scales, width, height, pad), part
     layout = PageLayout(
         page=number,
         page_count=count,
@@ -132,7 +202,7 @@ def _rendered(
         width=width,
         height=height,
         boxes=boxes,
-        placement=match.part if match and boxes else "none",
+        placement=placement if boxes else "none",
     )
     if not render:
         return RenderedPage(layout, None)
@@ -161,6 +231,21 @@ def _boxes(page: pypdfium2.PdfPage, match: SpanMatch, width: int, height: int, p
         xs, ys = [x for x, _ in corners], [y for _, y in corners]
         x0, x1 = max(0, min(xs) - pad), min(width, max(xs) + pad)
         y0, y1 = max(0, min(ys) - pad), min(height, max(ys) + pad)
+        if x1 > x0 and y1 > y0:
+            boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+    return tuple(boxes)
+
+
+def _word_boxes(
+    lines: list[list[OcrWord]], x_scale: float, y_scale: float, width: int, height: int, pad: int
+) -> tuple[Box, ...]:
+    """One box per line of OCR words, from the OCR image's pixels into the shown image's."""
+    boxes = []
+    for words in lines:
+        x0 = max(0, math.floor(min(w.left for w in words) * x_scale) - pad)
+        y0 = max(0, math.floor(min(w.top for w in words) * y_scale) - pad)
+        x1 = min(width, math.ceil(max(w.left + w.width for w in words) * x_scale) + pad)
+        y1 = min(height, math.ceil(max(w.top + w.height for w in words) * y_scale) + pad)
         if x1 > x0 and y1 > y0:
             boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
     return tuple(boxes)

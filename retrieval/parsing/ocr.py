@@ -7,6 +7,10 @@ Both are bounded: the bitmap has at most MAX_PIXELS pixels, and Tesseract gets a
 limit per page and one thread (the machine's cores are shared with the web process and
 the encoder). Where Tesseract is not installed, ``tesseract_available`` says so and the
 PDF parser warns per page instead of reading it.
+
+``ocr_words`` reads the same page as words with their boxes: the page viewer
+(``retrieval.pages.render``) highlights a quote from an OCR'd page with them, as PDFium's
+characters cannot place it there.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import shutil
 import subprocess
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import pypdfium2
@@ -65,22 +70,66 @@ class PageRenderer:
             try:
                 page = self._document[index]
                 try:
-                    width, height = page.get_size()  # points, 1/72 inch
-                    scale = OCR_DPI / 72
-                    pixels = width * height * scale * scale
-                    if pixels > MAX_PIXELS:
-                        scale *= (MAX_PIXELS / pixels) ** 0.5
-                    bitmap = page.render(scale=scale, grayscale=True)
-                    array = np.array(bitmap.to_numpy(), copy=True)
+                    return render_grayscale(page)
                 finally:
                     page.close()
             except pypdfium2.PdfiumError as error:
                 raise OcrError(f"the page cannot be rendered ({error})") from error
-        return array.reshape(array.shape[0], array.shape[1], -1)[:, :, 0]
+
+
+def render_grayscale(page: pypdfium2.PdfPage) -> np.ndarray:
+    """The page as a 2-D uint8 array at OCR_DPI (or fewer pixels), as OCR reads it. The
+    caller holds PDFium for itself (PDFium is not thread-safe)."""
+    width, height = page.get_size()  # points, 1/72 inch
+    scale = OCR_DPI / 72
+    pixels = width * height * scale * scale
+    if pixels > MAX_PIXELS:
+        scale *= (MAX_PIXELS / pixels) ** 0.5
+    bitmap = page.render(scale=scale, grayscale=True)
+    array = np.array(bitmap.to_numpy(), copy=True)
+    return array.reshape(array.shape[0], array.shape[1], -1)[:, :, 0]
+
+
+@dataclass(frozen=True)
+class OcrWord:
+    """A word Tesseract read, with its box in the image's pixels."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    line: tuple[int, int, int]  # (block, paragraph, line): the words of one line share it
 
 
 def ocr_image(image: np.ndarray, *, timeout: float = PAGE_TIMEOUT_SECONDS, dpi: int = OCR_DPI) -> str:
     """The text Tesseract reads in a grayscale image; "" for a blank one."""
+    return _tesseract(image, timeout, dpi)
+
+
+def ocr_words(
+    image: np.ndarray, *, timeout: float = PAGE_TIMEOUT_SECONDS, dpi: int = OCR_DPI
+) -> list[OcrWord]:
+    """The words Tesseract reads in a grayscale image, in reading order, with their boxes
+    (its TSV output: the same recognition as `ocr_image`'s text); [] for a blank image."""
+    words = []
+    for row in _tesseract(image, timeout, dpi, "tsv").splitlines()[1:]:
+        fields = row.split("\t")
+        # level 5 is a word; the columns: level, page, block, paragraph, line, word, left,
+        # top, width, height, confidence, text.
+        if len(fields) != 12 or fields[0] != "5" or not fields[11].strip():
+            continue
+        try:
+            block, paragraph, line, left, top, width, height = (int(fields[i]) for i in (2, 3, 4, 6, 7, 8, 9))
+        except ValueError:
+            continue
+        words.append(OcrWord(fields[11], left, top, width, height, (block, paragraph, line)))
+    return words
+
+
+def _tesseract(image: np.ndarray, timeout: float, dpi: int, *configs: str) -> str:
+    """Tesseract's output for a grayscale image (plain text, or what `configs` ask for);
+    "" for a blank image."""
     tesseract = _tesseract_path()
     if tesseract is None:
         raise OcrError("Tesseract is not installed")
@@ -89,7 +138,7 @@ def ocr_image(image: np.ndarray, *, timeout: float = PAGE_TIMEOUT_SECONDS, dpi: 
     height, width = image.shape
     # A binary PGM on stdin: no temporary file, and Leptonica reads it without any codec.
     pgm = b"P5\n%d %d\n255\n" % (width, height) + np.ascontiguousarray(image, dtype=np.uint8).tobytes()
-    command = [tesseract, "stdin", "stdout", "-l", OCR_LANGUAGES, "--dpi", str(dpi), "--psm", "3"]
+    command = [tesseract, "stdin", "stdout", "-l", OCR_LANGUAGES, "--dpi", str(dpi), "--psm", "3", *configs]
     environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         result = subprocess.run(

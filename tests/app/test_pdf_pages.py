@@ -5,6 +5,7 @@ The PDF is ingested for real and rendered by the real renderer process."""
 
 from __future__ import annotations
 
+import shutil
 import struct
 import threading
 from html import escape
@@ -16,7 +17,7 @@ from django.urls import reverse
 from app.models import Document
 from app.services import pdf_pages
 from app.services.documents import delete_document
-from tests.retrieval.pdf_builder import Line, build_pdf
+from tests.retrieval.pdf_builder import SCANNED_TEXT, Line, build_pdf, scanned_page_pixels
 
 BUILT = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
 CROSSING = "The tower was lit for the first time on the first of February in 1844."
@@ -89,6 +90,28 @@ def test_a_passage_opens_on_its_page_highlighted_over_the_image(lighthouse, clie
     chunk = lighthouse.chunks.get()
     page_link = reverse("document-page", args=[lighthouse.pk, chunk.page])
     assert f'{page_link}?start={chunk.start}&amp;end={chunk.end}#highlight">page i</a>' in results
+
+
+@pytest.fixture
+def scan(make_user, ingestion, settings, tmp_path) -> Document:  # type: ignore[no-untyped-def]
+    """A PDF whose second page is an image of two printed lines, read by OCR."""
+    settings.DATA_DIR = tmp_path
+    data = build_pdf([[Line("A typed first page.", 700)], []], images={1: scanned_page_pixels(SCANNED_TEXT)})
+    return ingestion.index(make_user("alice"), "scan.pdf", data)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_a_quote_from_a_scanned_page_is_highlighted_where_ocr_read_it(scan, client) -> None:  # type: ignore[no-untyped-def]
+    document = scan
+    start = document.text.index("Invoice")
+    query = f"?start={start}&end={document.text.index('March', start) + len('March.')}"
+    client.force_login(document.owner)
+    response = client.get(reverse("document-passage", args=[document.pk]) + query)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("document-page", args=[document.pk, 2]) + query + "#highlight"
+    page = client.get(response["Location"]).content.decode()
+    assert page.count('class="page-highlight"') == 1  # one printed line
+    assert 'data-placement="whole"' in page
 
 
 def test_a_passage_over_a_page_break_is_highlighted_in_part_on_each_page(lighthouse, client) -> None:  # type: ignore[no-untyped-def]

@@ -162,3 +162,22 @@ def _bookmarks(writer: PdfWriter, items: list[Bookmark], parent: int, pages: lis
             body += b" /First %d 0 R /Last %d 0 R /Count %d" % (first, last, len(item.children))
         writer.set(number, body + b" >>")
     return numbers[0], numbers[-1]
+
+
+# A page as a scanner delivers it: pixels only, its text read back by OCR.
+SCANNED_TEXT = ["The quick brown fox jumps over the lazy dog.", "Invoice number 4711 is due in March."]
+
+
+def scanned_page_pixels(text_lines: list[str]) -> tuple[int, int, bytes]:
+    """A page image with printed text, for `build_pdf(images=...)`: a text PDF (each line at
+    18 pt, the first at y = 700 and every next one 30 pt lower) rendered to gray pixels by
+    PDFium at 200 dpi, so drawn over a whole letter page it prints the lines where they were."""
+    import pypdfium2
+
+    source = build_pdf([[Line(t, 700 - 30 * i, 18) for i, t in enumerate(text_lines)]])
+    document = pypdfium2.PdfDocument(source)
+    bitmap = document[0].render(scale=200 / 72, grayscale=True)
+    array = bitmap.to_numpy()
+    pixels = array.reshape(array.shape[0], array.shape[1], -1)[:, :, 0].copy()
+    document.close()
+    return pixels.shape[1], pixels.shape[0], pixels.tobytes()

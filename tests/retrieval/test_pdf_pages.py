@@ -5,17 +5,20 @@ whole run in a child process that a bad file or a time limit cannot take down.""
 
 from __future__ import annotations
 
+import shutil
 import struct
 import zlib
 
 import pytest
 
+from retrieval.pages import render as page_render
 from retrieval.pages.layout import PageError, PageLayout
 from retrieval.pages.matching import MIN_PART_LETTERS, fold, match_span
 from retrieval.pages.png import encode_png
 from retrieval.pages.render import show_page
 from retrieval.pages.sandbox import show_page_isolated
-from tests.retrieval.pdf_builder import Line, build_pdf
+from retrieval.parsing import parse_document
+from tests.retrieval.pdf_builder import SCANNED_TEXT, Line, build_pdf, scanned_page_pixels
 
 SCALE = 1600 / 792  # a letter page rendered 1600 px high
 
@@ -130,6 +133,28 @@ def test_a_passage_not_on_the_page_is_not_placed_but_the_page_is_shown() -> None
     assert shown.layout.placement == "none" and shown.layout.boxes == ()
     assert png_size(shown.png or b"") == (1237, 1600)
     assert show_page(build_pdf([VOYAGE]), [1], "", render=False).layout.placement == "none"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_a_passage_on_a_scanned_page_is_boxed_where_ocr_reads_its_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Page 2 is an image of two printed lines: PDFium has no characters there, the parser's
+    # text came from OCR, and the renderer finds the quote among the words OCR reads.
+    data = build_pdf([[Line("A typed first page.", 700)], []], images={1: scanned_page_pixels(SCANNED_TEXT)})
+    text = parse_document(data, "scan.pdf").text
+    start = text.index("Invoice")
+    passage = text[start : text.index("March", start) + len("March.")]  # as OCR spelt it
+    shown = show_page(data, [1, 2], passage, render=False)
+    layout = shown.layout
+    assert (layout.page, layout.placement) == (2, "whole")
+    (box,) = layout.boxes  # one printed line
+    assert box.top < baseline_pixel(670) < box.top + box.height
+    assert abs(box.left - 72 * SCALE) < 8
+    assert box.top > baseline_pixel(700)  # below the first line, which is not quoted
+    # Without Tesseract the page is shown, the passage not placed.
+    monkeypatch.setattr(page_render, "tesseract_available", lambda: False)
+    assert show_page(data, [2], passage, render=False).layout.placement == "none"
 
 
 def test_a_passage_over_a_page_break_starts_on_the_first_page_and_ends_on_the_next() -> None:

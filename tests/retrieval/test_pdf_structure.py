@@ -22,7 +22,7 @@ from retrieval.parsing import filename_title, parse_document, pdf_lines, real_ti
 from retrieval.parsing import pdf as pdf_parser
 from retrieval.parsing.pdf_spacing import close_kerned_gaps, gap_threshold
 from tests.conftest import needs_shared_data
-from tests.retrieval.pdf_builder import Bookmark, Line, build_pdf
+from tests.retrieval.pdf_builder import SCANNED_TEXT, Bookmark, Line, build_pdf, scanned_page_pixels
 
 DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
 MAX_TOKENS = 254
@@ -287,22 +287,6 @@ def test_headings_come_from_font_size_without_an_outline() -> None:
 
 
 # 4. Scanned pages ------------------------------------------------------------------------------------
-
-
-def scanned_page_pixels(text_lines: list[str]) -> tuple[int, int, bytes]:
-    """A page image with printed text: a text PDF rendered to gray pixels by PDFium."""
-    import pypdfium2
-
-    source = build_pdf([[Line(t, 700 - 30 * i, 18) for i, t in enumerate(text_lines)]])
-    document = pypdfium2.PdfDocument(source)
-    bitmap = document[0].render(scale=200 / 72, grayscale=True)
-    array = bitmap.to_numpy()
-    pixels = array.reshape(array.shape[0], array.shape[1], -1)[:, :, 0].copy()
-    document.close()
-    return pixels.shape[1], pixels.shape[0], pixels.tobytes()
-
-
-SCANNED_TEXT = ["The quick brown fox jumps over the lazy dog.", "Invoice number 4711 is due in March."]
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
