@@ -3,10 +3,11 @@
 
     python scripts/page_placement.py [../shared/data/doc-samples]
 
-Each PDF is parsed the way ingestion parses it (pypdf); from every section with a page (OCR
-pages left out), up to 5 sentences of 40-300 characters are looked for on that page by the
-page renderer (PDFium), and the placements are counted: whole, start, end, none. Prints the
-counts per file and in all. A measurement, not a test: the figures depend on the files.
+Each PDF is parsed the way ingestion parses it (pypdf, and OCR where Tesseract is installed);
+from every section with a page, up to 5 sentences of 40-300 characters are looked for on that
+page by the page renderer (PDFium, then the words OCR reads), and the placements are counted:
+whole, start, end, none; those of pages read by OCR apart ("ocr whole"...). Prints the counts
+per file and in all. A measurement, not a test: the figures depend on the files.
 """
 
 from __future__ import annotations
@@ -38,15 +39,18 @@ def main() -> None:
             continue
         counts: collections.Counter[str] = collections.Counter()
         for section in document.sections:
-            if section.page is None or section.ocr:
+            if section.page is None:
                 continue
             for sentence in SENTENCE.findall(document.text[section.start : section.end])[:5]:
                 shown = show_page(data, [section.page], sentence.strip(), render=False)
-                counts[shown.layout.placement] += 1
+                counts[("ocr " if section.ocr else "") + shown.layout.placement] += 1
         print(f"{path.name}: {dict(counts)}")
         totals.update(counts)
-    placed = 1 - totals["none"] / max(1, sum(totals.values()))
-    print(f"all: {dict(totals)}; placed {placed:.1%}")
+    for kind in ("", "ocr "):
+        total = sum(n for key, n in totals.items() if key.startswith("ocr ") == bool(kind))
+        placed = 1 - totals[kind + "none"] / max(1, total)
+        print(f"all{' OCR pages' if kind else ''}: {total} sentences; placed {placed:.1%}")
+    print(dict(totals))
 
 
 if __name__ == "__main__":
