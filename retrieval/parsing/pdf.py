@@ -177,10 +177,10 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             page_lines.extend([None] * (len(pages) - index))
             break
         page_lines.append(read.lines)
-        if read.lines is not None and not any(line.text for line in read.lines):
-            unread.append(index)
-        elif read.unmapped:
+        if read.unmapped:  # a page all in such a font too: its warning is about the font
             unmapped.append(index)
+        elif read.lines is not None and not any(line.text for line in read.lines):
+            unread.append(index)
         if progress is not None:
             progress(number, len(pages))
     ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget)
