@@ -165,6 +165,17 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
     page_lines: list[list[Line] | None] = []
     unread: list[int] = []  # 0-based indexes of pages with no text layer
     unmapped: list[int] = []  # and of those whose text is mostly unmapped glyphs
+    # Pages read so far, as progress counts them: a page OCR is to read counts once it has
+    # (a scanned PDF's OCR takes seconds a page, its text layer none).
+    read_pages = 0
+    ocr = tesseract_available()
+
+    def one_more_read() -> None:
+        nonlocal read_pages
+        read_pages += 1
+        if progress is not None:
+            progress(read_pages, len(pages))
+
     for index, page in enumerate(pages):
         number = index + 1
         read = _PageText(None)
@@ -177,14 +188,17 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             page_lines.extend([None] * (len(pages) - index))
             break
         page_lines.append(read.lines)
+        blank = read.lines is not None and not any(line.text for line in read.lines)
         if read.unmapped:  # a page all in such a font too: its warning is about the font
             unmapped.append(index)
-        elif read.lines is not None and not any(line.text for line in read.lines):
+        elif blank:
             unread.append(index)
-        if progress is not None:
-            progress(number, len(pages))
-    ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget)
-    ocr_pages |= _read_unmapped_by_ocr(data, unmapped, page_lines, losses, budget)
+        if not (ocr and (read.unmapped or blank)):
+            one_more_read()
+        elif index == 0 and progress is not None:
+            progress(0, len(pages))  # the page count, at once
+    ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget, one_more_read)
+    ocr_pages |= _read_unmapped_by_ocr(data, unmapped, page_lines, losses, budget, one_more_read)
     labels = _page_labels(reader, len(pages))
     excluded = running_lines(page_lines, ocr_pages)
     headings, consumed = outline_headings(reader, page_lines, excluded)
@@ -381,8 +395,10 @@ def _read_by_ocr(
     page_lines: list[list[Line] | None],
     losses: dict[str, list[int]],
     budget: _Budget,
+    each: Callable[[], None],
 ) -> set[int]:
-    """OCR the pages without a text layer; the indexes of those that gave text."""
+    """OCR the pages without a text layer, calling `each` after each; the indexes of those
+    that gave text."""
     if not unread:
         return set()
     if not tesseract_available():
@@ -390,7 +406,7 @@ def _read_by_ocr(
         losses[skipped].extend(index + 1 for index in unread)
         return set()
     read: set[int] = set()
-    for index, text in _ocr_pages(data, unread, budget):
+    for index, text in _ocr_pages(data, unread, budget, each):
         if isinstance(text, _Stop):
             losses[text.reason].append(index + 1)
         elif isinstance(text, OcrError):
@@ -410,11 +426,12 @@ def _read_unmapped_by_ocr(
     page_lines: list[list[Line] | None],
     losses: dict[str, list[int]],
     budget: _Budget,
+    each: Callable[[], None],
 ) -> set[int]:
     """OCR the pages whose text is mostly in fonts without a Unicode mapping (a Word export
     whose body font has no /ToUnicode: 21 of TAMReview.pdf's 23 pages gave their headings
     alone); the indexes of those that gave text. A page OCR cannot read keeps its readable
-    lines, and its UNMAPPED loss says why OCR did not help."""
+    lines, and its UNMAPPED loss says why OCR did not help. `each` is called after each page."""
 
     def outcome(index: int, loss: str) -> None:
         losses[UNMAPPED].remove(index + 1)
@@ -429,7 +446,7 @@ def _read_unmapped_by_ocr(
             outcome(index, f"{UNMAPPED}; OCR skipped: Tesseract is not installed on this server")
         return set()
     read: set[int] = set()
-    for index, text in _ocr_pages(data, unmapped, budget):
+    for index, text in _ocr_pages(data, unmapped, budget, each):
         if isinstance(text, _Stop):
             outcome(index, f"{UNMAPPED}; OCR not tried: the PDF took too long to extract")
         elif isinstance(text, OcrError):
@@ -444,28 +461,33 @@ def _read_unmapped_by_ocr(
 
 
 def _ocr_pages(
-    data: bytes, indexes: list[int], budget: _Budget
+    data: bytes, indexes: list[int], budget: _Budget, each: Callable[[], None]
 ) -> Iterator[tuple[int, str | OcrError | _Stop]]:
     """Each page's OCR text, or why it was not read: OcrError, or _Stop past the time budget
-    (the page is not tried). The PDF is opened for rendering once."""
+    (the page is not tried); `each` is called once per page, after it. The PDF is opened for
+    rendering once."""
+    renderer: PageRenderer | OcrError
     try:
         renderer = PageRenderer(data)
     except OcrError as error:
-        yield from ((index, error) for index in indexes)
-        return
+        renderer = error
     try:
         for index in indexes:
-            if budget.remaining() <= 1:
-                yield index, _Stop("not read: the PDF took too long to extract")
-                continue
-            try:
-                text = ocr_image(renderer.grayscale(index), timeout=min(budget.remaining(), 60))
-            except OcrError as error:
-                yield index, error
-                continue
-            yield index, text.translate(_LIGATURES)
+            if isinstance(renderer, OcrError):
+                outcome: str | OcrError | _Stop = renderer
+            elif budget.remaining() <= 1:
+                outcome = _Stop("not read: the PDF took too long to extract")
+            else:
+                try:
+                    text = ocr_image(renderer.grayscale(index), timeout=min(budget.remaining(), 60))
+                    outcome = text.translate(_LIGATURES)
+                except OcrError as error:
+                    outcome = error
+            each()
+            yield index, outcome
     finally:
-        renderer.close()
+        if not isinstance(renderer, OcrError):
+            renderer.close()
 
 
 # Page labels -----------------------------------------------------------------------------

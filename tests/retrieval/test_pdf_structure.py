@@ -326,6 +326,18 @@ def test_progress_reports_pages_read() -> None:
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_progress_counts_a_page_to_ocr_once_ocr_has_read_it() -> None:
+    # OCR takes seconds a page, the text layer none: the count waits for it, and never goes back.
+    data = build_pdf(
+        [[], [Line("A typed page.", 700)], []],
+        images={0: scanned_page_pixels(SCANNED_TEXT), 2: scanned_page_pixels(SCANNED_TEXT)},
+    )
+    seen: list[tuple[int, int]] = []
+    parse_document(data, "scan.pdf", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
 SAMPLE_PAGE = DOC_SAMPLES / "unstructured" / "example-docs" / "pdf" / "chevron-page.pdf"
 
 
