@@ -197,8 +197,8 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             one_more_read()
         elif index == 0 and progress is not None:
             progress(0, len(pages))  # the page count, at once
-    ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget, one_more_read)
-    ocr_pages |= _read_unmapped_by_ocr(data, unmapped, page_lines, losses, budget, one_more_read)
+    ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget, one_more_read, SCANNED_LOSSES)
+    ocr_pages |= _read_by_ocr(data, unmapped, page_lines, losses, budget, one_more_read, UNMAPPED_LOSSES)
     labels = _page_labels(reader, len(pages))
     excluded = running_lines(page_lines, ocr_pages)
     headings, consumed = outline_headings(reader, page_lines, excluded)
@@ -389,81 +389,85 @@ def _page_ranges(numbers: list[int]) -> str:
 # Scanned pages ---------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class _OcrLosses:
+    """What is said of a page sent to OCR, by how OCR went."""
+
+    skipped: str  # Tesseract is not installed
+    late: str  # not tried: the time budget ran out
+    failed: str  # followed by the OcrError
+    empty: str  # OCR found no text
+    read: str
+    replaces: str | None = None  # the loss the page was listed under before OCR
+
+
+_NOT_INSTALLED = "OCR skipped: Tesseract is not installed on this server"
+_TOO_LONG = "the PDF took too long to extract"
+# A page without a text layer: nothing of it was read before OCR.
+SCANNED_LOSSES = _OcrLosses(
+    skipped=f"no extractable text (scanned?); {_NOT_INSTALLED}",
+    late=f"not read: {_TOO_LONG}",
+    failed="no extractable text; OCR failed: ",
+    empty="no extractable text",
+    read="text read by OCR (may contain recognition errors)",
+)
+# A page mostly in fonts without a Unicode mapping (a Word export whose body font has no
+# /ToUnicode: 21 of TAMReview.pdf's 23 pages gave their headings alone). It keeps its readable
+# lines where OCR does not help, and its UNMAPPED loss then says why.
+UNMAPPED_LOSSES = _OcrLosses(
+    skipped=f"{UNMAPPED}; {_NOT_INSTALLED}",
+    late=f"{UNMAPPED}; OCR not tried: {_TOO_LONG}",
+    failed=f"{UNMAPPED}; OCR failed: ",
+    empty=f"{UNMAPPED}; OCR found no text",
+    read=UNMAPPED_READ,
+    replaces=UNMAPPED,
+)
+
+
 def _read_by_ocr(
     data: bytes,
-    unread: list[int],
+    indexes: list[int],
     page_lines: list[list[Line] | None],
     losses: dict[str, list[int]],
     budget: _Budget,
     each: Callable[[], None],
+    said: _OcrLosses,
 ) -> set[int]:
-    """OCR the pages without a text layer, calling `each` after each; the indexes of those
-    that gave text."""
-    if not unread:
-        return set()
-    if not tesseract_available():
-        skipped = "no extractable text (scanned?); OCR skipped: Tesseract is not installed on this server"
-        losses[skipped].extend(index + 1 for index in unread)
-        return set()
-    read: set[int] = set()
-    for index, text in _ocr_pages(data, unread, budget, each):
-        if isinstance(text, _Stop):
-            losses[text.reason].append(index + 1)
-        elif isinstance(text, OcrError):
-            losses[f"no extractable text; OCR failed: {text}"].append(index + 1)
-        elif not text.strip():
-            losses["no extractable text"].append(index + 1)
-        else:
-            page_lines[index] = [Line(line) for line in text.split("\n")]
-            losses["text read by OCR (may contain recognition errors)"].append(index + 1)
-            read.add(index)
-    return read
+    """OCR the pages `indexes`, calling `each` after each, and say how it went (`said`); the
+    indexes of those that gave text, whose lines replace what the text layer gave."""
 
-
-def _read_unmapped_by_ocr(
-    data: bytes,
-    unmapped: list[int],
-    page_lines: list[list[Line] | None],
-    losses: dict[str, list[int]],
-    budget: _Budget,
-    each: Callable[[], None],
-) -> set[int]:
-    """OCR the pages whose text is mostly in fonts without a Unicode mapping (a Word export
-    whose body font has no /ToUnicode: 21 of TAMReview.pdf's 23 pages gave their headings
-    alone); the indexes of those that gave text. A page OCR cannot read keeps its readable
-    lines, and its UNMAPPED loss says why OCR did not help. `each` is called after each page."""
-
-    def outcome(index: int, loss: str) -> None:
-        losses[UNMAPPED].remove(index + 1)
-        if not losses[UNMAPPED]:
-            del losses[UNMAPPED]
+    def lost(index: int, loss: str) -> None:
+        if said.replaces is not None:
+            losses[said.replaces].remove(index + 1)
+            if not losses[said.replaces]:
+                del losses[said.replaces]
         losses[loss].append(index + 1)
 
-    if not unmapped:
+    if not indexes:
         return set()
     if not tesseract_available():
-        for index in unmapped:
-            outcome(index, f"{UNMAPPED}; OCR skipped: Tesseract is not installed on this server")
+        for index in indexes:
+            lost(index, said.skipped)
         return set()
     read: set[int] = set()
-    for index, text in _ocr_pages(data, unmapped, budget, each):
-        if isinstance(text, _Stop):
-            outcome(index, f"{UNMAPPED}; OCR not tried: the PDF took too long to extract")
+    for index, text in _ocr_pages(data, indexes, budget, each):
+        if text is None:
+            lost(index, said.late)
         elif isinstance(text, OcrError):
-            outcome(index, f"{UNMAPPED}; OCR failed: {text}")
+            lost(index, f"{said.failed}{text}")
         elif not text.strip():
-            outcome(index, f"{UNMAPPED}; OCR found no text")
+            lost(index, said.empty)
         else:
             page_lines[index] = [Line(line) for line in text.split("\n")]
-            outcome(index, UNMAPPED_READ)
+            lost(index, said.read)
             read.add(index)
     return read
 
 
 def _ocr_pages(
     data: bytes, indexes: list[int], budget: _Budget, each: Callable[[], None]
-) -> Iterator[tuple[int, str | OcrError | _Stop]]:
-    """Each page's OCR text, or why it was not read: OcrError, or _Stop past the time budget
+) -> Iterator[tuple[int, str | OcrError | None]]:
+    """Each page's OCR text, or why it was not read: OcrError, or None past the time budget
     (the page is not tried); `each` is called once per page, after it. The PDF is opened for
     rendering once."""
     renderer: PageRenderer | OcrError
@@ -474,9 +478,9 @@ def _ocr_pages(
     try:
         for index in indexes:
             if isinstance(renderer, OcrError):
-                outcome: str | OcrError | _Stop = renderer
+                outcome: str | OcrError | None = renderer
             elif budget.remaining() <= 1:
-                outcome = _Stop("not read: the PDF took too long to extract")
+                outcome = None
             else:
                 try:
                     text = ocr_image(renderer.grayscale(index), timeout=min(budget.remaining(), 60))
