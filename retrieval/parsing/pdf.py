@@ -16,7 +16,7 @@ structure below is read from.
   printed on its page; a PDF without an outline gets headings from font size (short
   lines clearly larger than the body text, one level per size): ``pdf_headings``.
 * Page labels (/PageLabels: "i", "ii", "1") are kept beside the page index.
-* A page with no text layer is read by OCR (``retrieval.parsing.ocr``) and said so, and so
+* A page with no text layer is read by OCR (``pdf_ocr``) and said so, and so
   is a page whose text is mostly in fonts without a Unicode mapping: pypdf gives such a font's
   glyph names ("/g18/g152"), which are not text; the page's pixels are.
 
@@ -35,7 +35,7 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pypdf
@@ -44,31 +44,26 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedErr
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.ocr import OcrError, PageRenderer, ocr_image, tesseract_available
+from retrieval.parsing.ocr import tesseract_available
 from retrieval.parsing.pdf_geometry import RunTracker
 from retrieval.parsing.pdf_headings import font_headings, outline_headings
-from retrieval.parsing.pdf_lines import Line, Piece, assemble, join_drop_caps, paragraphs, typical_width
+from retrieval.parsing.pdf_lines import (
+    LIGATURES,
+    Line,
+    Piece,
+    assemble,
+    join_drop_caps,
+    paragraphs,
+    typical_width,
+)
+from retrieval.parsing.pdf_ocr import SCANNED_LOSSES, UNMAPPED, UNMAPPED_LOSSES, read_by_ocr
 from retrieval.parsing.pdf_running import running_lines
 from retrieval.parsing.pdf_spacing import close_kerned_gaps, gap_threshold
 from retrieval.parsing.pdf_tables import find_tables, line_cells
 from retrieval.parsing.titles import real_title
 
-# Typographic ligatures (U+FB00-FB06) that fonts map to one code point: "ﬁnd" must match "find".
-_LIGATURES = str.maketrans(
-    {
-        "\ufb00": "ff",
-        "\ufb01": "fi",
-        "\ufb02": "fl",
-        "\ufb03": "ffi",
-        "\ufb04": "ffl",
-        "\ufb05": "st",
-        "\ufb06": "st",
-    }
-)
 # Glyph names pypdf prints for fonts that have no Unicode mapping ("/g18/g152/g3").
 _GLYPH_NAMES = re.compile(r"/g\d+")
-UNMAPPED = "some text is in a font without a Unicode mapping and was skipped"
-UNMAPPED_READ = "text in a font without a Unicode mapping, read by OCR (may contain recognition errors)"
 MIB = 1024**2
 # pypdf's defaults refuse arrays and dictionaries over 100,000 elements, and valid
 # filings hold bigger ones (a long table's TJ arrays, a structure tree's /Nums). One
@@ -168,7 +163,7 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
     # Pages read so far, as progress counts them: a page OCR is to read counts once it has
     # (a scanned PDF's OCR takes seconds a page, its text layer none).
     read_pages = 0
-    ocr = tesseract_available()
+    ocr_installed = tesseract_available()
 
     def one_more_read() -> None:
         nonlocal read_pages
@@ -193,12 +188,22 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
             unmapped.append(index)
         elif blank:
             unread.append(index)
-        if not (ocr and (read.unmapped or blank)):
+        if not (ocr_installed and (read.unmapped or blank)):
             one_more_read()
         elif index == 0 and progress is not None:
             progress(0, len(pages))  # the page count, at once
-    ocr_pages = _read_by_ocr(data, unread, page_lines, losses, budget, one_more_read, SCANNED_LOSSES)
-    ocr_pages |= _read_by_ocr(data, unmapped, page_lines, losses, budget, one_more_read, UNMAPPED_LOSSES)
+    ocr_pages: set[int] = set()
+    for indexes, said in ((unread, SCANNED_LOSSES), (unmapped, UNMAPPED_LOSSES)):
+        ocr_pages |= read_by_ocr(
+            data,
+            indexes,
+            page_lines,
+            losses,
+            installed=ocr_installed,
+            remaining=budget.remaining,
+            each=one_more_read,
+            said=said,
+        )
     labels = _page_labels(reader, len(pages))
     excluded = running_lines(page_lines, ocr_pages)
     headings, consumed = outline_headings(reader, page_lines, excluded)
@@ -362,7 +367,7 @@ def _page_lines(
     readable = sum(c.isalnum() for line in lines for c in _GLYPH_NAMES.sub("", line.text))
 
     def clean(text: str) -> str:
-        return (_GLYPH_NAMES.sub(" ", text) if glyph_names >= 5 else text).translate(_LIGATURES).strip()
+        return (_GLYPH_NAMES.sub(" ", text) if glyph_names >= 5 else text).translate(LIGATURES).strip()
 
     for line in lines:
         cells = line_cells(line.text, line.runs)
@@ -384,114 +389,6 @@ def _page_ranges(numbers: list[int]) -> str:
         else:
             runs.append([number])
     return "pages " + ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
-
-
-# Scanned pages ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _OcrLosses:
-    """What is said of a page sent to OCR, by how OCR went."""
-
-    skipped: str  # Tesseract is not installed
-    late: str  # not tried: the time budget ran out
-    failed: str  # followed by the OcrError
-    empty: str  # OCR found no text
-    read: str
-    replaces: str | None = None  # the loss the page was listed under before OCR
-
-
-_NOT_INSTALLED = "OCR skipped: Tesseract is not installed on this server"
-_TOO_LONG = "the PDF took too long to extract"
-# A page without a text layer: nothing of it was read before OCR.
-SCANNED_LOSSES = _OcrLosses(
-    skipped=f"no extractable text (scanned?); {_NOT_INSTALLED}",
-    late=f"not read: {_TOO_LONG}",
-    failed="no extractable text; OCR failed: ",
-    empty="no extractable text",
-    read="text read by OCR (may contain recognition errors)",
-)
-# A page mostly in fonts without a Unicode mapping (a Word export whose body font has no
-# /ToUnicode: 21 of TAMReview.pdf's 23 pages gave their headings alone). It keeps its readable
-# lines where OCR does not help, and its UNMAPPED loss then says why.
-UNMAPPED_LOSSES = _OcrLosses(
-    skipped=f"{UNMAPPED}; {_NOT_INSTALLED}",
-    late=f"{UNMAPPED}; OCR not tried: {_TOO_LONG}",
-    failed=f"{UNMAPPED}; OCR failed: ",
-    empty=f"{UNMAPPED}; OCR found no text",
-    read=UNMAPPED_READ,
-    replaces=UNMAPPED,
-)
-
-
-def _read_by_ocr(
-    data: bytes,
-    indexes: list[int],
-    page_lines: list[list[Line] | None],
-    losses: dict[str, list[int]],
-    budget: _Budget,
-    each: Callable[[], None],
-    said: _OcrLosses,
-) -> set[int]:
-    """OCR the pages `indexes`, calling `each` after each, and say how it went (`said`); the
-    indexes of those that gave text, whose lines replace what the text layer gave."""
-
-    def lost(index: int, loss: str) -> None:
-        if said.replaces is not None:
-            losses[said.replaces].remove(index + 1)
-            if not losses[said.replaces]:
-                del losses[said.replaces]
-        losses[loss].append(index + 1)
-
-    if not indexes:
-        return set()
-    if not tesseract_available():
-        for index in indexes:
-            lost(index, said.skipped)
-        return set()
-    read: set[int] = set()
-    for index, text in _ocr_pages(data, indexes, budget, each):
-        if text is None:
-            lost(index, said.late)
-        elif isinstance(text, OcrError):
-            lost(index, f"{said.failed}{text}")
-        elif not text.strip():
-            lost(index, said.empty)
-        else:
-            page_lines[index] = [Line(line) for line in text.split("\n")]
-            lost(index, said.read)
-            read.add(index)
-    return read
-
-
-def _ocr_pages(
-    data: bytes, indexes: list[int], budget: _Budget, each: Callable[[], None]
-) -> Iterator[tuple[int, str | OcrError | None]]:
-    """Each page's OCR text, or why it was not read: OcrError, or None past the time budget
-    (the page is not tried); `each` is called once per page, after it. The PDF is opened for
-    rendering once."""
-    renderer: PageRenderer | OcrError
-    try:
-        renderer = PageRenderer(data)
-    except OcrError as error:
-        renderer = error
-    try:
-        for index in indexes:
-            if isinstance(renderer, OcrError):
-                outcome: str | OcrError | None = renderer
-            elif budget.remaining() <= 1:
-                outcome = None
-            else:
-                try:
-                    text = ocr_image(renderer.grayscale(index), timeout=min(budget.remaining(), 60))
-                    outcome = text.translate(_LIGATURES)
-                except OcrError as error:
-                    outcome = error
-            each()
-            yield index, outcome
-    finally:
-        if not isinstance(renderer, OcrError):
-            renderer.close()
 
 
 # Page labels -----------------------------------------------------------------------------

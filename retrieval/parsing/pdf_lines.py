@@ -25,6 +25,18 @@ from retrieval.parsing.pdf_geometry import Cell, Run
 _SENTENCE_END = re.compile(r"[.!?:;\u3002\uff01\uff1f]['\")\]\u201d\u2019]*$")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WRAPPED_SHARE = 0.75  # a line at least this share of the page's typical width was wrapped
+# Typographic ligatures (U+FB00-FB06) that fonts map to one code point: "ﬁnd" must match "find".
+LIGATURES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+    }
+)
 
 
 @dataclass

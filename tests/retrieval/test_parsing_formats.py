@@ -15,7 +15,7 @@ import pypdf
 import pytest
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import parse_document
+from retrieval.parsing import parse_document, pdf_ocr
 from retrieval.parsing import pdf as pdf_parser
 from retrieval.parsing.ocr import OcrError
 from retrieval.parsing.table_cells import tidy_rows
@@ -218,7 +218,7 @@ def test_a_failing_ocr_keeps_what_the_unmapped_pages_could_give(monkeypatch: pyt
         raise OcrError("Tesseract failed (out of memory)")
 
     monkeypatch.setattr(pdf_parser, "tesseract_available", lambda: True)
-    monkeypatch.setattr(pdf_parser, "ocr_image", failing)
+    monkeypatch.setattr(pdf_ocr, "ocr_image", failing)
     doc = parse_file(TAM_REVIEW)
     assert doc.warnings == (
         "pages 2-22: some text is in a font without a Unicode mapping and was skipped; "
