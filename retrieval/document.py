@@ -80,7 +80,7 @@ class ParsedDocument:
 
     text: str
     sections: tuple[Section, ...]
-    format: str  # one of retrieval.parsing.SUPPORTED_FORMATS: txt, md, html, pdf, docx
+    format: str  # one of retrieval.parsing.SUPPORTED_FORMATS: txt, md, html, pdf, docx, epub
     title: str | None
     # What could not be extracted, e.g. "page 4: no extractable text".
     warnings: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.docx import parse_docx
+from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
 from retrieval.parsing.pdf import parse_pdf
@@ -35,6 +36,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "html": "HTML",
     "pdf": "PDF",
     "docx": "DOCX",
+    "epub": "EPUB",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -46,6 +48,7 @@ EXTENSIONS: dict[str, str] = {
     ".xhtml": "html",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".epub": "epub",
 }
 _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "txt": parse_text,
@@ -53,6 +56,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "html": parse_html,
     "pdf": parse_pdf,
     "docx": parse_docx,
+    "epub": parse_epub,
 }
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -78,6 +82,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError("not a PDF: the file does not start with a PDF header")
     if format == "docx" and not data.startswith(_ZIP_MAGIC):
         raise ParseError("not a DOCX: the file is not a ZIP archive (an old .doc renamed?)")
+    if format == "epub" and not data.startswith(_ZIP_MAGIC):
+        raise ParseError("not an EPUB: the file is not a ZIP archive")
     if format in {"txt", "md", "html"}:
         if data.startswith(_PDF_MAGIC):
             raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")

@@ -79,6 +79,12 @@ class DocumentBuilder:
     def is_empty(self) -> bool:
         return self._length == 0
 
+    @property
+    def length(self) -> int:
+        """Characters of text added so far: a reader of one part of a document (a chapter
+        of an EPUB) compares it before and after to know whether the part held any text."""
+        return self._length
+
     def start_page(self, page: int, label: str | None = None, *, ocr: bool = False) -> None:
         """Paragraphs from here on are on ``page`` (1-based), printed as ``label``; ``ocr``
         when their text was read from the page's image."""

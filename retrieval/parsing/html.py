@@ -69,26 +69,38 @@ _DECLARED_CHARSET = re.compile(
 
 
 def parse_html(data: bytes) -> ParsedDocument:
+    builder = DocumentBuilder("html")
+    title = add_html_document(builder, data)
+    return builder.build(title=first_real_title(title, builder.first_h1))
+
+
+def add_html_document(builder: DocumentBuilder, data: bytes) -> str | None:
+    """Add the main text of a whole HTML (or XHTML) page to ``builder``; return the text of
+    its ``<title>``, if any, for the caller to weigh as a title.
+
+    The one reader of pages: ``parse_html`` and each chapter of an EPUB come through here.
+    Raises ParseError when the bytes are no page at all.
+    """
     match = _DECLARED_CHARSET.search(data[:4096])
     declared = (match.group(1) or match.group(2)).decode("ascii") if match else None
     text = decode_text(data, declared=declared)
     try:
         root = _parse_tree(text)
     except _TooDeep as error:
-        return _parse_flat(text, str(error))
+        return _add_flat(builder, text, str(error))
     title_element = root.find(".//title")
     title = title_element.text_content() if title_element is not None else None
 
-    builder = DocumentBuilder("html")
+    before = builder.length
     _drop(root, _is_invisible)
     _HtmlWalker(builder).walk(_without_chrome(root))
-    if builder.is_empty:
+    if builder.length == before:
         # Everything was in what looked like chrome (a page that is all <header>, say):
         # then the chrome is the content.
         root = _parse_tree(text)
         _drop(root, _is_invisible)
         _HtmlWalker(builder).walk(root)
-    return builder.build(title=first_real_title(title, builder.first_h1))
+    return title
 
 
 def add_html_fragment(builder: DocumentBuilder, fragment: str) -> None:
@@ -201,9 +213,8 @@ class _FlatReader(html.parser.HTMLParser):
             self.builder.add_paragraph(text)
 
 
-def _parse_flat(text: str, depth_limit: str) -> ParsedDocument:
+def _add_flat(builder: DocumentBuilder, text: str, depth_limit: str) -> str | None:
     """The whole page as text when it nests deeper than libxml2 can build a tree for."""
-    builder = DocumentBuilder("html")
     reader = _FlatReader(builder)
     reader.feed(text)
     reader.close()
@@ -213,8 +224,7 @@ def _parse_flat(text: str, depth_limit: str) -> ParsedDocument:
         "text without its layout: tables are not kept as rows, and menus or side bars may be "
         "included with the content"
     )
-    title = next((t for t in reader.titles if t), None)
-    return builder.build(title=title or builder.first_h1)
+    return next((t for t in reader.titles if t), None)
 
 
 def _drop(root: lxml.html.HtmlElement, should_drop) -> None:

@@ -22,6 +22,7 @@ _PLACEHOLDER_WORDS = frozenset(
         "document",
         "doc",
         "docx",
+        "epub",
         "pdf",
         "file",
         "draft",
@@ -47,7 +48,9 @@ _PLACEHOLDER_WORDS = frozenset(
 )
 _FILE_NAME_SEPARATORS = re.compile(r"[_\-.\s]+")
 _WORD = re.compile(r"[^\W_]+")
-_FILE_EXTENSION = re.compile(r"\.(pdf|docx?|rtf|odt|txt|html?|md|pptx?|xlsx?|indd|qxd|tex)$", re.IGNORECASE)
+_FILE_EXTENSION = re.compile(
+    r"\.(pdf|docx?|epub|rtf|odt|txt|html?|md|pptx?|xlsx?|indd|qxd|tex)$", re.IGNORECASE
+)
 TITLE_MAX_CHARS = 300
 
 

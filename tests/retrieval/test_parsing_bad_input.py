@@ -46,7 +46,9 @@ def _docx() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("name", ["empty.txt", "empty.md", "empty.html", "empty.pdf", "empty.docx"])
+@pytest.mark.parametrize(
+    "name", ["empty.txt", "empty.md", "empty.html", "empty.pdf", "empty.docx", "empty.epub"]
+)
 def test_empty_file(name: str) -> None:
     assert refused(b"", name) == "file is empty"
 
@@ -62,7 +64,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    assert reason == f"unsupported file type {shown}; supported: TXT, Markdown, HTML, PDF, DOCX"
+    assert reason == f"unsupported file type {shown}; supported: TXT, Markdown, HTML, PDF, DOCX, EPUB"
 
 
 def test_old_word_format_gets_a_hint() -> None:

@@ -123,7 +123,7 @@ class DocumentFilterSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=Document.Status.choices, required=False)
     format = serializers.RegexField(
-        r"^[a-z0-9]{1,16}$", required=False, help_text="File format key: txt, md, html, pdf, docx."
+        r"^[a-z0-9]{1,16}$", required=False, help_text="File format key: txt, md, html, pdf, docx, epub."
     )
     q = StrictCharField(
         required=False,
@@ -145,7 +145,7 @@ class UploadSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         min_length=1,
-        help_text="One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF or DOCX.",
+        help_text="One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX or EPUB.",
     )
 
 

@@ -1,0 +1,289 @@
+"""EPUB (2 and 3): the book's content documents in reading order, each read as HTML.
+
+An EPUB is a ZIP archive. ``META-INF/container.xml`` names the package document (the OPF),
+whose manifest lists the book's files and whose spine gives their reading order. Every
+XHTML content document in the spine goes through html.py's reader into one shared builder,
+so the book's headings become the document's sections in order, and paragraphs, lists and
+tables read exactly as they do in an HTML page. There are no pages: EPUB text reflows.
+
+A chapter that is missing or unreadable costs only itself (a warning names it); a book
+whose content documents are encrypted (DRM) is refused, while font obfuscation, which only
+scrambles embedded fonts, is not DRM and is ignored. The archive is bounded before
+anything is inflated, and every member is read with a size cap.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import struct
+import urllib.parse
+import zipfile
+import zlib
+
+from lxml import etree
+
+from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing.builder import DocumentBuilder
+from retrieval.parsing.html import add_html_document
+from retrieval.parsing.titles import first_real_title
+
+# Server limits, far above real books (a long illustrated novel: a few hundred files, tens
+# of MB). They are checked on the ZIP's own directory before anything is inflated.
+MAX_ENTRIES = 10_000
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+# Python's zipfile builds an object per directory entry before anyone can count them, so a
+# central directory is measured from the end record first: bytes allowed per entry on average.
+_DIRECTORY_BYTES_PER_ENTRY = 512
+MAX_CHAPTER_WARNINGS = 20  # past this, one line counts the rest
+
+_CONTAINER = "META-INF/container.xml"
+_ENCRYPTION = "META-INF/encryption.xml"
+_PACKAGE_MEDIA_TYPE = "application/oebps-package+xml"
+_CONTENT_MEDIA_TYPES = frozenset({"application/xhtml+xml", "text/html"})
+# IDPF and Adobe font obfuscation: it scrambles embedded fonts only and is not DRM.
+_FONT_OBFUSCATION = frozenset({"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"})
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_ENCRYPTED_FLAG = 0x1  # general purpose bit 0: the member has a ZIP password
+
+
+class _Unreadable(Exception):
+    """One member of the archive cannot be read; ``str(error)`` says why."""
+
+
+def parse_epub(data: bytes) -> ParsedDocument:
+    archive = _open(data)
+    with archive:
+        package_path = _package_path(archive)
+        package = _read_xml(archive, package_path, "package document")
+        names = set(archive.namelist())
+        encrypted = _encrypted_paths(archive, names)
+        chapters, skipped = _reading_order(package, posixpath.dirname(package_path), names)
+        total = len(chapters) + len(skipped)  # spine entries, those that name no manifest item too
+        drm = sorted(encrypted & ({package_path} | set(chapters)))
+        if drm:
+            raise ParseError(
+                "EPUB is DRM-protected (encrypted) and cannot be read; upload a DRM-free copy "
+                f"(encrypted: {drm[0]}{' and others' if len(drm) > 1 else ''})"
+            )
+        if not chapters and not skipped:
+            raise ParseError(
+                "no text was read: the EPUB's reading order (spine) lists no XHTML content documents"
+            )
+
+        builder = DocumentBuilder("epub")
+        for path in chapters:
+            before = len(builder.warnings)
+            try:
+                add_html_document(builder, _read(archive, path))
+            except (_Unreadable, ParseError, etree.LxmlError, ValueError) as error:
+                skipped.append(f"chapter {path}: {error}")
+            # The page reader's own warnings (a page read flat) say which chapter they are about.
+            builder.warnings[before:] = [
+                f"chapter {path}: {warning}" for warning in builder.warnings[before:]
+            ]
+
+    if builder.is_empty:
+        raise ParseError(f"no text was read: {_nothing_read(skipped, total)}")
+    builder.warnings.extend(skipped[:MAX_CHAPTER_WARNINGS])
+    if len(skipped) > MAX_CHAPTER_WARNINGS:
+        builder.warnings.append(f"and {len(skipped) - MAX_CHAPTER_WARNINGS} more chapters were skipped")
+    return builder.build(title=_title(package))
+
+
+def _open(data: bytes) -> zipfile.ZipFile:
+    """The archive, once its directory and declared sizes are within the server's limits."""
+    directory = _directory_size(data)
+    if directory is not None:
+        entries, size = directory
+        if entries > MAX_ENTRIES or size > MAX_ENTRIES * _DIRECTORY_BYTES_PER_ENTRY:
+            shown = f"{entries:,} files" if entries > MAX_ENTRIES else f"a {size // 2**10:,} KiB file list"
+            raise ParseError(f"EPUB holds {shown}, more than the server's limit of {MAX_ENTRIES:,} files")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error) as error:
+        raise ParseError(f"EPUB is damaged: it is not a readable ZIP archive ({error})") from error
+    infos = archive.infolist()
+    if len(infos) > MAX_ENTRIES:
+        archive.close()
+        raise ParseError(
+            f"EPUB holds {len(infos):,} files, more than the server's limit of {MAX_ENTRIES:,} files"
+        )
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        archive.close()
+        raise ParseError(
+            f"EPUB expands to {total // 2**20:,} MiB when unzipped, more than the server's limit of "
+            f"{MAX_UNZIPPED_BYTES // 2**20} MiB (possible zip bomb)"
+        )
+    return archive
+
+
+def _directory_size(data: bytes) -> tuple[int, int] | None:
+    """(entries, bytes) of the ZIP's central directory as its end record declares them;
+    None when there is no end record (zipfile then says what is wrong)."""
+    # The end record (22 bytes) is followed by a comment of at most 65,535 bytes.
+    position = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
+    if position < 0 or len(data) < position + 22:
+        return None
+    entries, size = struct.unpack_from("<HL", data, position + 10)  # total entries, directory bytes
+    if entries != 0xFFFF and size != 0xFFFFFFFF:
+        return entries, size
+    # ZIP64: a locator just before the end record points at the ZIP64 end record.
+    locator = position - 20
+    if locator < 0 or data[locator : locator + 4] != b"PK\x06\x07":
+        return None
+    (record,) = struct.unpack_from("<Q", data, locator + 8)
+    if record + 56 > len(data) or data[record : record + 4] != b"PK\x06\x06":
+        return None
+    entries64, size64 = struct.unpack_from("<QQ", data, record + 32)
+    return entries64, size64
+
+
+def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A member's bytes, never more than MAX_MEMBER_BYTES of them. Raises _Unreadable."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise _Unreadable("missing from the archive") from None
+    if info.flag_bits & _ENCRYPTED_FLAG:
+        raise _Unreadable("encrypted with a ZIP password")
+    limit = f"the server's limit of {MAX_MEMBER_BYTES // 2**20} MiB for one file of the book"
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise _Unreadable(f"{info.file_size // 2**20:,} MiB when unzipped, more than {limit}")
+    try:
+        with archive.open(info) as member:
+            body = member.read(MAX_MEMBER_BYTES + 1)
+    except NotImplementedError as error:
+        raise _Unreadable(f"compressed with a method the server cannot read ({error})") from error
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError) as error:
+        raise _Unreadable(f"damaged in the archive ({error})") from error
+    if len(body) > MAX_MEMBER_BYTES:
+        raise _Unreadable(f"larger when unzipped than {limit}")
+    return body
+
+
+def _read_xml(archive: zipfile.ZipFile, name: str, what: str) -> etree._Element:
+    """A member parsed as XML, safely: no entity expansion, no network, no DTD, libxml2's
+    default size limits. Tolerant of the small errors real packages have (an unescaped "&"
+    in a description). Raises ParseError naming the ``what`` that is wrong."""
+    try:
+        body = _read(archive, name)
+    except _Unreadable as error:
+        raise ParseError(f"EPUB is damaged: its {what} {name} is {error}") from error
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        recover=True,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(body.lstrip(), parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        root = None
+    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log):
+        # What was read stops at the limit: the rest of the file is not in the tree.
+        raise ParseError(
+            f"EPUB cannot be read: its {what} {name} goes past the server's limits for XML "
+            "(entity expansion or text size)"
+        )
+    if root is None:
+        raise ParseError(f"EPUB is damaged: its {what} {name} is not readable XML")
+    return root
+
+
+def _package_path(archive: zipfile.ZipFile) -> str:
+    """The package document's path in the archive, from META-INF/container.xml."""
+    container = _read_xml(archive, _CONTAINER, "container file")
+    rootfiles = [el for el in container.iter("{*}rootfile") if (el.get("full-path") or "").strip()]
+    packages = [el for el in rootfiles if el.get("media-type") == _PACKAGE_MEDIA_TYPE] or rootfiles
+    if not packages:
+        raise ParseError(f"EPUB is damaged: {_CONTAINER} names no package document (rootfile)")
+    return _resolve("", packages[0].get("full-path", "").strip(), set(archive.namelist()))
+
+
+def _encrypted_paths(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
+    """Paths that META-INF/encryption.xml lists as encrypted by anything but font obfuscation."""
+    if _ENCRYPTION not in names:
+        return set()
+    encryption = _read_xml(archive, _ENCRYPTION, "encryption list")
+    paths = set()
+    for data in encryption.iter("{*}EncryptedData"):
+        method = data.find("{*}EncryptionMethod")
+        algorithm = (method.get("Algorithm") or "").strip() if method is not None else ""
+        if algorithm in _FONT_OBFUSCATION:
+            continue
+        for reference in data.iter("{*}CipherReference"):
+            uri = (reference.get("URI") or "").strip()
+            if uri:
+                # Paths in META-INF files are relative to the root of the container.
+                paths.add(_resolve("", uri, names))
+    return paths
+
+
+def _resolve(base: str, href: str, names: set[str] | None = None) -> str:
+    """The archive path ``href`` (percent-encoded, relative to ``base``) names. With the
+    archive's ``names``, a path stored with its escapes left in is found too."""
+    href = href.split("#", 1)[0]
+    decoded = posixpath.normpath(posixpath.join(base, urllib.parse.unquote(href))).lstrip("/")
+    if names is not None and decoded not in names:
+        raw = posixpath.normpath(posixpath.join(base, href)).lstrip("/")
+        if raw in names:
+            return raw
+    return decoded
+
+
+def _reading_order(package: etree._Element, base: str, names: set[str]) -> tuple[list[str], list[str]]:
+    """The content documents of the spine, in its order and each once, and a warning for each
+    spine entry that names no manifest item."""
+    manifest = {
+        item.get("id"): item
+        for item in package.iterfind(".//{*}manifest/{*}item")
+        if item.get("id") and item.get("href")
+    }
+    spine = package.find(".//{*}spine")
+    if spine is None:
+        raise ParseError("EPUB is damaged: its package document has no spine (reading order)")
+    chapters: list[str] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    for itemref in spine.iterfind("{*}itemref"):
+        idref = itemref.get("idref") or ""
+        item = manifest.get(idref)
+        if item is None:
+            skipped.append(f"spine entry '{idref}': not in the package's manifest")
+            continue
+        media_type = (item.get("media-type") or "").split(";")[0].strip().lower()
+        if media_type not in _CONTENT_MEDIA_TYPES:
+            continue  # an image or SVG page: nothing to read as text
+        path = _resolve(base, item.get("href", ""), names)
+        if path not in seen:
+            seen.add(path)
+            chapters.append(path)
+    return chapters, skipped
+
+
+def _title(package: etree._Element) -> str | None:
+    """dc:title, the EPUB 3 main title first when titles are typed."""
+    titles = list(package.iter(f"{_DC}title"))
+    main = {
+        (meta.get("refines") or "").lstrip("#")
+        for meta in package.iter("{*}meta")
+        if meta.get("property") == "title-type" and (meta.text or "").strip() == "main"
+    }
+    ordered = [title for title in titles if title.get("id") in main] + titles
+    texts = (etree.tostring(title, method="text", encoding="unicode", with_tail=False) for title in ordered)
+    return first_real_title(*texts)
+
+
+def _nothing_read(skipped: list[str], total: int) -> str:
+    if not skipped:
+        return "the book's chapters hold no text (only images?)"
+    shown = "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+    if len(skipped) == total:
+        return f"no chapter of the book could be read ({shown})"
+    return f"{len(skipped)} of {total} chapters could not be read ({shown}) and the others hold no text"
