@@ -91,7 +91,8 @@
 
   // A PDF's passage opens on its rendered page (the server finds the page, and falls back to
   // the extracted text when it cannot render it); other documents' in their extracted text.
-  // Only PDFs have pages.
+  // Only PDFs have rendered pages: a slide deck's passage has a page (its slide), and the
+  // server sends it to the extracted text.
   function documentLink(source, start, end) {
     const base = root.dataset.documentUrl + source.document_id + "/";
     const span = "?start=" + start + "&end=" + end;

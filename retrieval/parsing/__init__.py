@@ -17,6 +17,7 @@ from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
 from retrieval.parsing.pdf import parse_pdf
+from retrieval.parsing.pptx import parse_pptx
 from retrieval.parsing.text import parse_text
 from retrieval.parsing.titles import filename_title, real_title
 
@@ -37,6 +38,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "pdf": "PDF",
     "docx": "DOCX",
     "epub": "EPUB",
+    "pptx": "PPTX",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -49,6 +51,7 @@ EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
     ".docx": "docx",
     ".epub": "epub",
+    ".pptx": "pptx",
 }
 _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "txt": parse_text,
@@ -57,6 +60,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "pdf": parse_pdf,
     "docx": parse_docx,
     "epub": parse_epub,
+    "pptx": parse_pptx,
 }
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -66,6 +70,8 @@ _HINTS = {
     ".doc": " (old binary Word format: save it as .docx)",
     ".rtf": " (save it as .docx or PDF)",
     ".odt": " (save it as .docx or PDF)",
+    ".ppt": " (old binary PowerPoint format: save it as .pptx)",
+    ".odp": " (save it as .pptx or PDF)",
 }
 
 
@@ -84,6 +90,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError("not a DOCX: the file is not a ZIP archive (an old .doc renamed?)")
     if format == "epub" and not data.startswith(_ZIP_MAGIC):
         raise ParseError("not an EPUB: the file is not a ZIP archive")
+    if format == "pptx" and not data.startswith(_ZIP_MAGIC):
+        raise ParseError("not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)")
     if format in {"txt", "md", "html"}:
         if data.startswith(_PDF_MAGIC):
             raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")

@@ -112,6 +112,11 @@ class DocumentBuilder:
         if in_text:
             self.add_paragraph(clean_inline(text))
 
+    def clear_headings(self) -> None:
+        """Leave every open heading: what follows is under none (a slide without a title
+        must not read as part of the slide before it)."""
+        self._headings.clear()
+
     def add_paragraph(self, text: str, *, preformatted: bool = False, excluded: bool = False) -> None:
         """Add one block of text; blank lines inside it split it into several paragraphs.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 
 import docx
@@ -22,6 +21,7 @@ from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.table_cells import spread
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
+from retrieval.parsing.zip_limits import check_archive
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
@@ -31,19 +31,13 @@ _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fal
 # (tracked changes keep it at both places).
 _SKIPPED = frozenset({_MC_FALLBACK, f"{_W}moveFrom"})
 
-# A DOCX is a ZIP; python-docx inflates every part in memory. These caps turn a zip bomb
-# into a ParseError long before memory runs out, and are far above real documents.
-MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
-MAX_PARTS = 10_000
-_BOMB_RATIO = 100  # real XML deflates 5-20x; a bomb, thousands of times
-_BOMB_MIN_BYTES = 16 * 1024 * 1024
-
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _BODY_TEXT_OUTLINE_LEVEL = 9  # outline level 9 means "body text", not a heading
 
 
 def parse_docx(data: bytes) -> ParsedDocument:
-    parts = _check_zip(data)
+    # A DOCX is a ZIP; python-docx inflates every part in memory: a zip bomb is refused first.
+    parts = check_archive(data, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:
@@ -77,27 +71,6 @@ def parse_docx(data: bytes) -> ParsedDocument:
             else "no extractable text: the document is empty"
         )
     return builder.build(title=first_real_title(_core_title(document), title_paragraph, builder.first_h1))
-
-
-def _check_zip(data: bytes) -> list[str]:
-    """The package's part names, once the ZIP is known to be safe to inflate."""
-    try:
-        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ParseError("not a valid DOCX file (it is not a ZIP archive)") from error
-    if len(infos) > MAX_PARTS:
-        raise ParseError(f"DOCX has {len(infos)} parts, more than the {MAX_PARTS} allowed")
-    total = sum(info.file_size for info in infos)
-    if total > MAX_UNZIPPED_BYTES:
-        raise ParseError(
-            f"DOCX expands to {total // 2**20} MiB when unzipped, more than the "
-            f"{MAX_UNZIPPED_BYTES // 2**20} MiB allowed (possible zip bomb)"
-        )
-    for info in infos:
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:
-            raise ParseError(f"DOCX part {info.filename} is compressed suspiciously well (possible zip bomb)")
-    return [info.filename for info in infos]
 
 
 def _body_blocks(body: etree._Element) -> Iterator[etree._Element]:

@@ -14,9 +14,7 @@ anything is inflated, and every member is read with a size cap.
 
 from __future__ import annotations
 
-import io
 import posixpath
-import struct
 import urllib.parse
 import zipfile
 import zlib
@@ -27,15 +25,11 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.html import add_html_document
 from retrieval.parsing.titles import first_real_title
+from retrieval.parsing.zip_limits import open_archive
 
-# Server limits, far above real books (a long illustrated novel: a few hundred files, tens
-# of MB). They are checked on the ZIP's own directory before anything is inflated.
-MAX_ENTRIES = 10_000
-MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+# A server limit far above real books, beside the archive's own (zip_limits.py: entries and
+# declared unzipped size, checked before anything is inflated).
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
-# Python's zipfile builds an object per directory entry before anyone can count them, so a
-# central directory is measured from the end record first: bytes allowed per entry on average.
-_DIRECTORY_BYTES_PER_ENTRY = 512
 MAX_CHAPTER_WARNINGS = 20  # past this, one line counts the rest
 
 _CONTAINER = "META-INF/container.xml"
@@ -53,7 +47,7 @@ class _Unreadable(Exception):
 
 
 def parse_epub(data: bytes) -> ParsedDocument:
-    archive = _open(data)
+    archive = open_archive(data, "EPUB")
     with archive:
         package_path = _package_path(archive)
         package = _read_xml(archive, package_path, "package document")
@@ -90,55 +84,6 @@ def parse_epub(data: bytes) -> ParsedDocument:
     if len(skipped) > MAX_CHAPTER_WARNINGS:
         builder.warnings.append(f"and {len(skipped) - MAX_CHAPTER_WARNINGS} more chapters were skipped")
     return builder.build(title=_title(package))
-
-
-def _open(data: bytes) -> zipfile.ZipFile:
-    """The archive, once its directory and declared sizes are within the server's limits."""
-    directory = _directory_size(data)
-    if directory is not None:
-        entries, size = directory
-        if entries > MAX_ENTRIES or size > MAX_ENTRIES * _DIRECTORY_BYTES_PER_ENTRY:
-            shown = f"{entries:,} files" if entries > MAX_ENTRIES else f"a {size // 2**10:,} KiB file list"
-            raise ParseError(f"EPUB holds {shown}, more than the server's limit of {MAX_ENTRIES:,} files")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error) as error:
-        raise ParseError(f"EPUB is damaged: it is not a readable ZIP archive ({error})") from error
-    infos = archive.infolist()
-    if len(infos) > MAX_ENTRIES:
-        archive.close()
-        raise ParseError(
-            f"EPUB holds {len(infos):,} files, more than the server's limit of {MAX_ENTRIES:,} files"
-        )
-    total = sum(info.file_size for info in infos)
-    if total > MAX_UNZIPPED_BYTES:
-        archive.close()
-        raise ParseError(
-            f"EPUB expands to {total // 2**20:,} MiB when unzipped, more than the server's limit of "
-            f"{MAX_UNZIPPED_BYTES // 2**20} MiB (possible zip bomb)"
-        )
-    return archive
-
-
-def _directory_size(data: bytes) -> tuple[int, int] | None:
-    """(entries, bytes) of the ZIP's central directory as its end record declares them;
-    None when there is no end record (zipfile then says what is wrong)."""
-    # The end record (22 bytes) is followed by a comment of at most 65,535 bytes.
-    position = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
-    if position < 0 or len(data) < position + 22:
-        return None
-    entries, size = struct.unpack_from("<HL", data, position + 10)  # total entries, directory bytes
-    if entries != 0xFFFF and size != 0xFFFFFFFF:
-        return entries, size
-    # ZIP64: a locator just before the end record points at the ZIP64 end record.
-    locator = position - 20
-    if locator < 0 or data[locator : locator + 4] != b"PK\x06\x07":
-        return None
-    (record,) = struct.unpack_from("<Q", data, locator + 8)
-    if record + 56 > len(data) or data[record : record + 4] != b"PK\x06\x06":
-        return None
-    entries64, size64 = struct.unpack_from("<QQ", data, record + 32)
-    return entries64, size64
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes:

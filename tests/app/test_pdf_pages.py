@@ -18,6 +18,7 @@ from app.models import Document
 from app.services import pdf_pages
 from app.services.documents import delete_document
 from tests.retrieval.pdf_builder import SCANNED_TEXT, Line, build_pdf, scanned_page_pixels
+from tests.retrieval.test_parsing_pptx import make_deck, titled
 
 BUILT = "Skerryvore lighthouse was built by Alan Stevenson between 1838 and 1844."
 CROSSING = "The tower was lit for the first time on the first of February in 1844."
@@ -166,6 +167,19 @@ def test_a_document_without_pages_opens_its_text(make_user, ingestion, client) -
     response = client.get(reverse("document-passage", args=[document.pk]) + query)
     assert response["Location"] == reverse("document-detail", args=[document.pk]) + query + "#highlight"
     assert client.get(reverse("document-page", args=[document.pk, 1])).status_code == 404
+
+
+def test_a_slide_decks_pages_are_slides_that_open_in_its_text(make_user, ingestion, client) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user("alice")
+    deck = make_deck(titled("Keepers", "Keepers lived on Skerryvore until 1994."))
+    document = ingestion.index(owner, "lights.pptx", deck)
+    client.force_login(owner)
+    results = client.get(reverse("search") + "?q=Keepers+lived+on+Skerryvore").content.decode()
+    assert "slide 1" in results and "page-link" not in results  # no rendered page to link
+    start = document.text.index("Keepers lived")
+    query = f"?start={start}&end={start + 13}"
+    response = client.get(reverse("document-passage", args=[document.pk]) + query)
+    assert response["Location"] == reverse("document-detail", args=[document.pk]) + query + "#highlight"
 
 
 def test_a_file_that_cannot_be_rendered_says_so_and_its_text_still_opens(lighthouse, client) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docx
+import pptx
 import pypdf
 import pytest
 
@@ -46,8 +47,18 @@ def _docx() -> bytes:
     return buffer.getvalue()
 
 
+def _pptx() -> bytes:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "An ordinary slide"
+    slide.placeholders[1].text_frame.text = "With an ordinary bullet."
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
-    "name", ["empty.txt", "empty.md", "empty.html", "empty.pdf", "empty.docx", "empty.epub"]
+    "name", ["empty.txt", "empty.md", "empty.html", "empty.pdf", "empty.docx", "empty.epub", "empty.pptx"]
 )
 def test_empty_file(name: str) -> None:
     assert refused(b"", name) == "file is empty"
@@ -60,15 +71,19 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("sheet.xlsx", ".xlsx"), ("deck.pptx", ".pptx"), ("README", "(no extension)"), ("a.csv", ".csv")],
+    [("sheet.xlsx", ".xlsx"), ("deck.key", ".key"), ("README", "(no extension)"), ("a.csv", ".csv")],
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    assert reason == f"unsupported file type {shown}; supported: TXT, Markdown, HTML, PDF, DOCX, EPUB"
+    assert reason == f"unsupported file type {shown}; supported: TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX"
 
 
 def test_old_word_format_gets_a_hint() -> None:
     assert "save it as .docx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "letter.doc")
+
+
+def test_old_powerpoint_format_gets_a_hint() -> None:
+    assert "save it as .pptx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "slides.ppt")
 
 
 def test_extension_is_case_insensitive(pdf: bytes) -> None:
@@ -207,12 +222,12 @@ def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
 
 def test_no_other_exception_escapes_on_random_input() -> None:
     rng = random.Random(42)
-    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx"]:
+    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.pptx"]:
         for size in (1, 10, 1000, 20_000):
             data = rng.randbytes(size)
             if name.endswith(".pdf"):
                 data = b"%PDF-1.4\n" + data
-            if name.endswith(".docx"):
+            if name.endswith((".docx", ".pptx")):
                 data = b"PK\x03\x04" + data
             try:
                 doc = parse_document(data, name)
@@ -225,7 +240,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
 def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
     # Flip bytes in the middle of real files: the parser either copes or explains.
     rng = random.Random(3)
-    for name, data in [("m.pdf", pdf), ("m.docx", _docx())]:
+    for name, data in [("m.pdf", pdf), ("m.docx", _docx()), ("m.pptx", _pptx())]:
         for _ in range(20):
             mangled = bytearray(data)
             for _ in range(8):

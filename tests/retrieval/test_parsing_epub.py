@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import detect_format, epub, parse_document
+from retrieval.parsing import detect_format, epub, parse_document, zip_limits
 from tests.conftest import SHARED_DATA, needs_shared_data
 
 WINTER_SPORTS = SHARED_DATA / "doc-samples" / "unstructured" / "example-docs" / "winter-sports.epub"
@@ -274,7 +274,7 @@ def test_a_truncated_epub_is_damaged() -> None:
 def test_a_zip_with_too_many_entries_is_refused() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for number in range(epub.MAX_ENTRIES + 1):
+        for number in range(zip_limits.MAX_ENTRIES + 1):
             archive.writestr(f"f{number}", b"")
     reason = refused(buffer.getvalue())
     assert reason == "EPUB holds 10,001 files, more than the server's limit of 10,000 files"
@@ -284,7 +284,7 @@ def test_an_end_record_that_understates_the_entries_does_not_hide_them() -> None
     # zipfile reads the whole central directory whatever count the end record gives.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for number in range(epub.MAX_ENTRIES + 1):
+        for number in range(zip_limits.MAX_ENTRIES + 1):
             archive.writestr(f"f{number}", b"")
     data = bytearray(buffer.getvalue())
     end = data.rfind(b"PK\x05\x06")

@@ -36,7 +36,7 @@ def assert_valid(doc: ParsedDocument) -> None:
         assert section.start < section.end
         assert doc.text[section.start : section.end].strip(), "a section holds some text"
         assert all(part == part.strip() and part for part in section.heading_path)
-        if doc.format == "pdf":
+        if doc.format in {"pdf", "pptx"}:  # a PPTX's pages are its slides
             assert section.page is not None and 1 <= section.page <= (doc.page_count or 0)
         else:
             assert section.page is None
@@ -64,7 +64,7 @@ def test_sample_parses_or_is_refused_with_a_reason(path: Path) -> None:
         assert reason.strip()
         if not supported:
             assert reason.startswith("unsupported file type")
-            assert "supported: TXT, Markdown, HTML, PDF, DOCX, EPUB" in reason
+            assert "supported: TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX" in reason
         else:
             assert name in EXPECTED_REFUSALS, f"{name} was refused: {reason}"
             assert EXPECTED_REFUSALS[name] in reason
@@ -80,5 +80,5 @@ def test_the_sample_folder_holds_what_the_sweep_expects() -> None:
     # Guards the sweep above against silently testing nothing.
     suffixes = {p.suffix.lower() for p in SAMPLES}
     assert {".pdf", ".docx", ".epub", ".html", ".md", ".txt"} <= suffixes
-    assert {".xlsx", ".pptx", ".csv"} & suffixes
+    assert {".rtf", ".odt"} & suffixes  # unsupported ones too
     assert all((DOC_SAMPLES / name).is_file() for name in EXPECTED_REFUSALS)

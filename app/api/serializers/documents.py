@@ -145,7 +145,9 @@ class UploadSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         min_length=1,
-        help_text="One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX or EPUB.",
+        help_text=(
+            "One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX, EPUB or PPTX."
+        ),
     )
 
 
