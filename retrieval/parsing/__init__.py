@@ -20,6 +20,7 @@ from retrieval.parsing.pdf import parse_pdf
 from retrieval.parsing.pptx import parse_pptx
 from retrieval.parsing.text import parse_text
 from retrieval.parsing.titles import filename_title, real_title
+from retrieval.parsing.xlsx import parse_xlsx
 
 __all__ = [
     "EXTENSIONS",
@@ -39,6 +40,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "docx": "DOCX",
     "epub": "EPUB",
     "pptx": "PPTX",
+    "xlsx": "XLSX",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -52,6 +54,7 @@ EXTENSIONS: dict[str, str] = {
     ".docx": "docx",
     ".epub": "epub",
     ".pptx": "pptx",
+    ".xlsx": "xlsx",
 }
 _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "txt": parse_text,
@@ -61,6 +64,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "docx": parse_docx,
     "epub": parse_epub,
     "pptx": parse_pptx,
+    "xlsx": parse_xlsx,
 }
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -72,6 +76,8 @@ _HINTS = {
     ".odt": " (save it as .docx or PDF)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
+    ".xls": " (old binary Excel format: save it as .xlsx)",
+    ".ods": " (save it as .xlsx)",
 }
 
 
@@ -92,6 +98,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError("not an EPUB: the file is not a ZIP archive")
     if format == "pptx" and not data.startswith(_ZIP_MAGIC):
         raise ParseError("not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)")
+    if format == "xlsx" and not data.startswith(_ZIP_MAGIC):
+        raise ParseError("not an XLSX: the file is not a ZIP archive (an old .xls renamed?)")
     if format in {"txt", "md", "html"}:
         if data.startswith(_PDF_MAGIC):
             raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")

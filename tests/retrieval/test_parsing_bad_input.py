@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docx
+import openpyxl
 import pptx
 import pypdf
 import pytest
@@ -57,11 +58,19 @@ def _pptx() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(
-    "name", ["empty.txt", "empty.md", "empty.html", "empty.pdf", "empty.docx", "empty.epub", "empty.pptx"]
-)
-def test_empty_file(name: str) -> None:
-    assert refused(b"", name) == "file is empty"
+def _xlsx() -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.create_sheet("Costs", 0)
+    sheet.append(["Item", "Cost"])
+    sheet.append(["Rent", 1200])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("extension", ["txt", "md", "html", "pdf", "docx", "epub", "pptx", "xlsx"])
+def test_empty_file(extension: str) -> None:
+    assert refused(b"", f"empty.{extension}") == "file is empty"
 
 
 @pytest.mark.parametrize("name", ["blank.txt", "blank.md", "blank.html"])
@@ -71,11 +80,12 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("sheet.xlsx", ".xlsx"), ("deck.key", ".key"), ("README", "(no extension)"), ("a.csv", ".csv")],
+    [("sheet.numbers", ".numbers"), ("deck.key", ".key"), ("README", "(no extension)"), ("a.csv", ".csv")],
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    assert reason == f"unsupported file type {shown}; supported: TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX, XLSX"
+    assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
 def test_old_word_format_gets_a_hint() -> None:
@@ -84,6 +94,10 @@ def test_old_word_format_gets_a_hint() -> None:
 
 def test_old_powerpoint_format_gets_a_hint() -> None:
     assert "save it as .pptx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "slides.ppt")
+
+
+def test_old_excel_format_gets_a_hint() -> None:
+    assert "save it as .xlsx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "budget.xls")
 
 
 def test_extension_is_case_insensitive(pdf: bytes) -> None:
@@ -222,12 +236,12 @@ def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
 
 def test_no_other_exception_escapes_on_random_input() -> None:
     rng = random.Random(42)
-    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.pptx"]:
+    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.pptx", "x.xlsx"]:
         for size in (1, 10, 1000, 20_000):
             data = rng.randbytes(size)
             if name.endswith(".pdf"):
                 data = b"%PDF-1.4\n" + data
-            if name.endswith((".docx", ".pptx")):
+            if name.endswith((".docx", ".pptx", ".xlsx")):
                 data = b"PK\x03\x04" + data
             try:
                 doc = parse_document(data, name)
@@ -240,7 +254,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
 def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
     # Flip bytes in the middle of real files: the parser either copes or explains.
     rng = random.Random(3)
-    for name, data in [("m.pdf", pdf), ("m.docx", _docx()), ("m.pptx", _pptx())]:
+    for name, data in [("m.pdf", pdf), ("m.docx", _docx()), ("m.pptx", _pptx()), ("m.xlsx", _xlsx())]:
         for _ in range(20):
             mangled = bytearray(data)
             for _ in range(8):
