@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 
 from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing.csv_table import parse_csv
 from retrieval.parsing.docx import parse_docx
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
@@ -41,6 +42,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "epub": "EPUB",
     "pptx": "PPTX",
     "xlsx": "XLSX",
+    "csv": "CSV",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -55,6 +57,8 @@ EXTENSIONS: dict[str, str] = {
     ".epub": "epub",
     ".pptx": "pptx",
     ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".tsv": "csv",
 }
 _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "txt": parse_text,
@@ -65,6 +69,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "epub": parse_epub,
     "pptx": parse_pptx,
     "xlsx": parse_xlsx,
+    "csv": parse_csv,
 }
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -100,7 +105,7 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError("not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)")
     if format == "xlsx" and not data.startswith(_ZIP_MAGIC):
         raise ParseError("not an XLSX: the file is not a ZIP archive (an old .xls renamed?)")
-    if format in {"txt", "md", "html"}:
+    if format in {"txt", "md", "html", "csv"}:
         if data.startswith(_PDF_MAGIC):
             raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")
         if data.startswith(_ZIP_MAGIC):

@@ -39,7 +39,7 @@ def test_all_samples_are_indexed_or_fail_with_a_reason(make_user, ingestion):  #
     assert len(indexed) + len(failed) == len(documents)
     for document in failed:
         assert len(document.failure_reason) > 10, (document.original_filename, document.failure_reason)
-    supported = {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".epub", ".pptx", ".xlsx"}
+    supported = {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".epub", ".pptx", ".xlsx", ".csv"}
     readable = [p for p in files if p.suffix.lower() in supported]
     assert len(indexed) >= 0.8 * len(readable), [d.failure_reason for d in failed]
 

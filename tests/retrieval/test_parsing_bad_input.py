@@ -68,7 +68,7 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("extension", ["txt", "md", "html", "pdf", "docx", "epub", "pptx", "xlsx"])
+@pytest.mark.parametrize("extension", ["txt", "md", "html", "pdf", "docx", "epub", "pptx", "xlsx", "csv"])
 def test_empty_file(extension: str) -> None:
     assert refused(b"", f"empty.{extension}") == "file is empty"
 
@@ -80,11 +80,11 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "shown"),
-    [("sheet.numbers", ".numbers"), ("deck.key", ".key"), ("README", "(no extension)"), ("a.csv", ".csv")],
+    [("sheet.numbers", ".numbers"), ("deck.key", ".key"), ("README", "(no extension)"), ("a.json", ".json")],
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX, XLSX"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX, XLSX, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -228,7 +228,7 @@ def test_docx_with_entity_expansion_is_not_expanded() -> None:
         assert len(doc.text) < 10_000
 
 
-@pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html"])
+@pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html", "a.csv"])
 def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
     assert "is a PDF" in refused(pdf, name)
     assert "ZIP archive" in refused(_docx(), name)
@@ -236,7 +236,7 @@ def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
 
 def test_no_other_exception_escapes_on_random_input() -> None:
     rng = random.Random(42)
-    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.pptx", "x.xlsx"]:
+    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.pptx", "x.xlsx", "x.csv"]:
         for size in (1, 10, 1000, 20_000):
             data = rng.randbytes(size)
             if name.endswith(".pdf"):
