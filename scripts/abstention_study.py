@@ -93,6 +93,7 @@ from retrieval.evidence import (  # noqa: E402
     coverage,
     has_answer_type,
 )
+from retrieval.spelling import LibraryWords  # noqa: E402
 
 REPORTED = (500, 0)  # (limit, seed) of the evaluation docs/evaluation.md reports
 JUDGE = "Text: {text}\n\nQuestion: {question}\n\nDoes the text answer the question? Reply Yes or No."
@@ -123,11 +124,12 @@ def signals(
     passages: list[PassageSnapshot],
     ranked: list[ScoredSentence],
     quotes: list[EvidenceQuote],
+    library: LibraryWords,
 ) -> dict[str, float] | None:
-    """The product's own signals of the top quote (`quotes_signals`, what abstention reads),
-    the product's score (`product`: the best answerability of the first quotes), and the
-    candidates that are not in it."""
-    every = quotes_signals(question, quotes, ranked, passages)
+    """The product's own signals of the top quote (`quotes_signals`, what abstention reads,
+    with `library` the words of the chunks searched), the product's score (`product`: the
+    best answerability of the first quotes), and the candidates that are not in it."""
+    every = quotes_signals(question, quotes, ranked, passages, library)
     if not every:
         return None
     top = quotes[0]
@@ -209,7 +211,7 @@ def collect(dataset_path: Path, out: Path, limit: int, seed: int) -> None:
                 # As answers do: sentence vectors stored with their chunks are not encoded again.
                 vectors = sentence_vectors_of(results)
                 quotes, ranked = select_evidence(asked, passages, 3, texts, sentence_vectors=vectors)
-                record[condition] = signals(asked, passages, ranked, quotes)
+                record[condition] = signals(asked, passages, ranked, quotes, found.words)
                 record[condition + "_gold_quote"] = bool(quotes) and quotes[0].document_id == gold
                 record[condition + "_raw"] = raw(asked, passages, texts, quotes, vectors)
             record["gold_document"] = gold

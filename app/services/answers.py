@@ -48,6 +48,7 @@ from app.users import User
 from generation.types import Answer, GenerationConfig, Passage, TokenEvent, Turn
 from retrieval.answerability import best_answerability
 from retrieval.contrast import differing_sides, one_side_each
+from retrieval.spelling import LibraryWords
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +327,7 @@ class _Turn:
         asked: Message,
     ) -> AnswerEvents:
         query, as_read = _retrieval_query(question, history), question
+        library: LibraryWords | None = None  # the words of the chunks searched
         if passages is None:
             found = search_library(
                 user,
@@ -337,6 +339,7 @@ class _Turn:
             # Search respelt the query's misspelt words as the documents spell them; evidence
             # and abstention read the question respelt the same way ("edcuation" covers nothing).
             passages, query, as_read = found.results, found.query, found.respelt(question)
+            library = found.words
         retrieved = time.perf_counter()
         self.passages = tuple(snapshot(i, r) for i, r in enumerate(passages, start=1))
         texts = {r.chunk.document_id: r.chunk.document.text for r in passages}
@@ -355,7 +358,7 @@ class _Turn:
         # Abstain when none of the first quotes is likely to answer what was asked: coverage
         # is judged on the question as asked, similarity on what was searched for.
         top = self.evidence[0] if self.evidence else None
-        best = best_answerability(quotes_signals(asked_alone, quotes, ranked, self.passages))
+        best = best_answerability(quotes_signals(asked_alone, quotes, ranked, self.passages, library))
         score = round(best, 4) if best is not None else None
         abstained = score is None or score < settings.ANSWER_MIN_EVIDENCE
         self.timings = {

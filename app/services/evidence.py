@@ -48,7 +48,9 @@ from retrieval.evidence import (
     sentence_coverage,
 )
 from retrieval.quote_context import quote_span, states_nothing
+from retrieval.spelling import LibraryWords
 from retrieval.table_rows import table_header_span
+from retrieval.unheard import unheard_share
 
 RERANK_CANDIDATES = 5
 RERANK_WEIGHT = 0.5  # measured best of 0.1-1.0 on a SQuAD dev sample (0.3-1.0 within a point)
@@ -368,15 +370,18 @@ def quotes_signals(
     quotes: Sequence[EvidenceQuote],
     ranked: Sequence[ScoredSentence],
     passages: Sequence[PassageSnapshot],
+    library: LibraryWords | None = None,
 ) -> list[QuoteSignals]:
     """What answerability reads off each of the first QUOTES_JUDGED quotes
     (`retrieval.answerability`): its coverage of `asked` (the question as the person asked
     it) and similarity, as `select_evidence` measured them; its passage's coverage of
     `asked`; its ranking score's margin over the next sentence in the ranking (1.0 when it is
-    the only one). In the ranking's order, which is the quotes' own but for a comparing
-    question's (`retrieval.contrast`): answerability caps the others' margins at the first's,
-    and the first is the one the ranking put first."""
+    the only one); and the share of `asked` that no chunk of `library`, the words of the
+    chunks searched, uses (0 without it: passages handed in). In the ranking's order, which
+    is the quotes' own but for a comparing question's (`retrieval.contrast`): answerability
+    caps the others' margins at the first's, and the first is the one the ranking put first."""
     idf = _idf([p.text for p in passages])
+    unheard = unheard_share(asked, library, idf) if library is not None else 0.0
     acronym, authors = asked_acronym(asked), asks_authors(asked)
     judged = quotes[:QUOTES_JUDGED]
     at = [_ranked_at(quote, ranked, passages) for quote in judged]
@@ -388,6 +393,7 @@ def quotes_signals(
             long_form=acronym is not None and spelled_out(judged[i].text, acronym) is not None,
             byline=authors and is_byline(judged[i].text, judged[i].start),
             lacks_quantity=lacks_quantity(asked, judged[i].text),
+            unheard=unheard,
         )
         for i in in_order
     ]
