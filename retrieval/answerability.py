@@ -95,12 +95,12 @@ class AnswerabilityWeights:
 # answered with 0.52-0.64 of the gold-removed abstaining (0.43-0.52 for the earlier
 # coverage-and-similarity model); docs/evaluation.md has the figures. The unheard words'
 # weight came later, beside the four (501 questions outside the reported sample, seeds 7
-# and 17): fitted on either half, -2.9 and -0.55 per unit of their logit (few questions have an
-# unheard word). At -1.0, two and four more gold-removed twins abstain on the halves and no
-# answerable question goes unanswered; past -1.5 answerable ones start to (docs/evaluation.md,
-# *Unheard words*).
+# and 17; few have an unheard word, so it was read off a sweep, not a fit). From -1 to -3 no
+# answerable question goes unanswered on either half, and at -2 two and three more
+# gold-removed twins abstain; at -4 an answerable one goes (docs/evaluation.md, *Unheard
+# words*).
 DEFAULT_ANSWERABILITY = AnswerabilityWeights(
-    coverage=-1.0, similarity=4.8, passage_coverage=3.3, margin=2.8, bias=-5.1, unheard=-1.0
+    coverage=-1.0, similarity=4.8, passage_coverage=3.3, margin=2.8, bias=-5.1, unheard=-2.0
 )
 
 

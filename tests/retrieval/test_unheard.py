@@ -17,6 +17,7 @@ from retrieval.unheard import inflections, unheard_share
 TEXTS = {
     1: "Wax rubbed on to the skis prevents the snow from sticking to them.",
     2: "Duck is the common name for numerous species of waterfowl. The city lies by the lake.",
+    4: "Bismarck was influenced by his neighbours.",
     3: "Möngke Khan died in 1259 during the siege of Diaoyu Castle.",
 }
 
@@ -47,15 +48,22 @@ def test_the_share_is_weighted_by_rarity() -> None:
 def test_only_the_chunks_searched_count() -> None:
     """A word held only by a document left out of the search (one the person cannot see, or
     the gold paragraph the evaluation removes) is unheard."""
-    assert unheard_share("Where do ducks live?", library([1, 3]), flat) == pytest.approx(2 / 2)
-    assert unheard_share("Where do ducks live?", library(), flat) == pytest.approx(1 / 2)  # "live"
+    assert unheard_share("Where do ducks migrate?", library([1, 3]), flat) == pytest.approx(2 / 2)
+    assert unheard_share("Where do ducks migrate?", library(), flat) == pytest.approx(1 / 2)  # "migrate"
 
 
 def test_a_plural_or_singular_of_a_library_word_is_heard() -> None:
-    assert unheard_share("What do ducks eat?", library(), flat) == pytest.approx(1 / 2)  # "eat"
+    assert unheard_share("Where do ducks migrate?", library(), flat) == pytest.approx(1 / 2)  # "migrate"
     assert unheard_share("Which cities lie by the lake?", library(), flat) == 0.0
     assert unheard_share("Which specie?", library(), flat) == 0.0  # "species"
     assert {"duck", "ducks", "city", "cities"} <= inflections("ducks") | inflections("city")
+
+
+def test_a_typo_of_a_library_word_is_heard() -> None:
+    """A misspelling the respelling left as it was (it stands in the English word list, as
+    "bismark" does) names what the library speaks of."""
+    assert unheard_share("Who influenced Bismark?", library(), flat) == 0.0
+    assert unheard_share("Who influenced Gorbachev?", library(), flat) == pytest.approx(1 / 2)
 
 
 def test_numbers_and_accents_are_not_unheard() -> None:
