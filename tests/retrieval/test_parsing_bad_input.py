@@ -17,7 +17,8 @@ import pypdf
 import pytest
 
 from retrieval.document import ParseError
-from retrieval.parsing import detect_format, parse_document
+from retrieval.parsing import detect_format, parse_document, zip_limits
+from tests.retrieval.test_parsing_epub import make_epub, three_chapters
 
 DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
 
@@ -174,21 +175,48 @@ def test_pdf_of_images_only_reads_as_scanned() -> None:
     assert reason.startswith("no extractable text: the PDF looks scanned (images only); ")
 
 
-def test_docx_that_is_not_a_zip() -> None:
-    reason = refused(b"This is plain text with a .docx name.", "fake.docx")
-    assert reason.startswith("not a DOCX")
+# The ZIP formats share their refusals (`retrieval.parsing.zip_limits`): each says which
+# format it is about and what is wrong.
+ZIP_FORMATS: dict[str, tuple[Callable[[], bytes], str, str]] = {
+    # extension: (a real file, what a file that is no ZIP is, the start of what a ZIP of
+    # something else is)
+    "docx": (_docx, "not a DOCX", "not a readable Word document ("),
+    "epub": (lambda: make_epub(three_chapters()), "not an EPUB", "EPUB is damaged: its container file"),
+    "pptx": (_pptx, "not a PPTX", "not a readable PowerPoint presentation ("),
+    "xlsx": (_xlsx, "not an XLSX", "not a readable Excel workbook ("),
+}
 
 
-def test_zip_that_is_not_a_word_document() -> None:
+@pytest.mark.parametrize("extension", sorted(ZIP_FORMATS))
+def test_a_zip_format_that_is_not_a_zip(extension: str) -> None:
+    reason = refused(b"This is plain text with the wrong name.", f"fake.{extension}")
+    assert reason.startswith(f"{ZIP_FORMATS[extension][1]}: the file is not a ZIP archive")
+
+
+@pytest.mark.parametrize("extension", sorted(ZIP_FORMATS))
+def test_a_zip_of_something_else(extension: str) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    assert refused(buffer.getvalue(), "archive.docx").startswith("not a readable Word document")
+    assert refused(buffer.getvalue(), f"archive.{extension}").startswith(ZIP_FORMATS[extension][2])
 
 
-def test_truncated_docx() -> None:
-    data = _docx()
-    assert refused(data[: len(data) // 2], "cut.docx")
+@pytest.mark.parametrize("extension", sorted(ZIP_FORMATS))
+def test_a_truncated_zip_format_is_damaged(extension: str) -> None:
+    data = ZIP_FORMATS[extension][0]()
+    reason = refused(data[: len(data) // 2], f"cut.{extension}")
+    assert reason.startswith(f"{extension.upper()} is damaged: it is not a readable ZIP archive")
+
+
+@pytest.mark.parametrize("extension", sorted(ZIP_FORMATS))
+def test_a_zip_with_too_many_entries_is_refused_before_it_is_opened(extension: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for number in range(zip_limits.MAX_ENTRIES + 1):
+            archive.writestr(f"f{number}", b"")
+    assert refused(buffer.getvalue(), f"many.{extension}") == (
+        f"{extension.upper()} holds 10,001 files, more than the server's limit of 10,000 files"
+    )
 
 
 def test_docx_zip_bomb_is_refused_before_inflating() -> None:
