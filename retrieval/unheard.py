@@ -29,6 +29,16 @@ from retrieval.evidence import content_words
 from retrieval.spelling import LibraryWords, one_edit
 
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
+# Words that frame what kind of answer is asked rather than name what it is about: a page
+# answers "What is the difference between dabbling ducks and diving ducks?" with a sentence
+# on each kind, never saying "difference". Never unheard.
+FRAME_WORDS = frozenset(
+    str.split(
+        "differ differs differed different difference differences compare compared comparison "
+        "contrast distinguish mean means meaning purpose example examples kind kinds type types "
+        "reason reasons way ways"
+    )
+)
 
 
 def inflections(word: str) -> set[str]:
@@ -63,7 +73,8 @@ def unheard_share(question: str, library: LibraryWords, idf: Callable[[str], flo
     unheard = {
         word
         for word in asked
-        if _LETTERS.fullmatch(word)
+        if word not in FRAME_WORDS
+        and _LETTERS.fullmatch(word)
         and not heard(word)
         and library.accented(word) is None
         # A typo the respelling left as it was ("Bismark" where the library says "Bismarck":

@@ -73,6 +73,12 @@ def test_numbers_and_accents_are_not_unheard() -> None:
     assert unheard_share("Where did Mongke die?", library(), flat) == 0.0  # "died"
 
 
+def test_words_that_frame_the_question_are_not_unheard() -> None:
+    """A comparing question's "difference" names no subject the library should hold."""
+    asked = "What is the difference between ducks and waterfowl?"
+    assert unheard_share(asked, library(), flat) == 0.0
+
+
 def test_no_content_word_is_no_signal() -> None:
     assert unheard_share("What is it?", library(), flat) == 0.0
 
