@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable
 
 import pptx
@@ -362,3 +363,22 @@ def test_docling_sample_reads_as_its_groundtruth_in_order_with_notes() -> None:
     assert (notes.page, notes.heading_path) == (2, ("Second slide title", "Notes"))
     final = section_of(doc, "Second line of notes.")
     assert (final.page, final.heading_path) == (3, ("Notes",))
+
+
+def test_entities_in_a_slide_are_not_expanded() -> None:
+    # A "billion laughs" slide: entities are not resolved, libxml2 stops at its amplification
+    # limit, and the slide is refused as past the server's limits, at once.
+    laughs = (
+        '<!DOCTYPE p:sld [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10))
+        + "]>"
+    )
+    data = rewritten(
+        make_deck(titled("One", "&lol9;")),
+        "ppt/slides/slide1.xml",
+        lambda xml: xml.replace(b"?>", b"?>" + laughs.encode(), 1).replace(b"&amp;lol9;", b"&lol9;"),
+    )
+    began = time.monotonic()
+    reason = refused(data)
+    assert time.monotonic() - began < 5
+    assert "slide 1: damaged (past the server's limits for XML" in reason
