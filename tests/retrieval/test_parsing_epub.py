@@ -14,7 +14,7 @@ import pytest
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import detect_format, epub, parse_document, zip_limits
 from tests.conftest import SHARED_DATA, needs_shared_data
-from tests.retrieval.zip_builder import rewritten
+from tests.retrieval.zip_builder import billion_laughs, rewritten
 
 WINTER_SPORTS = SHARED_DATA / "doc-samples" / "unstructured" / "example-docs" / "winter-sports.epub"
 CONTAINER = (
@@ -363,11 +363,7 @@ def test_a_package_without_a_spine_is_damaged() -> None:
 def test_entities_in_the_package_are_not_expanded() -> None:
     # A "billion laughs" title: libxml2 stops at its amplification limit, and the refusal
     # says it is the server's limit, not damage.
-    laughs = (
-        '<!DOCTYPE package [<!ENTITY lol "lol">'
-        + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10))
-        + "]>"
-    )
+    laughs = billion_laughs("package")
     data = rewritten(
         make_epub(three_chapters(), title="&lol9;"),
         "OEBPS/content.opf",

@@ -16,7 +16,7 @@ from pptx.util import Inches
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import detect_format, parse_document
 from tests.conftest import SHARED_DATA, needs_shared_data
-from tests.retrieval.zip_builder import rewritten
+from tests.retrieval.zip_builder import billion_laughs, rewritten
 
 DOC_SAMPLES = SHARED_DATA / "doc-samples"
 EXAMPLE_DOCS = DOC_SAMPLES / "unstructured" / "example-docs"
@@ -368,11 +368,7 @@ def test_docling_sample_reads_as_its_groundtruth_in_order_with_notes() -> None:
 def test_entities_in_a_slide_are_not_expanded() -> None:
     # A "billion laughs" slide: entities are not resolved, libxml2 stops at its amplification
     # limit, and the slide is refused as past the server's limits, at once.
-    laughs = (
-        '<!DOCTYPE p:sld [<!ENTITY lol "lol">'
-        + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10))
-        + "]>"
-    )
+    laughs = billion_laughs("p:sld")
     data = rewritten(
         make_deck(titled("One", "&lol9;")),
         "ppt/slides/slide1.xml",
