@@ -31,7 +31,8 @@ import numpy as np
 
 from retrieval.library_words import ScopedWords, WordTable
 
-_SURFACE_WORD = re.compile(r"[^\W\d_]{2,}")
+# A word as the library's word table holds it (two letters or more, no digits), lower-cased.
+SURFACE_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @functools.cache
@@ -127,7 +128,7 @@ class LexicalIndex:
 
     def _words_of(self, text: str) -> array:
         ids = self._word_ids
-        found = {m.group().lower() for m in _SURFACE_WORD.finditer(text)}
+        found = {m.group().lower() for m in SURFACE_WORD.finditer(text)}
         for word in found:
             if word not in ids:
                 ids[word] = len(self._vocabulary)

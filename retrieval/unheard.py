@@ -22,13 +22,12 @@ Plain Python.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from retrieval.evidence import content_words
+from retrieval.lexical import SURFACE_WORD
 from retrieval.spelling import LibraryWords, one_edit
 
-_LETTERS = re.compile(r"[^\W\d_]{2,}")
 # Words that frame what kind of answer is asked rather than name what it is about: a page
 # answers "What is the difference between dabbling ducks and diving ducks?" with a sentence
 # on each kind, never saying "difference". Never unheard.
@@ -74,7 +73,7 @@ def unheard_share(question: str, library: LibraryWords, idf: Callable[[str], flo
         word
         for word in asked
         if word not in FRAME_WORDS
-        and _LETTERS.fullmatch(word)
+        and SURFACE_WORD.fullmatch(word)
         and not heard(word)
         and library.accented(word) is None
         # A typo the respelling left as it was ("Bismark" where the library says "Bismarck":
