@@ -73,6 +73,13 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
 }
 _PDF_MAGIC = b"%PDF-"
 _ZIP_MAGIC = b"PK\x03\x04"
+# The formats that are ZIP archives, and what is said of a file of theirs that is not one.
+_NOT_A_ZIP = {
+    "docx": "not a DOCX: the file is not a ZIP archive (an old .doc renamed?)",
+    "epub": "not an EPUB: the file is not a ZIP archive",
+    "pptx": "not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)",
+    "xlsx": "not an XLSX: the file is not a ZIP archive (an old .xls renamed?)",
+}
 # Readers accept a PDF header anywhere in the first KiB (some generators prepend junk).
 _PDF_HEADER_WINDOW = 1024
 _HINTS = {
@@ -97,14 +104,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError(f"unsupported file type {shown}{hint}; supported: {supported}")
     if format == "pdf" and _PDF_MAGIC not in data[:_PDF_HEADER_WINDOW]:
         raise ParseError("not a PDF: the file does not start with a PDF header")
-    if format == "docx" and not data.startswith(_ZIP_MAGIC):
-        raise ParseError("not a DOCX: the file is not a ZIP archive (an old .doc renamed?)")
-    if format == "epub" and not data.startswith(_ZIP_MAGIC):
-        raise ParseError("not an EPUB: the file is not a ZIP archive")
-    if format == "pptx" and not data.startswith(_ZIP_MAGIC):
-        raise ParseError("not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)")
-    if format == "xlsx" and not data.startswith(_ZIP_MAGIC):
-        raise ParseError("not an XLSX: the file is not a ZIP archive (an old .xls renamed?)")
+    if format in _NOT_A_ZIP and not data.startswith(_ZIP_MAGIC):
+        raise ParseError(_NOT_A_ZIP[format])
     if format in {"txt", "md", "html", "csv"}:
         if data.startswith(_PDF_MAGIC):
             raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")
