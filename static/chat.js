@@ -80,7 +80,8 @@
   function where(source) {
     const parts = [source.document_title || source.original_filename || "Untitled"];
     if (source.original_filename && source.original_filename !== source.document_title) parts.push(source.original_filename);
-    if (source.page_label || source.page) parts.push("page " + (source.page_label || source.page));
+    const unit = source.page_unit || "page";  // answers stored before slides were named say nothing
+    if (source.page_label || source.page) parts.push(unit + " " + (source.page_label || source.page));
     // A heading path often starts with the title itself (the document's first heading).
     let heading = source.heading || "";
     if (heading === parts[0]) heading = "";
@@ -91,12 +92,13 @@
 
   // A PDF's passage opens on its rendered page (the server finds the page, and falls back to
   // the extracted text when it cannot render it); other documents' in their extracted text.
-  // Only PDFs have rendered pages: a slide deck's passage has a page (its slide), and the
-  // server sends it to the extracted text.
+  // Only PDFs have rendered pages: a slide deck's passage has a page (its slide), and opens in
+  // the extracted text.
   function documentLink(source, start, end) {
     const base = root.dataset.documentUrl + source.document_id + "/";
     const span = "?start=" + start + "&end=" + end;
-    return source.page ? base + "pages/" + span : base + span + "#highlight";
+    const rendered = source.page && (source.page_unit || "page") === "page";
+    return rendered ? base + "pages/" + span : base + span + "#highlight";
   }
 
   // A quote (or a retrieved passage) in the side panel, with the cited characters marked.

@@ -1,6 +1,6 @@
 from app.models.api import ApiToken
 from app.models.conversations import Conversation, Message
-from app.models.documents import Chunk, Collection, Document, IngestionWorker
+from app.models.documents import Chunk, Collection, Document, IngestionWorker, PageUnit
 from app.models.evaluation import EvaluationItem, EvaluationRun
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "EvaluationRun",
     "IngestionWorker",
     "Message",
+    "PageUnit",
 ]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from django.conf import settings
 from django.db import models
+
+PageUnit = Literal["page", "slide"]  # what a chunk's `page` counts (`Document.page_unit`)
 
 
 class Collection(models.Model):
@@ -116,6 +120,11 @@ class Document(models.Model):
     @property
     def is_in_progress(self) -> bool:
         return self.status in self.IN_PROGRESS
+
+    @property
+    def page_unit(self) -> PageUnit:
+        """What a chunk's `page` counts: a slide deck's pages are its slides."""
+        return "slide" if self.format == "pptx" else "page"
 
     @property
     def progress_percent(self) -> int:

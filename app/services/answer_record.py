@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, TypeVar
 
-from app.models import Message
+from app.models import Message, PageUnit
 
 AnswerMode = Literal["extract", "free", "evidence"]
 CitationKind = Literal["model", "attention", "copy", "support"]
@@ -41,6 +41,7 @@ class Source:
     page: int | None
     heading: str
     page_label: str = field(default="", kw_only=True)  # the printed page number ("iv"), when known
+    page_unit: PageUnit = field(default="page", kw_only=True)  # what `page` counts (`Document.page_unit`)
 
     def source(self) -> dict[str, Any]:
         """Just the `Source` fields, to build a quote or snapshot from the same source."""
@@ -95,6 +96,7 @@ class ResolvedCitation:
     page: int | None
     span: tuple[int, int]  # in the document's text
     page_label: str = ""
+    page_unit: PageUnit = "page"
 
 
 @dataclass(frozen=True)

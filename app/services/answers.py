@@ -197,6 +197,7 @@ def _resolve(answer: Answer, evidence: Sequence[EvidenceQuote]) -> tuple[Resolve
                 page=quote.page,
                 span=span,
                 page_label=quote.page_label,
+                page_unit=quote.page_unit,
             )
         )
     return tuple(resolved)

@@ -72,6 +72,7 @@ def snapshot(index: int, result: SearchResult) -> PassageSnapshot:
         page=chunk.page,
         heading=chunk.heading,
         page_label=chunk.page_label,
+        page_unit=chunk.document.page_unit,
         index=index,
         start=chunk.start,
         end=chunk.end,

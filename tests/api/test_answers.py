@@ -22,7 +22,7 @@ def test_search_returns_chunks_with_score_document_page_heading_and_span(alice):
     assert best["document"] == {"id": lighthouse.pk, "title": "Lighthouses of Scotland"}
     assert "forty feet of the iron scaffolding" in best["text"]
     assert best["heading_path"][-1] == "Construction" and best["heading"].endswith("Construction")
-    assert best["page"] is None  # Markdown has no pages
+    assert (best["page"], best["page_unit"]) == (None, "page")  # Markdown has no pages
     start, end = best["span"]
     lighthouse.refresh_from_db()
     assert lighthouse.text[start:end] == best["text"]

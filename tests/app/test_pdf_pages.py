@@ -17,6 +17,8 @@ from django.urls import reverse
 from app.models import Document
 from app.services import pdf_pages
 from app.services.documents import delete_document
+from app.services.evidence import select_evidence, snapshot
+from app.services.search import search_chunks
 from tests.retrieval.pdf_builder import SCANNED_TEXT, Line, build_pdf, scanned_page_pixels
 from tests.retrieval.test_parsing_pptx import make_deck, titled
 
@@ -176,6 +178,18 @@ def test_a_slide_decks_pages_are_slides_that_open_in_its_text(make_user, ingesti
     client.force_login(owner)
     results = client.get(reverse("search") + "?q=Keepers+lived+on+Skerryvore").content.decode()
     assert "slide 1" in results and "page-link" not in results  # no rendered page to link
+    assert "slide 1" in client.get(reverse("document-detail", args=[document.pk])).content.decode()
+    (hit,) = search_chunks(owner, "Keepers lived on Skerryvore", top_k=1)
+    assert (hit.chunk.page, hit.chunk.document.page_unit) == (1, "slide")
+    # The chat, the API and /v1 label a quote by the same unit.
+    (quote,), _ = select_evidence(
+        "Until when did keepers live on Skerryvore?",
+        [snapshot(1, hit)],
+        count=1,
+        document_texts={document.pk: document.text},
+        rerank_with_decoder=False,
+    )
+    assert (quote.page, quote.page_unit) == (1, "slide")
     start = document.text.index("Keepers lived")
     query = f"?start={start}&end={start + 13}"
     response = client.get(reverse("document-passage", args=[document.pk]) + query)

@@ -46,6 +46,9 @@ class SourceFields(serializers.Serializer):
     page = serializers.IntegerField(allow_null=True, help_text="Page index in the file, from 1.")
     heading = serializers.CharField(allow_blank=True)
     page_label = serializers.CharField(allow_blank=True, help_text="The printed page number, when known.")
+    page_unit = serializers.ChoiceField(
+        choices=["page", "slide"], help_text="What `page` counts: a slide deck's pages are its slides."
+    )
 
 
 def _span(help_text: str) -> serializers.ListField:
@@ -106,6 +109,7 @@ class CitationSerializer(serializers.Serializer):
     page = serializers.IntegerField(allow_null=True)
     span = _span("[start, end) of the exact characters cited, in the document's text.")
     page_label = serializers.CharField(allow_blank=True)
+    page_unit = serializers.ChoiceField(choices=["page", "slide"])
 
 
 class CheckSerializer(serializers.Serializer):

@@ -34,6 +34,11 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.FloatField(help_text="Cosine similarity, -1..1.")
     document = DocumentRefSerializer(source="chunk.document")
     page = serializers.IntegerField(source="chunk.page", allow_null=True)
+    page_unit = serializers.ChoiceField(
+        source="chunk.document.page_unit",
+        choices=["page", "slide"],
+        help_text="What `page` counts: a slide deck's pages are its slides.",
+    )
     heading = serializers.CharField(source="chunk.heading")
     heading_path = serializers.ListField(source="chunk.heading_path", child=serializers.CharField())
     span = serializers.SerializerMethodField(help_text="[start, end) in the document's text.")
