@@ -26,6 +26,14 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _FOOTNOTE_MARK = re.compile(r"\[\d{1,3}\]")
+# An author-year citation ("(Davis, 1986, p. 24)", "(Venkatesh et al. 2003; Lee, 2020)"): its
+# year and page name the work cited, and say neither when nor how many. Papers and reports
+# carry one in nearly every sentence; "Users found it useful (Davis, 1989, p. 320)." must
+# not count as saying how many users did. (SQuAD's Wikipedia paragraphs hold two in all.)
+_AUTHORS = r"[A-Z][\w'’-]+(?:\s+(?:and|&)\s+[A-Z][\w'’-]+)?(?:\s+et\s+al\.?)?"
+_PAGES = r"(?:,\s*(?i:p|pp|ch|chap|chapter|sec|section)\.?\s*[\d.–-]+)?"
+_CITED = _AUTHORS + r",?\s+(?:1[5-9]|20)\d{2}[a-z]?" + _PAGES
+_CITATION = re.compile(rf"\((?:(?:see|e\.g\.,?|cf\.)\s+)?{_CITED}(?:;\s*{_CITED})*\)")
 # A count ("How many…", "What percentage…") is answered by a number: 632 of SQuAD dev's 642
 # "how many" questions have one in a gold answer, in digits or words, and the other ten a
 # count said without one ("several", "a few", "infinitely many"). "How much" and "how long"
@@ -87,10 +95,16 @@ def lacks_quantity(question: str, text: str) -> bool:
 
 
 def holds_number(text: str) -> bool:
-    """The text holds a number or a count (`_NUMBER`), footnote marks ("[5]") aside."""
-    return _NUMBER.search(_FOOTNOTE_MARK.sub(" ", text)) is not None
+    """The text holds a number or a count (`_NUMBER`), footnote marks ("[5]") and author-year
+    citations aside."""
+    return _NUMBER.search(_uncited(_FOOTNOTE_MARK.sub(" ", text))) is not None
 
 
 def holds_date(text: str) -> bool:
-    """The text holds a year or a month's name."""
+    """The text holds a year or a month's name, author-year citations aside."""
+    text = _uncited(text)
     return bool(_YEAR.search(text) or _MONTH.search(text))
+
+
+def _uncited(text: str) -> str:
+    return _CITATION.sub(" ", text) if "(" in text else text

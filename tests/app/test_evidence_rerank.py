@@ -133,6 +133,17 @@ def test_a_count_question_is_answered_only_by_a_quote_that_holds_a_number() -> N
     # A footnote mark is no count, and a question that asks no count needs no number.
     [marked] = quotes_signals("How many ducks?", [quote(1, "Ducks eat grass [24].")], ranked, passages)
     assert marked.lacks_quantity
+    # Nor is an author-year citation: its year and page name the work cited.
+    for cited in (
+        "Ducks eat grass (Kear, 2005, p. 24).",
+        "Ducks eat grass (Kear 2005; Todd and Lee, 1996a).",
+    ):
+        [marked] = quotes_signals("How many ducks?", [quote(1, cited)], ranked, passages)
+        assert marked.lacks_quantity, cited
+    [counted] = quotes_signals(
+        "How many ducks?", [quote(1, "Kear (2005) counted 40 ducks.")], ranked, passages
+    )
+    assert not counted.lacks_quantity
     assert not any(s.lacks_quantity for s in quotes_signals("What do ducks lay?", quotes, ranked, passages))
     # "…didn't know how many…, what did they use?" asks what, not how many.
     indirect = "Since they didn't know how many eggs a duck lays, what did they count?"
