@@ -207,6 +207,157 @@ def test_hidden_sheets_are_not_read_and_are_named() -> None:
     assert doc.warnings == ("sheet 'Lookup' is hidden and was not read",)
 
 
+def sheet_of(title: str, rows: Rows) -> tuple[openpyxl.Workbook, Worksheet]:
+    """A workbook of one sheet named ``title`` holding ``rows`` from A1, and the sheet."""
+    workbook, sheet = blank_workbook(title)
+    for row in rows:
+        sheet.append(list(row))
+    return workbook, sheet
+
+
+def test_a_merged_column_header_names_every_column_it_spans() -> None:
+    workbook, sheet = sheet_of(
+        "Sales", [["Region", "2023", None, "2024"], [None, "Q1", "Q2", "Q1"], ["North", 10, 12, 11]]
+    )
+    for merged in ["A1:A2", "B1:C1", "D1:E1"]:  # "2024" over D and a column E with no figures
+        sheet.merge_cells(merged)
+    assert tables(parse(saved(workbook))) == [
+        [
+            ("Region | 2023 | 2023 | 2024", True),  # no further than the sheet's last value
+            ("Region | Q1 | Q2 | Q1", True),  # a label merged down the header rows: still the header
+            ("North | 10 | 12 | 11", False),
+        ]
+    ]
+    # The one text of its row, but over columns of figures right of the first: still a header.
+    workbook, sheet = sheet_of("Sales", [[None, "2023"], [None, "Q1", "Q2"], ["North", 10, 12]])
+    sheet.merge_cells("B1:C1")
+    assert tables(parse(saved(workbook)))[0][:2] == [("| 2023 | 2023", True), ("| Q1 | Q2", True)]
+
+
+def test_a_merged_row_label_labels_every_row_it_spans_and_a_merged_title_stays_one_line() -> None:
+    workbook, sheet = sheet_of(
+        "Costs",
+        [
+            ["Household costs"],
+            ["Category", "Item", "Cost"],
+            ["Food", "Bread", 3],
+            [None, "Milk", 2],
+            [],  # inside the merged label, but no text of its own: still an empty row
+            [None, "Eggs", 4],
+            ["Rent", "Flat", 900],
+            [],
+            ["Prices in CHF"],
+        ],
+    )
+    for merged in ["A1:C1", "A3:A6", "A9:C9"]:
+        sheet.merge_cells(merged)
+    doc = parse(saved(workbook))
+    assert doc.text.split("\n\n") == [
+        "Costs",
+        "Household costs",
+        "Category | Item | Cost\nFood | Bread | 3\nFood | Milk | 2",
+        "Food | Eggs | 4\nRent | Flat | 900",
+        "Prices in CHF",
+    ]
+    assert not doc.warnings
+
+
+def test_hidden_rows_and_columns_are_not_read_and_the_warning_counts_them() -> None:
+    workbook, sheet = sheet_of(
+        "Sales",
+        [
+            ["Region", "Units", "Margin", "Share"],
+            ["North", 1200, "secret", 0.6],
+            ["Test region", 1, "secret", 0],
+            ["South", 800, "secret", 0.4],
+            ["East", 10, "secret", 0.1],  # East and West: a collapsed outline group
+            ["West", 20, "secret", 0.2],
+            ["Total", 2030, "secret", 1],
+        ],
+    )
+    sheet.row_dimensions[3].hidden = True
+    sheet.row_dimensions.group(5, 6, hidden=True)
+    sheet.column_dimensions["C"].hidden = True
+    sheet.column_dimensions.group("F", "H", hidden=True)  # hidden, but empty: not counted
+    doc = parse(saved(workbook))
+    assert tables(doc) == [
+        [
+            ("Region | Units | Share", True),
+            ("North | 1200 | 0.6", False),
+            ("South | 800 | 0.4", False),
+            ("Total | 2030 | 1", False),
+        ]
+    ]
+    assert doc.warnings == ("sheet 'Sales': 3 hidden rows and 1 hidden column not read",)
+
+
+def test_a_hidden_row_is_not_counted_with_the_rows_a_limit_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
+    staff: Rows = [
+        ["Name", "Role"],
+        ["Ada", "Engineer"],
+        ["Zed", "Spy"],
+        ["Bo", "Chef"],
+        ["Dee", "Spy"],
+        ["Cy", "Cook"],
+    ]
+    workbook, _ = sheet_of("Sales", SALES)
+    sheet = workbook.create_sheet("Staff")
+    for row in staff:
+        sheet.append(row)
+    sheet.row_dimensions[3].hidden = True
+    sheet.row_dimensions[5].hidden = True
+    doc = parse(saved(workbook))
+    assert "Ada | Engineer" in doc.text and "Spy" not in doc.text and "Bo" not in doc.text
+    assert doc.warnings == (
+        "sheet 'Staff': 1 hidden row not read; read to row 3; 2 more rows with data were left out "
+        "(the server's limit of 13 cells per workbook)",
+    )
+
+
+def with_merges(data: bytes, *refs: str) -> bytes:
+    """``data`` with the merged ranges ``refs`` written into its first sheet as they are: a range
+    openpyxl would build cell by cell, such as a whole sheet."""
+    merges = "".join(f'<mergeCell ref="{ref}"/>' for ref in refs)
+    return rewritten(
+        data,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", f"</sheetData><mergeCells>{merges}</mergeCells>".encode()),
+    )
+
+
+def test_a_merged_range_fills_no_further_than_the_rows_read_and_the_sheets_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels = make_workbook(("Notes", [["One", "Noted"], ["Two"], ["Three"]]))
+    data = with_merges(labels, "B1:XFD1048576")  # 17 billion cells
+    assert parse(data).text == "Notes\n\nOne | Noted\nTwo | Noted\nThree | Noted"
+    everything = with_merges(make_workbook(("Notes", [["Everything"]])), "A1:XFD1048576")
+    assert parse(everything).text == "Notes\n\nEverything"
+    monkeypatch.setattr(xlsx, "MAX_CELLS", 5)  # the cells a range fills count
+    (warning,) = parse(data).warnings
+    assert warning == (
+        "sheet 'Notes': read to row 2; 1 more row with data was left out "
+        "(the server's limit of 5 cells per workbook)"
+    )
+
+
+def test_merged_ranges_past_the_limit_fill_only_their_first_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx, "MAX_MERGED", 1)
+    data = with_merges(
+        make_workbook(("Sales", [["Region", "2023", None], ["North", 1, 2], ["South", 3, 4]])),
+        "B1:C1",
+        "A2:A3",
+    )
+    doc = parse(data)
+    assert tables(doc)[0][:2] == [("Region | 2023 | 2023", True), ("North | 1 | 2", False)]
+    assert "\nSouth | 3 | 4" in doc.text  # not "North": A2:A3 is past the limit
+    assert doc.warnings == (
+        "sheet 'Sales': 2 merged ranges, more than the server's limit of 1 per sheet: "
+        "those past it fill only their first cell",
+    )
+
+
 def test_a_workbook_past_the_cell_limit_is_cut_and_says_how_many_rows_were_left_out() -> None:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Readings")
@@ -367,14 +518,14 @@ def test_docling_sample_matches_its_groundtruth_tables() -> None:
         "Sheet3",
     ]
     assert doc.warnings == ("sheet 'Sheet4' is hidden and was not read",)  # docling leaves it out too
-    # docling cuts Sheet2 into its side-by-side tables; we read the used range, so each of its
-    # rows is the start of one of ours or one of ours whole. Sheet3's merged cells docling
-    # repeats, which openpyxl's read-only mode cannot see: Sheet1 and Sheet2 are compared.
+    # docling cuts Sheet2 and Sheet3 into their side-by-side tables; we read the used range, so
+    # each of its rows is the start or the end of one of ours, or one of ours whole. Sheet3's
+    # merged cells docling repeats in every cell they span, as we do.
     groundtruth = (DOCLING_XLSX / "groundtruth" / "xlsx_01.xlsx.md").read_text()
     sheets = re.split(r"^## ", groundtruth, flags=re.MULTILINE)
     ours = [line for table in tables(doc) for line, _ in table]
     compared = 0
-    for sheet in sheets[1:3]:
+    for sheet in sheets[1:]:
         for block in sheet.split("\n\n"):
             lines = block.strip().splitlines()
             if len(lines) < 2 or not lines[1].startswith("| - "):
@@ -385,4 +536,4 @@ def test_docling_sample_matches_its_groundtruth_tables() -> None:
                     our == row or our.startswith(row + " | ") or our.endswith("| " + row) for our in ours
                 ), row
                 compared += 1
-    assert compared == 26  # Sheet1: 7 rows; Sheet2: three tables of 9, 5 and 5
+    assert compared == 40  # Sheet1: 7 rows; Sheet2: three tables of 9, 5 and 5; Sheet3: two of 7
