@@ -17,6 +17,7 @@ from retrieval.parsing.docx import parse_docx
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
+from retrieval.parsing.odt import parse_odt
 from retrieval.parsing.pdf import parse_pdf
 from retrieval.parsing.pptx import parse_pptx
 from retrieval.parsing.text import parse_text
@@ -39,6 +40,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "html": "HTML",
     "pdf": "PDF",
     "docx": "DOCX",
+    "odt": "ODT",
     "epub": "EPUB",
     "pptx": "PPTX",
     "xlsx": "XLSX",
@@ -54,6 +56,7 @@ EXTENSIONS: dict[str, str] = {
     ".xhtml": "html",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".odt": "odt",
     ".epub": "epub",
     ".pptx": "pptx",
     ".xlsx": "xlsx",
@@ -66,6 +69,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "html": parse_html,
     "pdf": parse_pdf,
     "docx": parse_docx,
+    "odt": parse_odt,
     "epub": parse_epub,
     "pptx": parse_pptx,
     "xlsx": parse_xlsx,
@@ -77,6 +81,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _NOT_A_ZIP = {
     "docx": "not a DOCX: the file is not a ZIP archive (an old .doc renamed?)",
     "epub": "not an EPUB: the file is not a ZIP archive",
+    "odt": "not an ODT: the file is not a ZIP archive",
     "pptx": "not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)",
     "xlsx": "not an XLSX: the file is not a ZIP archive (an old .xls renamed?)",
 }
@@ -85,7 +90,6 @@ _PDF_HEADER_WINDOW = 1024
 _HINTS = {
     ".doc": " (old binary Word format: save it as .docx)",
     ".rtf": " (save it as .docx or PDF)",
-    ".odt": " (save it as .docx or PDF)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
     ".xls": " (old binary Excel format: save it as .xlsx)",

@@ -19,6 +19,7 @@ import pytest
 from retrieval.document import ParseError
 from retrieval.parsing import detect_format, parse_document, zip_limits
 from tests.retrieval.test_parsing_epub import make_epub, three_chapters
+from tests.retrieval.test_parsing_odt import make_odt
 from tests.retrieval.zip_builder import billion_laughs, rewritten
 
 DOC_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "doc-samples"
@@ -70,7 +71,9 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("extension", ["txt", "md", "html", "pdf", "docx", "epub", "pptx", "xlsx", "csv"])
+@pytest.mark.parametrize(
+    "extension", ["txt", "md", "html", "pdf", "docx", "odt", "epub", "pptx", "xlsx", "csv"]
+)
 def test_empty_file(extension: str) -> None:
     assert refused(b"", f"empty.{extension}") == "file is empty"
 
@@ -86,7 +89,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX, XLSX, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, EPUB, PPTX, XLSX, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -100,6 +103,13 @@ def test_old_powerpoint_format_gets_a_hint() -> None:
 
 def test_old_excel_format_gets_a_hint() -> None:
     assert "save it as .xlsx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "budget.xls")
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"), [("sheet.ods", "save it as .xlsx"), ("deck.odp", "save it as .pptx")]
+)
+def test_other_opendocument_types_get_a_hint(name: str, hint: str) -> None:
+    assert hint in refused(b"PK\x03\x04 an OpenDocument file", name)
 
 
 def test_extension_is_case_insensitive(pdf: bytes) -> None:
@@ -183,6 +193,11 @@ ZIP_FORMATS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     # something else is)
     "docx": (_docx, "not a DOCX", "not a readable Word document ("),
     "epub": (lambda: make_epub(three_chapters()), "not an EPUB", "EPUB is damaged: its container file"),
+    "odt": (
+        lambda: make_odt("<text:p>An ordinary paragraph.</text:p>"),
+        "not an ODT",
+        "not an ODT: the ZIP archive holds no OpenDocument content (content.xml)",
+    ),
     "pptx": (_pptx, "not a PPTX", "not a readable PowerPoint presentation ("),
     "xlsx": (_xlsx, "not an XLSX", "not a readable Excel workbook ("),
 }
@@ -258,12 +273,12 @@ def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
 
 def test_no_other_exception_escapes_on_random_input() -> None:
     rng = random.Random(42)
-    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.pptx", "x.xlsx", "x.csv"]:
+    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.odt", "x.pptx", "x.xlsx", "x.csv"]:
         for size in (1, 10, 1000, 20_000):
             data = rng.randbytes(size)
             if name.endswith(".pdf"):
                 data = b"%PDF-1.4\n" + data
-            if name.endswith((".docx", ".pptx", ".xlsx")):
+            if name.endswith((".docx", ".odt", ".pptx", ".xlsx")):
                 data = b"PK\x03\x04" + data
             try:
                 doc = parse_document(data, name)
@@ -276,7 +291,15 @@ def test_no_other_exception_escapes_on_random_input() -> None:
 def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
     # Flip bytes in the middle of real files: the parser either copes or explains.
     rng = random.Random(3)
-    for name, data in [("m.pdf", pdf), ("m.docx", _docx()), ("m.pptx", _pptx()), ("m.xlsx", _xlsx())]:
+    odt = make_odt("<text:h>Minutes</text:h><text:p>An ordinary paragraph.</text:p>")
+    files = [
+        ("m.pdf", pdf),
+        ("m.docx", _docx()),
+        ("m.odt", odt),
+        ("m.pptx", _pptx()),
+        ("m.xlsx", _xlsx()),
+    ]
+    for name, data in files:
         for _ in range(20):
             mangled = bytearray(data)
             for _ in range(8):
