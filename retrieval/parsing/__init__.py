@@ -20,6 +20,7 @@ from retrieval.parsing.markdown import parse_markdown
 from retrieval.parsing.odt import parse_odt
 from retrieval.parsing.pdf import parse_pdf
 from retrieval.parsing.pptx import parse_pptx
+from retrieval.parsing.rtf import parse_rtf
 from retrieval.parsing.text import parse_text
 from retrieval.parsing.titles import filename_title, real_title
 from retrieval.parsing.xlsx import parse_xlsx
@@ -41,6 +42,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "pdf": "PDF",
     "docx": "DOCX",
     "odt": "ODT",
+    "rtf": "RTF",
     "epub": "EPUB",
     "pptx": "PPTX",
     "xlsx": "XLSX",
@@ -57,6 +59,7 @@ EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
     ".docx": "docx",
     ".odt": "odt",
+    ".rtf": "rtf",
     ".epub": "epub",
     ".pptx": "pptx",
     ".xlsx": "xlsx",
@@ -70,12 +73,14 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "pdf": parse_pdf,
     "docx": parse_docx,
     "odt": parse_odt,
+    "rtf": parse_rtf,
     "epub": parse_epub,
     "pptx": parse_pptx,
     "xlsx": parse_xlsx,
     "csv": parse_csv,
 }
 _PDF_MAGIC = b"%PDF-"
+_RTF_MAGIC = b"{\\rtf"
 _ZIP_MAGIC = b"PK\x03\x04"
 # The formats that are ZIP archives, and what is said of a file of theirs that is not one.
 _NOT_A_ZIP = {
@@ -89,7 +94,6 @@ _NOT_A_ZIP = {
 _PDF_HEADER_WINDOW = 1024
 _HINTS = {
     ".doc": " (old binary Word format: save it as .docx)",
-    ".rtf": " (save it as .docx or PDF)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
     ".xls": " (old binary Excel format: save it as .xlsx)",
@@ -108,6 +112,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError(f"unsupported file type {shown}{hint}; supported: {supported}")
     if format == "pdf" and _PDF_MAGIC not in data[:_PDF_HEADER_WINDOW]:
         raise ParseError("not a PDF: the file does not start with a PDF header")
+    if format == "rtf" and not data.startswith(_RTF_MAGIC):
+        raise ParseError("not an RTF file: it does not start with {\\rtf")
     if format in _NOT_A_ZIP and not data.startswith(_ZIP_MAGIC):
         raise ParseError(_NOT_A_ZIP[format])
     if format in {"txt", "md", "html", "csv"}:

@@ -72,7 +72,7 @@ def _xlsx() -> bytes:
 
 
 @pytest.mark.parametrize(
-    "extension", ["txt", "md", "html", "pdf", "docx", "odt", "epub", "pptx", "xlsx", "csv"]
+    "extension", ["txt", "md", "html", "pdf", "docx", "odt", "rtf", "epub", "pptx", "xlsx", "csv"]
 )
 def test_empty_file(extension: str) -> None:
     assert refused(b"", f"empty.{extension}") == "file is empty"
@@ -89,7 +89,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, EPUB, PPTX, XLSX, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -273,13 +273,15 @@ def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
 
 def test_no_other_exception_escapes_on_random_input() -> None:
     rng = random.Random(42)
-    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.odt", "x.pptx", "x.xlsx", "x.csv"]:
+    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.odt", "x.rtf", "x.pptx", "x.xlsx", "x.csv"]:
         for size in (1, 10, 1000, 20_000):
             data = rng.randbytes(size)
             if name.endswith(".pdf"):
                 data = b"%PDF-1.4\n" + data
             if name.endswith((".docx", ".odt", ".pptx", ".xlsx")):
                 data = b"PK\x03\x04" + data
+            if name.endswith(".rtf"):
+                data = b"{\\rtf1 " + data
             try:
                 doc = parse_document(data, name)
             except ParseError as error:
@@ -292,10 +294,14 @@ def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
     # Flip bytes in the middle of real files: the parser either copes or explains.
     rng = random.Random(3)
     odt = make_odt("<text:h>Minutes</text:h><text:p>An ordinary paragraph.</text:p>")
+    rtf = (
+        rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\pard\outlinelevel0 Minutes\par\pard An ordinary paragraph.\par}"
+    )
     files = [
         ("m.pdf", pdf),
         ("m.docx", _docx()),
         ("m.odt", odt),
+        ("m.rtf", rtf),
         ("m.pptx", _pptx()),
         ("m.xlsx", _xlsx()),
     ]

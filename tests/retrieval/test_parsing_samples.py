@@ -64,7 +64,7 @@ def test_sample_parses_or_is_refused_with_a_reason(path: Path) -> None:
         assert reason.strip()
         if not supported:
             assert reason.startswith("unsupported file type")
-            assert "supported: TXT, Markdown, HTML, PDF, DOCX, ODT, EPUB, PPTX, XLSX, CSV" in reason
+            assert "supported: TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, CSV" in reason
         else:
             assert name in EXPECTED_REFUSALS, f"{name} was refused: {reason}"
             assert EXPECTED_REFUSALS[name] in reason
@@ -79,6 +79,6 @@ def test_sample_parses_or_is_refused_with_a_reason(path: Path) -> None:
 def test_the_sample_folder_holds_what_the_sweep_expects() -> None:
     # Guards the sweep above against silently testing nothing.
     suffixes = {p.suffix.lower() for p in SAMPLES}
-    assert {".pdf", ".docx", ".odt", ".epub", ".html", ".md", ".txt"} <= suffixes
+    assert {".pdf", ".docx", ".odt", ".rtf", ".epub", ".html", ".md", ".txt"} <= suffixes
     assert any(suffix not in EXTENSIONS for suffix in suffixes)  # unsupported ones too (LICENSE)
     assert all((DOC_SAMPLES / name).is_file() for name in EXPECTED_REFUSALS)
