@@ -31,7 +31,9 @@ class UploadForm(forms.Form):
     # The form's metaclass moves declared fields off the class, so `form.files` stays the
     # uploaded-files dict; the stubs cannot see that (and the field name is the HTML name).
     files = MultipleFileField(  # type: ignore[assignment]
-        help_text="TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX, XLSX or CSV; several at once if you like."
+        help_text=(
+            "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX or CSV; several at once if you like."
+        )
     )
 
     def clean_files(self) -> list[Any]:

@@ -146,8 +146,8 @@ class UploadSerializer(serializers.Serializer):
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         min_length=1,
         help_text=(
-            "One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX, EPUB, PPTX, XLSX"
-            " or CSV."
+            "One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB,"
+            " PPTX, XLSX or CSV."
         ),
     )
 
