@@ -18,7 +18,7 @@ class Section:
 
     start: int
     end: int
-    page: int | None  # 1-based, for paged formats (PDF); None otherwise
+    page: int | None  # 1-based, for paged formats (a PDF page, a PPTX slide); None otherwise
     heading_path: tuple[str, ...]  # () before the first heading
     # The page's printed label from the PDF's /PageLabels ("iv", "A-3"), when it has them.
     page_label: str | None = None
@@ -80,7 +80,7 @@ class ParsedDocument:
 
     text: str
     sections: tuple[Section, ...]
-    format: str  # one of retrieval.parsing.SUPPORTED_FORMATS: txt, md, html, pdf, docx, epub
+    format: str  # a key of retrieval.parsing.SUPPORTED_FORMATS ("pdf", "docx", "pptx"…)
     title: str | None
     # What could not be extracted, e.g. "page 4: no extractable text".
     warnings: tuple[str, ...] = ()

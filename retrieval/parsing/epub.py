@@ -17,19 +17,18 @@ from __future__ import annotations
 import posixpath
 import urllib.parse
 import zipfile
-import zlib
 
 from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.html import add_html_document
+from retrieval.parsing.safe_xml import parse_part
 from retrieval.parsing.titles import first_real_title
-from retrieval.parsing.zip_limits import open_archive
+from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
-# A server limit far above real books, beside the archive's own (zip_limits.py: entries and
-# declared unzipped size, checked before anything is inflated).
-MAX_MEMBER_BYTES = 64 * 1024 * 1024
+# One file of the book is read up to MAX_MEMBER_BYTES, far above real books, beside the
+# archive's own limits (zip_limits.py: entries and declared unzipped size, checked first).
 MAX_CHAPTER_WARNINGS = 20  # past this, one line counts the rest
 
 _CONTAINER = "META-INF/container.xml"
@@ -39,7 +38,6 @@ _CONTENT_MEDIA_TYPES = frozenset({"application/xhtml+xml", "text/html"})
 # IDPF and Adobe font obfuscation: it scrambles embedded fonts only and is not DRM.
 _FONT_OBFUSCATION = frozenset({"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"})
 _DC = "{http://purl.org/dc/elements/1.1/}"
-_ENCRYPTED_FLAG = 0x1  # general purpose bit 0: the member has a ZIP password
 
 
 class _Unreadable(Exception):
@@ -89,56 +87,27 @@ def parse_epub(data: bytes) -> ParsedDocument:
 def _read(archive: zipfile.ZipFile, name: str) -> bytes:
     """A member's bytes, never more than MAX_MEMBER_BYTES of them. Raises _Unreadable."""
     try:
-        info = archive.getinfo(name)
+        return read_member(archive, name, limit=MAX_MEMBER_BYTES, what="one file of the book")
     except KeyError:
         raise _Unreadable("missing from the archive") from None
-    if info.flag_bits & _ENCRYPTED_FLAG:
-        raise _Unreadable("encrypted with a ZIP password")
-    limit = f"the server's limit of {MAX_MEMBER_BYTES // 2**20} MiB for one file of the book"
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise _Unreadable(f"{info.file_size // 2**20:,} MiB when unzipped, more than {limit}")
-    try:
-        with archive.open(info) as member:
-            body = member.read(MAX_MEMBER_BYTES + 1)
-    except NotImplementedError as error:
-        raise _Unreadable(f"compressed with a method the server cannot read ({error})") from error
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError) as error:
-        raise _Unreadable(f"damaged in the archive ({error})") from error
-    if len(body) > MAX_MEMBER_BYTES:
-        raise _Unreadable(f"larger when unzipped than {limit}")
-    return body
+    except MemberUnreadable as error:
+        raise _Unreadable(str(error)) from error
 
 
 def _read_xml(archive: zipfile.ZipFile, name: str, what: str) -> etree._Element:
-    """A member parsed as XML, safely: no entity expansion, no network, no DTD, libxml2's
-    default size limits. Tolerant of the small errors real packages have (an unescaped "&"
-    in a description). Raises ParseError naming the ``what`` that is wrong."""
+    """A member parsed as XML (safe_xml). Raises ParseError naming the ``what`` that is wrong."""
     try:
-        body = _read(archive, name)
+        part = parse_part(_read(archive, name))
     except _Unreadable as error:
         raise ParseError(f"EPUB is damaged: its {what} {name} is {error}") from error
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        recover=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(body.lstrip(), parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
-        root = None
-    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log):
-        # What was read stops at the limit: the rest of the file is not in the tree.
+    if part.past_limits:
         raise ParseError(
             f"EPUB cannot be read: its {what} {name} goes past the server's limits for XML "
             "(entity expansion or text size)"
         )
-    if root is None:
+    if part.root is None:
         raise ParseError(f"EPUB is damaged: its {what} {name} is not readable XML")
-    return root
+    return part.root
 
 
 def _package_path(archive: zipfile.ZipFile) -> str:

@@ -32,26 +32,24 @@ from __future__ import annotations
 
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 
 from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.safe_xml import parse_part
 from retrieval.parsing.table_cells import MAX_SPANNED_COLUMNS
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
-from retrieval.parsing.zip_limits import open_archive
+from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # as for one file of an EPUB
 MAX_CELLS = 200_000  # table cells per document, as for a workbook (xlsx.MAX_CELLS)
 MAX_HEADING_LEVEL = 10  # ODF's outline levels are 1-10
 
 ODT_MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
 _ODF_MEDIA_TYPE_PREFIX = "application/vnd.oasis.opendocument."
 _CONTENT, _META, _MANIFEST = "content.xml", "meta.xml", "META-INF/manifest.xml"
-_ENCRYPTED_FLAG = 0x1  # general purpose bit 0: the member has a ZIP password
 
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -314,59 +312,30 @@ def _read(archive: zipfile.ZipFile, name: str, *, limit: int = MAX_MEMBER_BYTES)
     """A member's bytes, None when it is missing. Raises ParseError when it cannot be read
     or is larger than ``limit`` unzipped (never reading more than that)."""
     try:
-        info = archive.getinfo(name)
+        return read_member(archive, name, limit=limit)
     except KeyError:
         return None
-    if info.flag_bits & _ENCRYPTED_FLAG:
-        raise ParseError(f"ODT is password-protected: its {name} is encrypted and cannot be read")
-    too_large = f"ODT cannot be read: its {name} is larger when unzipped than the server's limit of "
-    too_large += f"{limit // 2**20} MiB for one part" if limit >= 2**20 else f"{limit:,} bytes"
-    if info.file_size > limit:
-        raise ParseError(too_large)
-    try:
-        with archive.open(info) as member:
-            body = member.read(limit + 1)
-    except NotImplementedError as error:
-        raise ParseError(
-            f"ODT cannot be read: its {name} is compressed with an unknown method ({error})"
-        ) from error
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError) as error:
-        raise ParseError(f"ODT is damaged: its {name} is damaged in the archive ({error})") from error
-    if len(body) > limit:
-        raise ParseError(too_large)
-    return body
+    except MemberUnreadable as error:
+        raise ParseError(f"ODT cannot be read: its {name} is {error}") from error
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> tuple[etree._Element, str | None]:
-    """A member parsed safely (no entity expansion, DTD or network; libxml2's default limits),
-    and the damage the parser recovered from, if any (what was read before it is kept).
-    Raises ParseError when the member is missing or cannot be read."""
+    """A member parsed safely (safe_xml), and the damage the parser recovered from, if any
+    (what was read before it is kept). Raises ParseError when the member is missing or
+    cannot be read."""
     body = _read(archive, name)
     if body is None:
         raise ParseError(f"ODT is damaged: its {name} is missing from the archive")
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        recover=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
-        root = None
-    errors = [entry for entry in parser.error_log if entry.level >= etree.ErrorLevels.ERROR]
-    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in errors):
+    part = parse_part(body)
+    if part.past_limits:
         # What was read stops at the limit: the rest of the part is not in the tree.
         raise ParseError(
             f"ODT cannot be read: its {name} goes past the server's limits for XML "
             "(nesting depth, entity expansion or text size)"
         )
-    if root is None:
+    if part.root is None:
         raise ParseError(f"ODT is damaged: its {name} is not readable XML")
-    return root, (f"line {errors[0].line}: {errors[0].message}" if errors else None)
+    return part.root, part.damage
 
 
 def _optional_xml(archive: zipfile.ZipFile, name: str) -> etree._Element | None:

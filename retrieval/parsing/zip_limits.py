@@ -1,4 +1,4 @@
-"""The server's limits on a ZIP archive (EPUB, DOCX, PPTX, XLSX), checked before anything is inflated.
+"""The server's limits on a ZIP archive (EPUB, DOCX, ODT, PPTX, XLSX), checked before anything is inflated.
 
 Every bound is read from the archive's own directory: the number of entries (counted from
 the end record first, so a huge file list is never built) and the sizes the entries declare
@@ -6,6 +6,8 @@ unzipped. Python's zipfile never inflates an entry past the size it declares (th
 fails its checksum), so the declared total bounds what a reader can inflate, whatever the
 compressed data says. The libraries behind DOCX, PPTX and XLSX inflate whole parts in
 memory; ``check_archive`` also refuses a large part compressed far better than real XML is.
+Readers that inflate parts themselves (EPUB, ODT) do it through ``read_member``, which never
+reads past MAX_MEMBER_BYTES of one part.
 
 Refusals name the format (``kind``: "EPUB", "DOCX"...) and say when a limit is the
 server's, never damage to the file.
@@ -31,7 +33,24 @@ _DIRECTORY_BYTES_PER_ENTRY = 512
 _BOMB_RATIO = 100
 _BOMB_MIN_BYTES = 16 * 1024 * 1024
 
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error)
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one part, unzipped: a long chapter is a few MB
+
+# NotImplementedError: a ZIP version or compression method Python's zipfile does not read.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+)
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError)
+_ENCRYPTED_FLAG = 0x1  # general purpose bit 0: the member has a ZIP password
+
+
+class MemberUnreadable(Exception):
+    """Why one part of an archive cannot be read, worded to follow "its <part> is …"."""
 
 
 def open_archive(data: bytes, kind: str) -> zipfile.ZipFile:
@@ -97,3 +116,26 @@ def _directory_size(data: bytes) -> tuple[int, int] | None:
         return None
     entries64, size64 = struct.unpack_from("<QQ", data, record + 32)
     return entries64, size64
+
+
+def read_member(archive: zipfile.ZipFile, name: str, *, limit: int, what: str = "one part") -> bytes:
+    """A member's bytes, never reading more than ``limit`` of them (a part that inflates past
+    the size it declares fails there). Raises KeyError when it is missing, MemberUnreadable
+    when it cannot be read; ``what`` names the unit the limit is for ("one file of the book")."""
+    info = archive.getinfo(name)
+    if info.flag_bits & _ENCRYPTED_FLAG:
+        raise MemberUnreadable("encrypted with a ZIP password")
+    shown = f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+    server = f"the server's limit of {shown} for {what}"
+    if info.file_size > limit:
+        raise MemberUnreadable(f"{info.file_size // 2**20:,} MiB when unzipped, more than {server}")
+    try:
+        with archive.open(info) as member:
+            body = member.read(limit + 1)
+    except NotImplementedError as error:
+        raise MemberUnreadable(f"compressed with a method the server cannot read ({error})") from error
+    except _MEMBER_ERRORS as error:
+        raise MemberUnreadable(f"damaged in the archive ({error})") from error
+    if len(body) > limit:
+        raise MemberUnreadable(f"larger when unzipped than {server}")
+    return body

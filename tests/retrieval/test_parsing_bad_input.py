@@ -225,6 +225,16 @@ def test_a_truncated_zip_format_is_damaged(extension: str) -> None:
 
 
 @pytest.mark.parametrize("extension", sorted(ZIP_FORMATS))
+def test_a_zip_of_a_version_python_cannot_read_is_refused_with_the_reason(extension: str) -> None:
+    data = bytearray(ZIP_FORMATS[extension][0]())
+    entry = data.find(b"PK\x01\x02")  # the first central directory entry
+    data[entry + 6] = 70  # "version needed to extract": 7.0, past what zipfile reads (6.3)
+    reason = refused(bytes(data), f"new.{extension}")
+    unreadable = "is damaged: it is not a readable ZIP archive (zip file version 7.0)"
+    assert reason == f"{extension.upper()} {unreadable}"
+
+
+@pytest.mark.parametrize("extension", sorted(ZIP_FORMATS))
 def test_a_zip_with_too_many_entries_is_refused_before_it_is_opened(extension: str) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
