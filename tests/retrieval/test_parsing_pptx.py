@@ -1,9 +1,11 @@
-"""PPTX: slides as pages, titles as headings, shapes in reading order, tables, speaker notes,
-and refusals with a reason. Small decks are built here with python-pptx; three real ones come
-from the shared doc-samples (one with docling's groundtruth to compare with)."""
+"""PPTX: slides as pages, titles as headings, shapes in reading order, tables, charts, SmartArt,
+speaker notes, and refusals with a reason. Small decks are built here with python-pptx (SmartArt,
+which it cannot write, from its parts); three real ones come from the shared doc-samples (one
+with docling's groundtruth to compare with). None of those has a chart or SmartArt."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import time
@@ -11,6 +13,12 @@ from collections.abc import Callable
 
 import pptx
 import pytest
+from pptx.chart.data import BubbleChartData, CategoryChartData, XyChartData
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from pptx.opc.package import Part
+from pptx.opc.packuri import PackURI
+from pptx.oxml import parse_xml
 from pptx.util import Inches
 
 from retrieval.document import ParsedDocument, ParseError
@@ -25,6 +33,7 @@ TITLE_ONLY = 5  # layouts of python-pptx's default template
 TITLE_AND_CONTENT = 1
 TITLE_SLIDE = 0
 BLANK = 6
+_DGM = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
 
 Slide = Callable[[pptx.presentation.Presentation], None]
 
@@ -69,6 +78,85 @@ def boxes(*placed: tuple[float, float, str], title: str | None = None) -> Slide:
             box.text_frame.text = text
 
     return add
+
+
+def quarterly(number_format: str = "General", **series: tuple[float | None, ...]) -> CategoryChartData:
+    data = CategoryChartData(number_format=number_format)
+    data.categories = ["Q1", "Q2", "Q3"]
+    for name, values in series.items():
+        data.add_series(name, values)
+    return data
+
+
+def charted(
+    *charts: tuple[float, CategoryChartData | XyChartData | BubbleChartData, str | None],
+    title: str = "Charts",
+) -> Slide:
+    """A titled slide of charts, each (top in inches, chart data, chart title or None): a
+    clustered column chart of category data, a scatter or bubble chart of XY or bubble data."""
+
+    def add(deck: pptx.presentation.Presentation) -> None:
+        slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+        slide.shapes.title.text = title
+        for top, data, chart_title in charts:
+            kind = {
+                CategoryChartData: XL_CHART_TYPE.COLUMN_CLUSTERED,
+                XyChartData: XL_CHART_TYPE.XY_SCATTER,
+                BubbleChartData: XL_CHART_TYPE.BUBBLE,
+            }[type(data)]
+            chart = slide.shapes.add_chart(kind, Inches(1), Inches(top), Inches(6), Inches(1), data).chart
+            chart.has_title = chart_title is not None
+            if chart_title is not None:
+                chart.chart_title.text_frame.text = chart_title
+
+    return add
+
+
+def smartart(points: str, links: str) -> Slide:
+    """A slide with a SmartArt graphic whose data part holds ``points`` (dgm:pt elements) and
+    ``links`` (dgm:cxn elements), and a text box below it."""
+
+    def add(deck: pptx.presentation.Presentation) -> None:
+        slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+        slide.shapes.title.text = "Process"
+        data = (
+            f'<dgm:dataModel xmlns:dgm="{_DGM}" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            f"<dgm:ptLst>{points}</dgm:ptLst><dgm:cxnLst>{links}</dgm:cxnLst><dgm:bg/><dgm:whole/></dgm:dataModel>"
+        )
+        part = Part(
+            PackURI("/ppt/diagrams/data1.xml"),
+            CONTENT_TYPE.DML_DIAGRAM_DATA,
+            deck.part.package,
+            data.encode(),
+        )
+        rid = slide.part.relate_to(part, RELATIONSHIP_TYPE.DIAGRAM_DATA)
+        frame = parse_xml(
+            '<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+            ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+            ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<p:nvGraphicFramePr><p:cNvPr id="9" name="Diagram 1"/><p:cNvGraphicFramePr/><p:nvPr/>'
+            f'</p:nvGraphicFramePr><p:xfrm><a:off x="914400" y="{Inches(2)}"/>'
+            '<a:ext cx="5486400" cy="914400"/>'
+            f'</p:xfrm><a:graphic><a:graphicData uri="{_DGM}"><dgm:relIds xmlns:dgm="{_DGM}" r:dm="{rid}"'
+            ' r:lo="" r:qs="" r:cs=""/></a:graphicData></a:graphic></p:graphicFrame>'
+        )
+        slide.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(0.5)).text_frame.text = "After it"
+        slide.shapes.element.append(frame)
+
+    return add
+
+
+def node(model_id: str, text: str, kind: str = "node") -> str:
+    paragraph = (
+        f"<a:p><a:r><a:t>{text}</a:t></a:r></a:p>" if text else '<a:p><a:endParaRPr lang="en-US"/></a:p>'
+    )
+    body = f"<dgm:t><a:bodyPr/><a:lstStyle/>{paragraph}</dgm:t>"
+    return f'<dgm:pt modelId="{model_id}" type="{kind}">{body}</dgm:pt>'
+
+
+def parent_of(source: str, destination: str, order: int, kind: str = "parOf") -> str:
+    ends = f'srcId="{source}" destId="{destination}" srcOrd="{order}" destOrd="0"'
+    return f'<dgm:cxn modelId="{source}-{destination}" type="{kind}" {ends}/>'
 
 
 def parse(data: bytes, name: str = "deck.pptx") -> ParsedDocument:
@@ -310,6 +398,155 @@ def test_a_deck_without_slides_or_without_text_has_no_text() -> None:
         deck.slides.add_slide(deck.slide_layouts[BLANK])
 
     assert refused(make_deck(blank)) == "no text was read: the slides hold no text (only pictures or charts?)"
+
+
+def test_a_chart_reads_as_its_title_then_a_table_of_its_data_in_reading_order() -> None:
+    revenue = quarterly(North=(1200.0, 1450.5, 990.0), South=(980.0, None, 1010.25))
+    shares = quarterly("0.0%", Online=(0.125, 0.25, 0.5))
+    doc = parse(make_deck(charted((4.0, shares, None), (1.5, revenue, "Revenue by region"))))
+    text = doc.text
+    assert text.index("Charts") < text.index("Revenue by region") < text.index("Online")
+    assert "Revenue by region" in paragraphs(doc)  # the title, read as a person sees it, then the data
+    rows = [[(doc.text[row.start : row.end], row.header) for row in table.rows] for table in doc.tables]
+    assert rows == [
+        [
+            ("Revenue by region | Q1 | Q2 | Q3", True),  # floats that are whole print as integers
+            ("North | 1200 | 1450.5 | 990", False),
+            ("South | 980 | | 1010.25", False),  # a missing value keeps its column
+        ],
+        [("| Q1 | Q2 | Q3", True), ("Online | 12.5% | 25.0% | 50.0%", False)],  # the series' number format
+    ]
+    assert section_of(doc, "North | 1200").heading_path == ("Charts",)
+    assert doc.warnings == ()
+
+
+def test_a_chart_shows_dates_as_dates() -> None:
+    data = CategoryChartData()
+    data.categories = [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29)]  # a date axis
+    data.add_series("Sales", (10.0, 12.5))
+    doc = parse(make_deck(charted((2.0, data, None))))
+    assert "| 2024-01-31 | 2024-02-29\nSales | 10 | 12.5" in doc.text
+
+
+def test_a_chart_in_a_group_is_read_in_its_place() -> None:
+    def add(deck: pptx.presentation.Presentation) -> None:
+        slide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY])
+        slide.shapes.title.text = "Grouped"
+        slide.shapes.add_textbox(Inches(1), Inches(6), Inches(3), Inches(1)).text_frame.text = "Below"
+        group = slide.shapes.add_group_shape()
+        group.shapes.add_textbox(Inches(1), Inches(1.5), Inches(3), Inches(0.5)).text_frame.text = "Above"
+        data = quarterly(Visits=(3.0, 4.0, 5.0))
+        group.shapes.add_chart(XL_CHART_TYPE.LINE, Inches(1), Inches(3), Inches(4), Inches(2), data)
+
+    text = parse(make_deck(add)).text
+    assert text.index("Above") < text.index("| Q1 | Q2 | Q3\nVisits | 3 | 4 | 5") < text.index("Below")
+
+
+def test_an_xy_chart_reads_a_row_per_point_under_its_axis_titles() -> None:
+    heights = XyChartData()
+    for name, points in (("Girls", ((4, 101.5), (6, 115.0))), ("Boys", ((4, 102.25),))):
+        series = heights.add_series(name)
+        for x, y in points:
+            series.add_data_point(x, y)
+    sizes = BubbleChartData()
+    sizes.add_series("Cities").add_data_point(1.5, 2, 30)
+
+    def add(deck: pptx.presentation.Presentation) -> None:
+        charted((1.5, heights, "Height by age"), (4.0, sizes, None))(deck)
+        axis = deck.slides[0].shapes[1].chart.category_axis  # an XY chart's x axis
+        axis.has_title = True
+        axis.axis_title.text_frame.text = "Age (years)"
+
+    doc = parse(make_deck(add))
+    rows = [[doc.text[row.start : row.end] for row in table.rows] for table in doc.tables]
+    assert rows == [
+        ["Height by age | Age (years) | y", "Girls | 4 | 101.5", "Girls | 6 | 115", "Boys | 4 | 102.25"],
+        ["| x | y | size", "Cities | 1.5 | 2 | 30"],
+    ]
+
+
+def test_a_huge_chart_is_read_up_to_its_cap_with_a_warning() -> None:
+    points = "".join(f'<c:pt idx="{i}"><c:v>{i}</c:v></c:pt>' for i in range(100_000))
+    cache = f'<c:numCache><c:ptCount val="100000"/>{points}</c:numCache>'
+    values = f"<c:val><c:numRef><c:f>Sheet1!$B$2</c:f>{cache}</c:numRef></c:val>"
+    data = make_deck(charted((2.0, quarterly(Load=(1.0, 2.0, 3.0)), None)))
+    data = rewritten(
+        data, "ppt/charts/chart1.xml", lambda xml: re.sub(rb"<c:val>.*</c:val>", values.encode(), xml)
+    )
+    began = time.monotonic()
+    doc = parse(data)
+    assert time.monotonic() - began < 5
+    assert doc.warnings == ("slide 1: a chart has 100,000 data points; the first 1,000 were read",)
+    header, load = [doc.text[row.start : row.end] for row in doc.tables[0].rows]
+    assert (
+        header == "| Q1 | Q2 | Q3"
+        and load.startswith("Load | 0 | 1 | 2 | 3")
+        and load.endswith("| 998 | 999")
+    )
+
+
+def test_a_damaged_chart_costs_only_itself() -> None:
+    data = make_deck(
+        charted(
+            (1.5, quarterly(Lost=(1.0, 2.0, 3.0)), "Truncated"),
+            (3.0, quarterly(Bogus=(1.0, 2.0, 3.0)), "Bad index"),
+            (5.0, quarterly(Kept=(7.0, 8.0, 9.0)), "Fine"),
+        ),
+        titled("Next", "Still read"),
+    )
+    data = rewritten(data, "ppt/charts/chart1.xml", lambda xml: xml[:-40])
+    data = rewritten(
+        data, "ppt/charts/chart2.xml", lambda xml: xml.replace(b'<c:pt idx="1">', b'<c:pt idx="one">')
+    )
+    doc = parse(data)
+    assert "Kept | 7 | 8 | 9" in doc.text and "- Still read" in paragraphs(doc)
+    assert "Lost" not in doc.text and "Bogus" not in doc.text and "Truncated" not in doc.text
+    truncated, bad_index = doc.warnings
+    assert re.fullmatch(r"slide 1: a chart could not be read \(damaged: not well-formed XML: .+\)", truncated)
+    assert (
+        bad_index
+        == "slide 1: a chart could not be read (ValueError: invalid literal for int() with base 10: 'one')"
+    )
+
+
+def test_smartart_text_is_read_as_list_items_in_the_order_of_its_outline() -> None:
+    # The points are in the file in another order than the outline's: a node added last in
+    # PowerPoint, moved to the front, keeps its place at the end of the list.
+    points = "".join(
+        [
+            node("0", "", "doc"),
+            node("2", "Build"),
+            node("3", "Ship"),
+            node("1", "Plan"),
+            node("11", "Estimate"),
+            node("t", "", "parTrans"),
+            node("e", ""),  # a node left empty shows nothing
+            '<dgm:pt modelId="p" type="pres"><dgm:prSet/></dgm:pt>',
+            node("x", "Loose"),  # connected to nothing: at the end
+        ]
+    )
+    links = "".join(
+        [
+            parent_of("0", "2", 1),
+            parent_of("0", "3", 2),
+            parent_of("0", "1", 0),
+            parent_of("1", "11", 0),
+            parent_of("0", "e", 3),
+            parent_of("1", "p", 0, "presOf"),
+        ]
+    )
+    doc = parse(make_deck(smartart(points, links)))
+    assert paragraphs(doc) == ["Process", "- Plan", "- Estimate", "- Build", "- Ship", "- Loose", "After it"]
+    assert section_of(doc, "- Build").heading_path == ("Process",)
+
+
+def test_a_damaged_smartart_costs_only_itself() -> None:
+    data = make_deck(smartart(node("0", "", "doc") + node("1", "Lost"), parent_of("0", "1", 0)))
+    data = rewritten(data, "ppt/diagrams/data1.xml", lambda xml: xml[:-30])
+    doc = parse(data)
+    assert paragraphs(doc) == ["Process", "After it"]
+    (warning,) = doc.warnings
+    assert warning.startswith("slide 1: a SmartArt graphic could not be read (XMLSyntaxError: ")
 
 
 # --- real decks -------------------------------------------------------------------------------
