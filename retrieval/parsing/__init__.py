@@ -90,8 +90,9 @@ _NOT_A_ZIP = {
     "pptx": "not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)",
     "xlsx": "not an XLSX: the file is not a ZIP archive (an old .xls renamed?)",
 }
-# Readers accept a PDF header anywhere in the first KiB (some generators prepend junk).
-_PDF_HEADER_WINDOW = 1024
+# What detect_format reads of a file, and no further (the upload API hands it this much):
+# readers accept a PDF header anywhere in it, as some generators prepend junk.
+_HEAD = 1024
 _HINTS = {
     ".doc": " (old binary Word format: save it as .docx)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
@@ -104,13 +105,13 @@ _HINTS = {
 def detect_format(filename: str, data: bytes) -> str:
     """The format key for ``filename``, checked against the file's first bytes."""
     extension = os.path.splitext(filename)[1].lower()
-    format = EXTENSIONS.get(extension)
+    format = EXTENSIONS.get(extension) or _disguised(extension, data)
     if format is None:
         supported = ", ".join(SUPPORTED_FORMATS.values())
         shown = extension or "(no extension)"
         hint = _HINTS.get(extension, "")
         raise ParseError(f"unsupported file type {shown}{hint}; supported: {supported}")
-    if format == "pdf" and _PDF_MAGIC not in data[:_PDF_HEADER_WINDOW]:
+    if format == "pdf" and _PDF_MAGIC not in data[:_HEAD]:
         raise ParseError("not a PDF: the file does not start with a PDF header")
     if format == "rtf" and not data.startswith(_RTF_MAGIC):
         raise ParseError("not an RTF file: it does not start with {\\rtf")
@@ -122,6 +123,19 @@ def detect_format(filename: str, data: bytes) -> str:
         if data.startswith(_ZIP_MAGIC):
             raise ParseError(f"file named {extension} is a ZIP archive (an Office file?), not text")
     return format
+
+
+def _disguised(extension: str, data: bytes) -> str | None:
+    """The format of a ".doc" that is not the old binary Word format, else None. Web apps
+    export RTF or HTML under that name (Word opens both), and a renamed .docx is a ZIP."""
+    if extension != ".doc":
+        return None
+    if data.startswith(_RTF_MAGIC):
+        return "rtf"
+    if data.startswith(_ZIP_MAGIC):
+        return "docx"
+    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return "html" if head.startswith((b"<html", b"<!doctype html")) else None
 
 
 def parse_document(

@@ -97,6 +97,17 @@ def test_old_word_format_gets_a_hint() -> None:
     assert "save it as .docx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "letter.doc")
 
 
+def test_a_doc_that_is_rtf_html_or_a_renamed_docx_is_read_as_what_it_is() -> None:
+    # Web apps export RTF or HTML under ".doc" (Word opens both); people rename .docx files.
+    rtf = parse_document(rb"{\rtf1\ansi {\info{\title Minutes}}The board met on Monday.\par}", "minutes.doc")
+    assert (rtf.format, rtf.title, rtf.text) == ("rtf", "Minutes", "The board met on Monday.")
+    html = b"\xef\xbb\xbf\n<!DOCTYPE html><html><body><p>The board met on Monday.</p></body></html>"
+    assert parse_document(html, "minutes.doc").format == "html"
+    assert parse_document(_docx(), "minutes.doc").format == "docx"
+    # Anything else named .doc is the old binary format, or Word 2003 XML: refused with the hint.
+    assert "save it as .docx" in refused(b"<?xml version='1.0'?><w:wordDocument/>", "minutes.doc")
+
+
 def test_old_powerpoint_format_gets_a_hint() -> None:
     assert "save it as .pptx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "slides.ppt")
 
