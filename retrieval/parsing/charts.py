@@ -8,9 +8,11 @@ multi-level ones, the innermost), the first cell the chart's title or empty, the
 series: its name and its values, each through its number format (number_formats.py: 12 and
 not 12.0, "12.5%"; a date format gives 2024-01-31). An XY or bubble chart has no categories:
 it gives a row per point, its series' name then x, y (and size), under its axes' titles (else
-"x", "y", "size"). A chart reads at most ``limit`` data points (MAX_CHART_POINTS by default),
-series by series; ``cap_warning`` words what was left out. The Office 2016 chart kinds
-(waterfall, treemap…) are another part type (``cx:chart``) and not read here.
+"x", "y", "size"). A chart without cached points reads as its title alone (openpyxl, for one,
+writes charts that cache nothing, and a table of only their title would say it twice). A
+chart reads at most ``limit`` data points (MAX_CHART_POINTS by default), series by series;
+``cap_warning`` words what was left out. The Office 2016 chart kinds (waterfall, treemap…) are
+another part type (``cx:chart``) and not read here.
 
 ``read_chart`` raises ValueError when the part is malformed (a point index that is not a
 number); its caller words that as a chart that could not be read.
@@ -66,7 +68,7 @@ def read_chart(chart_space: etree._Element, limit: int = MAX_CHART_POINTS) -> Ch
     read = total = 0
     if by_category:
         table, read, total = _category_table(title, by_category, limit)
-        tables.append(table)
+        tables += [table] if read else []
     if xy:
         table, xy_read, xy_total = _xy_table(title, plot_area, xy, limit - read)
         tables += [table] if xy_read else []
