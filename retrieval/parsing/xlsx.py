@@ -1,4 +1,4 @@
-"""XLSX: each visible sheet a heading and its used range a table, cells as the workbook shows them.
+"""XLSX: each visible sheet a heading, its used range a table, then its charts, as the workbook shows them.
 
 openpyxl reads the workbook in read-only mode (sheets streamed, never loaded whole) with
 ``data_only``: a formula cell gives the value Excel cached when it last saved the file (a
@@ -27,8 +27,16 @@ Hidden sheets, rows and columns are not read: a person who opens the workbook do
 them (sheets mostly hold lookup lists and workings, rows and columns workings and the detail
 of a collapsed outline group). A warning names each hidden sheet, and says per sheet how many
 hidden rows and columns with text the reader passed (the rows a limit leaves out are counted
-without the hidden ones). Charts, images, comments and chart sheets hold no cell text and are
-left out.
+without the hidden ones). Images and comments are left out.
+
+Charts are read as on a slide (charts.py, from the values the chart caches): after the sheet's
+tables, each chart's title as a paragraph, then its data as tables, the charts in the order of
+their top-left cells, row then column (xlsx_charts.py finds them: sheet → drawing → chart
+parts). A chart sheet is a sheet of its own: a heading with its name, then its chart; a hidden
+one is left out and named like a hidden sheet. A drawing or chart that cannot be read costs
+only itself, with a warning ("sheet 'Sales': a chart could not be read (…)"); read-only
+openpyxl parses a chart sheet's drawing itself, so a workbook it fails to open is opened again
+with its drawings emptied.
 
 Read-only mode knows neither merged ranges nor hidden rows and columns: they are read from the
 sheet's XML by lxml's streaming parser (entities not expanded, no network, memory flat), in one
@@ -42,14 +50,15 @@ rows). A merged range fills only the rows read, and columns no further than the 
 value; at most MAX_MERGED ranges are applied per sheet, the rest keep their value in their
 first cell, with a warning. A sheet cut by a limit keeps what was read and the warning says
 how many rows were left out; the sheets after it are not read and are named. A sheet that
-turns out damaged keeps the rows read before the damage, with a warning.
+turns out damaged keeps the rows read before the damage, with a warning. A chart's data points
+count against MAX_CELLS too, at most charts.MAX_CHART_POINTS per chart (a warning says how
+many it has); drawing and chart parts are read up to xlsx_charts.MAX_PART_BYTES each.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
-import posixpath
 import struct
 import zipfile
 import zlib
@@ -61,15 +70,25 @@ from xml.etree.ElementTree import ParseError as ElementTreeParseError
 
 import openpyxl
 from lxml import etree
+from openpyxl.chartsheet import Chartsheet
 from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
+from retrieval.parsing.charts import Chart
 from retrieval.parsing.number_formats import format_number
 from retrieval.parsing.table_header import guess_header_rows, is_figure
 from retrieval.parsing.titles import first_real_title
+from retrieval.parsing.xlsx_charts import (
+    PartUnreadable,
+    SheetCharts,
+    WorkbookCharts,
+    parse,
+    relationships,
+    without_drawings,
+)
 from retrieval.parsing.zip_limits import check_archive
 
 MAX_CELLS = 200_000  # about 2 MB of text: thousands of chunks, minutes of encoding
@@ -82,7 +101,6 @@ _DATA, _HIDDEN = 1, 2  # a row's state in _Layout.rows
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _VALUE_TAGS = frozenset({f"{_MAIN}v", f"{_MAIN}is"})  # a cell's value, cached or inline text
 
 _DAMAGE = (
@@ -156,26 +174,31 @@ def parse_xlsx(data: bytes) -> ParsedDocument:
     builder = DocumentBuilder("xlsx")
     warnings: list[str] = []
     budget = _Budget()
-    layouts = _Layouts(data)
+    parts = _Parts(data)
     try:
-        for sheet in workbook.worksheets:
-            name = sheet.title
-            if sheet.sheet_state != "visible":
+        for name in workbook.sheetnames:
+            sheet = workbook[name]
+            chart_sheet = isinstance(sheet, Chartsheet)  # no cells: its chart is all it shows
+            # openpyxl leaves a chart sheet's state unread: the workbook part says it.
+            if parts.hidden(name) if chart_sheet else sheet.sheet_state != "visible":
                 warnings.append(f"sheet '{name}' is hidden and was not read")
             elif budget.spent:
-                left = layouts.read(name).rows_after(0)
+                left = None if chart_sheet else parts.layout(name).rows_after(0)
                 if left != 0:  # an empty sheet loses nothing
                     warnings.append(_not_reached(name, left, budget.spent))
             else:
-                layout = layouts.read(name)
-                read = _read_sheet(sheet, layout, budget)
-                _add_sheet(builder, name, read.rows)
-                notes = _notes(read, layout, budget.spent)
+                layout = _Layout() if chart_sheet else parts.layout(name)
+                read = _Sheet() if chart_sheet else _read_sheet(sheet, layout, budget)
+                charts = parts.charts(name, MAX_CELLS - budget.cells)
+                budget.cells += charts.points_read
+                _add_sheet(builder, name, read.rows, charts.charts)
+                notes = _notes(read, layout, budget.spent, charts.notes)
                 if notes:
                     warnings.append(f"sheet '{name}': {notes}")
         title = _title(workbook)
     finally:
         workbook.close()
+        parts.close()
     if builder.is_empty:
         raise ParseError(f"no text was read: {_nothing_read(warnings)}")
     builder.warnings.extend(warnings[:MAX_SHEET_WARNINGS])
@@ -186,7 +209,13 @@ def parse_xlsx(data: bytes) -> ParsedDocument:
 
 def _open(data: bytes) -> Workbook:
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (ElementTreeParseError, etree.LxmlError):
+            # The one drawing read-only openpyxl parses is a chart sheet's, with its chart, and a
+            # damaged one fails the whole workbook: without drawings, it costs only its chart,
+            # which xlsx_charts.py reads from the original parts. Damage elsewhere fails again.
+            return openpyxl.load_workbook(io.BytesIO(without_drawings(data)), read_only=True, data_only=True)
     except NotImplementedError as error:
         raise ParseError(f"XLSX is compressed with a method the server cannot read ({error})") from error
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
@@ -301,30 +330,44 @@ def _not_reached(name: str, left: int | None, limit: str) -> str:
     return f"sheet '{name}' was not read: {limit} was reached before it{shown}"
 
 
-class _Layouts:
-    """Each sheet's _Layout, read from its XML part by lxml's streaming parser (several times
-    faster than openpyxl). An empty, incomplete one when the part cannot be found."""
+class _Parts:
+    """What read-only openpyxl does not read of a sheet, from the workbook's package: a chart
+    sheet's state, a worksheet's _Layout (lxml's streaming parser, several times faster than
+    openpyxl) and a sheet's charts (xlsx_charts.py). A sheet whose part cannot be found is
+    visible, with an empty, incomplete layout and no charts."""
 
     def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._paths: dict[str, str] | None = None
-
-    def read(self, sheet_name: str) -> _Layout:
+        self._archive = zipfile.ZipFile(io.BytesIO(data))  # openpyxl has opened it already
+        self._charts = WorkbookCharts(self._archive)
         try:
-            with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
-                if self._paths is None:
-                    self._paths = _sheet_paths(archive)
-                path = self._paths.get(sheet_name)
-                if path is not None:
-                    with archive.open(path) as stream:
-                        return _read_layout(stream)
+            self._sheets = _sheet_parts(self._archive)
+        except (*_DAMAGE, OSError, PartUnreadable):
+            self._sheets = {}
+
+    def hidden(self, sheet_name: str) -> bool:
+        return self._sheets.get(sheet_name, ("", "visible"))[1] != "visible"
+
+    def layout(self, sheet_name: str) -> _Layout:
+        path = self._sheets.get(sheet_name, ("", ""))[0]
+        try:
+            if path:
+                with self._archive.open(path) as stream:
+                    return _read_layout(stream)
         except (*_DAMAGE, OSError):
             pass
         return _Layout()
 
+    def charts(self, sheet_name: str, room: int) -> SheetCharts:
+        """The sheet's charts, at most ``room`` data points in all."""
+        path = self._sheets.get(sheet_name, ("", ""))[0]
+        return self._charts.read(path, room) if path else SheetCharts()
 
-def _notes(read: _Sheet, layout: _Layout, limit: str) -> str:
-    """What the sheet's warning says was not read, "" when all was."""
+    def close(self) -> None:
+        self._archive.close()
+
+
+def _notes(read: _Sheet, layout: _Layout, limit: str, charts: Sequence[str]) -> str:
+    """What the sheet's warning says was not read, "" when all was; ``charts``: its charts'."""
     hidden = " and ".join(
         f"{count:,} hidden {unit}{'' if count == 1 else 's'}"
         for count, unit in ((read.hidden_rows, "row"), (len(read.hidden_columns), "column"))
@@ -339,30 +382,21 @@ def _notes(read: _Sheet, layout: _Layout, limit: str) -> str:
         _left_out(read.stopped_at, layout.rows_after(read.stopped_at - 1), limit)
         if read.stopped_at
         else read.warning,
+        *charts,
     ]
     return "; ".join(note for note in notes if note)
 
 
-def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Each worksheet's name and the path of its part: package relationships → workbook →
-    its relationships."""
-    package_rels = _xml(archive.read("_rels/.rels"))
-    workbook = next(
-        rel.get("Target", "").lstrip("/")
-        for rel in package_rels.iter(f"{_PACKAGE_RELS}Relationship")
-        if rel.get("Type", "").endswith("/officeDocument")
-    )
-    folder = posixpath.dirname(workbook)
-    rels = _xml(archive.read(posixpath.join(folder, "_rels", posixpath.basename(workbook) + ".rels")))
-    targets = {}
-    for rel in rels.iter(f"{_PACKAGE_RELS}Relationship"):
-        target = rel.get("Target", "")
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        targets[rel.get("Id")] = posixpath.normpath(resolved)
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Each sheet's name, with the path of its part and its state ("visible", "hidden" or
+    "veryHidden"): package relationships → workbook → its relationships."""
+    package = relationships(archive, "").values()
+    workbook = next((path for kind, path in package if kind == "officeDocument"), "")
+    targets = relationships(archive, workbook)
     return {
-        sheet.get("name", ""): targets[sheet.get(f"{_RELATIONSHIP}id")]
-        for sheet in _xml(archive.read(workbook)).iter(f"{_MAIN}sheet")
-        if sheet.get(f"{_RELATIONSHIP}id") in targets
+        sheet.get("name", ""): (targets[relationship][1], sheet.get("state", "visible"))
+        for sheet in parse(archive, workbook).iter(f"{_MAIN}sheet")
+        if (relationship := sheet.get(f"{_RELATIONSHIP}id", "")) in targets
     }
 
 
@@ -475,11 +509,6 @@ def _true(text: str | None) -> bool:
     return text in ("1", "true")  # xsd:boolean
 
 
-def _xml(body: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(body, parser)
-
-
 def _cell_text(cell) -> str:
     value = cell.value
     if value is None:
@@ -499,16 +528,23 @@ def _cell_text(cell) -> str:
     return str(value)  # a duration (timedelta) and anything else openpyxl may hand over
 
 
-def _add_sheet(builder: DocumentBuilder, name: str, rows: list[list[str] | None]) -> None:
+def _add_sheet(
+    builder: DocumentBuilder, name: str, rows: list[list[str] | None], charts: Sequence[Chart]
+) -> None:
     """The sheet under a heading with its name. Its blocks (rows between empty rows) are read
     together: blocks without figures (titles, column names) lead the block after them, a
     block that starts with figures goes on with the table above it, and any other starts a
-    table of its own, so a second table's column names head its own figures."""
+    table of its own, so a second table's column names head its own figures. Its charts
+    follow, each its title as a paragraph, then its tables, as on a slide."""
     blocks = _blocks(rows)
-    if not blocks:
+    charts = [chart for chart in charts if chart.title or chart.tables]
+    if not blocks and not charts:
         return
     # Columns left of every row's first filled cell are margin, not the table's first column.
-    margin = min(next(i for i, cell in enumerate(row) if cell.strip()) for block in blocks for row in block)
+    margin = min(
+        (next(i for i, cell in enumerate(row) if cell.strip()) for block in blocks for row in block),
+        default=0,
+    )
     builder.add_heading(1, name)
     pending: list[list[str]] = []
     table_open = False
@@ -518,6 +554,11 @@ def _add_sheet(builder: DocumentBuilder, name: str, rows: list[list[str] | None]
             continue
         table_open = _add_block(builder, pending, table_open)
         pending = []
+    for chart in charts:
+        if chart.title:
+            builder.add_paragraph(chart.title)
+        for table in chart.tables:
+            builder.add_table(table, header_rows=1)
 
 
 def _add_block(builder: DocumentBuilder, rows: list[list[str]], table_open: bool) -> bool:

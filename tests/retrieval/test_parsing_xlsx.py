@@ -1,18 +1,23 @@
-"""XLSX: each visible sheet a heading and a table, cells as the workbook shows them, the
-server's cell bounds, and refusals with a reason. Small workbooks are built here with
-openpyxl; three real ones come from the shared doc-samples (one with docling's groundtruth)."""
+"""XLSX: each visible sheet a heading and a table, cells as the workbook shows them, charts and
+chart sheets, the server's cell bounds, and refusals with a reason. Small workbooks are built
+here with openpyxl; three real ones come from the shared doc-samples (one with two charts and
+docling's groundtruth)."""
 
 from __future__ import annotations
 
 import datetime
 import io
 import re
+import time
 import zipfile
 from collections.abc import Sequence
 from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.data_source import NumData, NumVal, StrData, StrRef, StrVal
 from openpyxl.worksheet.worksheet import Worksheet
 
 from retrieval.document import ParsedDocument, ParseError
@@ -472,6 +477,178 @@ def test_a_workbook_of_empty_sheets_has_no_text() -> None:
     )
 
 
+# --- charts --------------------------------------------------------------------------------------
+
+
+def cache_values(chart: ChartBase, sheet: Worksheet) -> None:
+    """Cache each series' name, categories and values in ``chart`` from ``sheet``'s cells, as
+    Excel does when it saves (openpyxl writes only the references)."""
+
+    def values(formula: str) -> list[Any]:
+        cells = sheet[formula.split("!")[1].replace("$", "")]  # a range's rows, or one cell
+        return [cell.value for row in (cells if isinstance(cells, tuple) else ((cells,),)) for cell in row]
+
+    for series in chart.series:
+        for source in (series.cat, series.val, series.xVal, series.yVal):
+            if source is None or source.numRef is None:
+                continue
+            found = values(source.numRef.f)
+            if all(isinstance(value, int | float) for value in found):
+                points = [NumVal(idx=i, v=value) for i, value in enumerate(found)]
+                source.numRef.numCache = NumData(pt=points, ptCount=len(points))
+            else:  # text categories: Excel refers to them as strings
+                labels = [StrVal(idx=i, v=str(value)) for i, value in enumerate(found)]
+                source.strRef = StrRef(f=source.numRef.f, strCache=StrData(pt=labels, ptCount=len(labels)))
+                source.numRef = None
+        if series.tx is not None and series.tx.strRef is not None:
+            name = StrVal(idx=0, v=values(series.tx.strRef.f)[0])
+            series.tx.strRef.strCache = StrData(pt=[name], ptCount=1)
+
+
+def bar_chart(sheet: Worksheet, title: str, columns: tuple[int, int], rows: int = 3) -> BarChart:
+    """A bar chart of ``sheet``'s columns (first, last), row 1 their names, under ``title``, its
+    categories column A."""
+    chart = BarChart()
+    chart.title = title
+    chart.add_data(
+        Reference(sheet, min_col=columns[0], max_col=columns[1], min_row=1, max_row=rows),
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=rows))
+    cache_values(chart, sheet)
+    return chart
+
+
+QUARTERS: Rows = [["Region", "Q1", "Q2"], ["North", 10, 12.5], ["South", 7, 9]]
+
+
+def test_charts_follow_the_sheets_table_in_the_order_of_their_cells() -> None:
+    workbook, sheet = sheet_of("Sales", QUARTERS)
+    sheet.add_chart(bar_chart(sheet, "Second half", (3, 3)), "E20")  # added first, placed lower
+    sheet.add_chart(bar_chart(sheet, "Units by quarter", (2, 3)), "E2")
+    workbook.create_sheet("Notes").append(["Checked by Ada"])
+    doc = parse(saved(workbook))
+    text = doc.text
+    assert text.index("South | 7 | 9") < text.index("Units by quarter") < text.index("Second half")
+    assert text.index("Second half") < text.index("Notes\n\nChecked by Ada")
+    assert "\n\nUnits by quarter\n\n" in text  # the title, a paragraph as on a slide
+    assert tables(doc)[1:] == [
+        [("Units by quarter | North | South", True), ("Q1 | 10 | 7", False), ("Q2 | 12.5 | 9", False)],
+        [("Second half | North | South", True), ("Q2 | 12.5 | 9", False)],
+    ]
+    assert doc.section_at(text.index("Q1 | 10 | 7")).heading_path == ("Sales",)
+    assert doc.warnings == ()
+
+
+def test_a_scatter_chart_reads_a_row_per_point_under_its_axis_titles() -> None:
+    workbook, sheet = sheet_of("Growth", [["Age", "Height"], [4, 101.5], [6, 115]])
+    chart = ScatterChart()
+    chart.title = "Height by age"
+    chart.x_axis.title = "Age (years)"
+    ages = Reference(sheet, min_col=1, min_row=2, max_row=3)
+    chart.series.append(Series(Reference(sheet, min_col=2, min_row=2, max_row=3), ages, title="Girls"))
+    cache_values(chart, sheet)
+    sheet.add_chart(chart, "D2")
+    assert tables(parse(saved(workbook)))[1] == [
+        ("Height by age | Age (years) | y", True),
+        ("Girls | 4 | 101.5", False),
+        ("Girls | 6 | 115", False),
+    ]
+
+
+def test_a_chart_sheet_is_a_sheet_of_its_own_unless_hidden() -> None:
+    workbook, sheet = sheet_of("Sales", QUARTERS)
+    workbook.create_chartsheet("Chart view").add_chart(bar_chart(sheet, "Units", (2, 3)))
+    hidden = workbook.create_chartsheet("Old chart")
+    hidden.add_chart(bar_chart(sheet, "Left out", (2, 2)))
+    hidden.sheet_state = "hidden"
+    workbook.create_sheet("Notes").append(["Checked by Ada"])
+    doc = parse(saved(workbook))
+    assert [path for path in dict.fromkeys(s.heading_path for s in doc.sections)] == [
+        ("Sales",),
+        ("Chart view",),
+        ("Notes",),
+    ]
+    assert "Chart view\n\nUnits\n\nUnits | North | South\nQ1 | 10 | 7" in doc.text
+    assert "Left out" not in doc.text
+    assert doc.warnings == ("sheet 'Old chart' is hidden and was not read",)
+
+
+def test_a_chart_no_program_drew_reads_as_its_title() -> None:
+    workbook, sheet = sheet_of("Sales", QUARTERS)
+    chart = BarChart()
+    chart.title = "Units"
+    chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=3), titles_from_data=True)
+    sheet.add_chart(chart, "E2")  # as openpyxl writes it: references, no cached values
+    doc = parse(saved(workbook))
+    assert doc.text.endswith("South | 7 | 9\n\nUnits") and len(doc.tables) == 1
+
+
+def test_a_damaged_drawing_or_chart_costs_only_itself() -> None:
+    workbook, sheet = sheet_of("Sales", QUARTERS)
+    for cell, title in (("E2", "Truncated"), ("E20", "Bad index"), ("E40", "Kept")):
+        sheet.add_chart(bar_chart(sheet, title, (2, 3)), cell)
+    workbook.create_chartsheet("Chart view").add_chart(bar_chart(sheet, "Lost", (2, 3)))
+    other = workbook.create_sheet("Other")
+    other.append(["Still read"])
+    other.add_chart(bar_chart(sheet, "Gone", (2, 3)), "B2")
+    data = saved(workbook)
+    data = rewritten(data, "xl/charts/chart1.xml", lambda xml: xml[:-40])
+    data = rewritten(
+        data, "xl/charts/chart2.xml", lambda xml: xml.replace(b'<pt idx="1">', b'<pt idx="one">')
+    )
+    # openpyxl numbers worksheets' drawings and charts first: Other's drawing2, the chart sheet's chart5.
+    data = rewritten(data, "xl/drawings/drawing2.xml", lambda xml: xml[:-40])
+    data = rewritten(data, "xl/charts/chart5.xml", lambda xml: xml[:-40])
+    doc = parse(data)
+    assert "Kept | North | South" in doc.text and "Still read" in doc.text
+    assert not any(title in doc.text for title in ("Truncated", "Bad index", "Lost", "Gone"))
+    sales, chart_view, other_sheet = doc.warnings
+    assert re.fullmatch(
+        r"sheet 'Sales': a chart could not be read \(xl/charts/chart1\.xml is not well-formed XML "
+        r"\(line 1: .+\)\); "
+        r"a chart could not be read \(ValueError: invalid literal for int\(\) with base 10: 'one'\)",
+        sales,
+    ), sales
+    assert chart_view.startswith("sheet 'Chart view': a chart could not be read (xl/charts/chart5.xml is not")
+    assert other_sheet.startswith(
+        "sheet 'Other': its drawing could not be read, nor any chart in it (xl/drawings/drawing2.xml is not"
+    )
+
+
+def test_a_huge_chart_is_read_up_to_its_cap_with_a_warning() -> None:
+    workbook, sheet = sheet_of("Load", [["Hour", "Load"], ["00", 1]])
+    sheet.add_chart(bar_chart(sheet, "Load", (2, 2), rows=2), "D2")
+    points = "".join(f'<pt idx="{i}"><v>{i}</v></pt>' for i in range(100_000))
+    cache = f'<numCache><ptCount val="100000"/>{points}</numCache>'
+    data = rewritten(
+        saved(workbook),
+        "xl/charts/chart1.xml",
+        lambda xml: re.sub(rb"<numCache>.*?</numCache>", b"", xml, count=1),
+    )
+    data = rewritten(
+        data,
+        "xl/charts/chart1.xml",
+        lambda xml: xml.replace(b"</f></numRef></val>", f"</f>{cache}</numRef></val>".encode()),
+    )
+    began = time.monotonic()
+    doc = parse(data)
+    assert time.monotonic() - began < 5
+    assert doc.warnings == ("sheet 'Load': a chart has 100,000 data points; the first 1,000 were read",)
+    header, load = [line for line, _ in tables(doc)[1]]
+    # One category, 1,000 columns: the header's empty cells after "00" are dropped as trailing.
+    assert header == "Load | 00" and load.startswith("Load | 0 | 1 | 2") and load.endswith("| 998 | 999")
+
+
+def test_chart_points_count_against_the_workbooks_cell_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    workbook, sheet = sheet_of("Sales", QUARTERS)
+    sheet.add_chart(bar_chart(sheet, "Units", (2, 3)), "E2")
+    monkeypatch.setattr(xlsx, "MAX_CELLS", 12)  # the table's 9 cells, then room for 3 of the chart's 4 points
+    doc = parse(saved(workbook))
+    assert tables(doc)[1] == [("Units | North | South", True), ("Q1 | 10 | 7", False)]
+    assert doc.warnings == ("sheet 'Sales': a chart has 4 data points; the first 2 were read",)
+
+
 # --- real workbooks ---------------------------------------------------------------------------
 
 
@@ -537,3 +714,34 @@ def test_docling_sample_matches_its_groundtruth_tables() -> None:
                 ), row
                 compared += 1
     assert compared == 40  # Sheet1: 7 rows; Sheet2: three tables of 9, 5 and 5; Sheet3: two of 7
+
+
+@needs_shared_data("doc-samples")
+def test_docling_sample_charts_read_their_cached_values() -> None:
+    source = DOCLING_XLSX / "sources" / "xlsx_01.xlsx"
+    doc = parse_document(source.read_bytes(), source.name)
+    # Sheet2's two charts, in the order of their top-left cells (J5, then E22), after its tables.
+    line, scatter = [table for table in tables(doc) if table[0][0].startswith("'")]
+    assert line == [("'col-3' | 1 | 2 | 3 | 4", True), ("col-3 | 3 | 6 | 9 | 12", False)]
+    assert scatter[0] == ("'col-2', 'col-3', 'col-4' by 'col-1' | col-1 | y", True)
+    text = doc.text
+    assert text.index("\n\n'col-3'\n\n") < text.index("\n\n'col-2', 'col-3', 'col-4' by 'col-1'\n\n")
+    assert doc.section_at(text.index("col-3 | 3 | 6 | 9 | 12")).heading_path == ("Sheet2",)
+    # docling's data of a chart is a table ("|----|") of a row per category or x and a column per
+    # series: the same values as ours, by (category or x, series), chart by chart.
+    category, series = line[0][0].split(" | ")[1:], line[1][0].split(" | ")
+    ours = [
+        {(label, series[0]): value for label, value in zip(category, series[1:], strict=True)},
+        {(row[1], row[0]): row[2] for row in (point.split(" | ") for point, _ in scatter[1:])},
+    ]
+    theirs = []
+    groundtruth = (DOCLING_XLSX / "groundtruth" / "xlsx_01.xlsx.md").read_text()
+    for block in groundtruth.split("\n\n"):
+        lines = block.strip().splitlines()
+        if len(lines) > 2 and lines[1].startswith("|----"):
+            names = [cell.strip() for cell in lines[0].strip("|").split("|")][1:]
+            cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in lines[2:]]
+            theirs.append(
+                {(row[0], name): value for row in cells for name, value in zip(names, row[1:], strict=True)}
+            )
+    assert [len(chart) for chart in theirs] == [4, 24] and ours == theirs  # the scatter: 3 series × 8
