@@ -8,7 +8,8 @@ Paragraphs are rebuilt from line shapes: a blank line, a bullet, or a short line
 sentence ends a paragraph. A wrapped prose line (one that runs to near the right margin)
 is joined to the next with a space, so a citation reads as prose; a short line keeps its
 line break, which is what keeps addresses apart. Words hyphenated at a line end are joined
-again ("informa-" + "tion"), and so is a drop cap to the rest of its word ("T" + "he").
+again ("informa-" + "tion"), and so is a drop cap to the rest of its word ("T" + "he"); a
+wrapped line's hyphen before a capital or a digit is kept, with no space ("Lucene-BM25").
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ def paragraphs(lines: list[str], typical: int) -> list[str]:
             current = line
         elif _HYPHENATED.search(previous) and line[:1].islower():
             current = current[:-1] + line
+        elif _HYPHENATED.search(previous) and wrapped and line[:1].isalnum():
+            # "Lucene-" + "BM25", "COVID-" + "19": a hyphen the word has anyway, kept, and no
+            # space after it ("Lucene- BM25" matched neither spelling).
+            current += line
         else:
             current += (" " if wrapped else "\n") + line
         previous = line

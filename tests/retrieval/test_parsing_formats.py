@@ -18,6 +18,7 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import parse_document, pdf_ocr
 from retrieval.parsing import pdf as pdf_parser
 from retrieval.parsing.ocr import OcrError
+from retrieval.parsing.pdf_lines import paragraphs
 from retrieval.parsing.table_cells import tidy_rows
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.retrieval.conftest import parsed_sample
@@ -172,6 +173,29 @@ def test_pdf_pages_and_paragraphs() -> None:
     )
     # Bullets start paragraphs of their own.
     assert "\n\n\u2022 Microsoft Office Suite:" in doc.text
+
+
+def test_a_wrapped_lines_hyphen_is_joined_to_the_next_word() -> None:
+    lines = [
+        "The archive keeps every record of the northern fleet and its infor-",
+        "mation, compared with a strong baseline built on the Lucene-",
+        "BM25 system, which it beats by a wide margin in our runs of COVID-",
+        "19 data.",
+    ]
+    assert paragraphs(lines, typical=70) == [
+        "The archive keeps every record of the northern fleet and its information, compared with a "
+        "strong baseline built on the Lucene-BM25 system, which it beats by a wide margin in our runs "
+        "of COVID-19 data."
+    ]
+    # A short line's hyphen before a capital is no word broken at the margin.
+    assert paragraphs(["Flights: Paris-", "London"], typical=70) == ["Flights: Paris-\nLondon"]
+
+
+@needs_samples
+def test_a_real_papers_hyphens_at_line_ends() -> None:
+    doc = parse_file(DOC_SAMPLES / "unstructured/example-docs/pdf/multi-column-2p.pdf")
+    assert "outperforms a strong Lucene-BM25 system greatly by 9%-19% absolute" in doc.text
+    assert "Lucene- BM25" not in doc.text
 
 
 TAM_REVIEW = DOC_SAMPLES / "pdfjs/test/pdfs/TAMReview.pdf"
