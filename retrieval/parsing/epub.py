@@ -23,7 +23,7 @@ from lxml import etree
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.html import add_html_document
-from retrieval.parsing.safe_xml import parse_part
+from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
 from retrieval.parsing.titles import first_real_title
 from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
@@ -101,10 +101,7 @@ def _read_xml(archive: zipfile.ZipFile, name: str, what: str) -> etree._Element:
     except _Unreadable as error:
         raise ParseError(f"EPUB is damaged: its {what} {name} is {error}") from error
     if part.past_limits:
-        raise ParseError(
-            f"EPUB cannot be read: its {what} {name} goes past the server's limits for XML "
-            "(entity expansion or text size)"
-        )
+        raise ParseError(f"EPUB cannot be read: its {what} {name} goes past {XML_LIMITS}")
     if part.root is None:
         raise ParseError(f"EPUB is damaged: its {what} {name} is not readable XML")
     return part.root

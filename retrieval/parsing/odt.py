@@ -38,7 +38,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.safe_xml import parse_part
+from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
 from retrieval.parsing.table_cells import MAX_SPANNED_COLUMNS
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
@@ -329,10 +329,7 @@ def _xml(archive: zipfile.ZipFile, name: str) -> tuple[etree._Element, str | Non
     part = parse_part(body)
     if part.past_limits:
         # What was read stops at the limit: the rest of the part is not in the tree.
-        raise ParseError(
-            f"ODT cannot be read: its {name} goes past the server's limits for XML "
-            "(nesting depth, entity expansion or text size)"
-        )
+        raise ParseError(f"ODT cannot be read: its {name} goes past {XML_LIMITS}")
     if part.root is None:
         raise ParseError(f"ODT is damaged: its {name} is not readable XML")
     return part.root, part.damage

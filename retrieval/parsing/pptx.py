@@ -52,6 +52,7 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.charts import cap_warning, read_chart
 from retrieval.parsing.drawingml import A, C, paragraph_text
+from retrieval.parsing.safe_xml import XML_LIMITS
 from retrieval.parsing.titles import first_real_title
 from retrieval.parsing.zip_limits import check_archive
 
@@ -195,7 +196,7 @@ def _xml_problem(body: bytes) -> str | None:
         etree.fromstring(body, parser)
     except etree.XMLSyntaxError as error:
         if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log):
-            return "past the server's limits for XML (nesting depth or text size)"
+            return f"past {XML_LIMITS}"
         return f"not well-formed XML: {error}"
     return None
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+# How a refusal names the limits a part went past (`XmlPart.past_limits`).
+XML_LIMITS = "the server's limits for XML (nesting depth, entity expansion or text size)"
+
 
 @dataclass(frozen=True)
 class XmlPart:

@@ -28,7 +28,7 @@ from lxml import etree
 
 from retrieval.parsing.charts import MAX_CHART_POINTS, Chart, cap_warning, read_chart
 from retrieval.parsing.drawingml import C
-from retrieval.parsing.safe_xml import parse_part
+from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
 from retrieval.parsing.zip_limits import MemberUnreadable, read_member
 
 MAX_PART_BYTES = 16 * 2**20  # one workbook, relationships, drawing or chart part: real ones are KBs
@@ -146,7 +146,7 @@ def parse(archive: zipfile.ZipFile, path: str) -> etree._Element:
         raise PartUnreadable(f"{path} is {error}") from error
     parsed = parse_part(body)
     if parsed.past_limits:
-        raise PartUnreadable(f"{path} is past the server's limits for XML (nesting depth or text size)")
+        raise PartUnreadable(f"{path} is past {XML_LIMITS}")
     if parsed.root is None or parsed.damage:
         raise PartUnreadable(f"{path} is not well-formed XML ({parsed.damage or 'no root element'})")
     return parsed.root

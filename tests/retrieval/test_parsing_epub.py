@@ -374,7 +374,7 @@ def test_entities_in_the_package_are_not_expanded() -> None:
     assert time.monotonic() - began < 5
     assert reason == (
         "EPUB cannot be read: its package document OEBPS/content.opf goes past the server's limits "
-        "for XML (entity expansion or text size)"
+        "for XML (nesting depth, entity expansion or text size)"
     )
 
 
