@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from retrieval.document import ParsedDocument
+from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import parse_document
 
 
@@ -64,3 +64,12 @@ def parsed_sample(path: Path) -> ParsedDocument:
     """A sample file parsed once per test session: read by OCR, TAMReview.pdf's 21 pages in a
     font without a Unicode mapping take most of a minute. A refusal (ParseError) is not kept."""
     return parse_document(path.read_bytes(), path.name)
+
+
+def refusal(data: bytes, filename: str) -> str:
+    """Why ``parse_document`` refuses ``data`` uploaded as ``filename``: said, and said cleanly."""
+    with pytest.raises(ParseError) as caught:
+        parse_document(data, filename)
+    reason = str(caught.value)
+    assert reason and reason == reason.strip()
+    return reason

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.document import ParsedDocument, ParseError
+from retrieval.document import ParsedDocument
 from retrieval.parsing import csv_table, detect_format, parse_document
 from tests.conftest import SHARED_DATA, needs_shared_data
+from tests.retrieval.conftest import refusal
 
 DOCLING_CSV = SHARED_DATA / "doc-samples" / "docling" / "tests" / "data" / "csv"
 
@@ -18,9 +19,7 @@ def parse(data: bytes, name: str = "table.csv") -> ParsedDocument:
 
 
 def refused(data: bytes, name: str = "table.csv") -> str:
-    with pytest.raises(ParseError) as caught:
-        parse_document(data, name)
-    return str(caught.value)
+    return refusal(data, name)
 
 
 def rows(doc: ParsedDocument) -> list[tuple[str, bool]]:
