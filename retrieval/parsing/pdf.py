@@ -51,6 +51,7 @@ from retrieval.parsing.pdf_lines import (
     LIGATURES,
     Line,
     Piece,
+    Spellings,
     assemble,
     join_drop_caps,
     paragraphs,
@@ -213,6 +214,7 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
     table_lines = {(part.page, j) for part in tables.values() for j in part.lines}
 
     builder = DocumentBuilder("pdf")
+    spelt = Spellings([line.text for lines in page_lines for line in lines or ()])
     for index, lines in enumerate(page_lines):
         if not lines:
             continue
@@ -221,7 +223,7 @@ def _parse(data: bytes, progress: Progress | None) -> ParsedDocument:
         typical = typical_width(lines)
 
         def flush(body: list[str] = body, typical: int = typical) -> None:
-            for paragraph in paragraphs(body, typical):
+            for paragraph in paragraphs(body, typical, spelt):
                 builder.add_paragraph(paragraph)
             body.clear()
 

@@ -9,7 +9,8 @@ sentence ends a paragraph. A wrapped prose line (one that runs to near the right
 is joined to the next with a space, so a citation reads as prose; a short line keeps its
 line break, which is what keeps addresses apart. Words hyphenated at a line end are joined
 again ("informa-" + "tion"), and so is a drop cap to the rest of its word ("T" + "he"); a
-wrapped line's hyphen before a capital or a digit is kept, with no space ("Lucene-BM25").
+hyphen the word has anyway ("Lucene-BM25", "dual-encoder") is kept, as the page spells the
+word elsewhere (`_Spellings`).
 """
 
 from __future__ import annotations
@@ -128,10 +129,13 @@ def typical_width(lines: list[Line]) -> int:
     return widths[int(len(widths) * 0.8)] if widths else 0
 
 
-def paragraphs(lines: list[str], typical: int) -> list[str]:
+def paragraphs(lines: list[str], typical: int, spelt: Spellings | None = None) -> list[str]:
+    """The paragraphs of a page's body ``lines`` (see the module docstring); ``spelt``, the
+    document's spellings, decides hyphens at line ends (the page's own by default)."""
     paragraphs: list[str] = []
     current = ""
     previous = ""
+    spelt = spelt or Spellings(lines)
     for raw in lines:
         line = raw.strip()
         if not line:
@@ -145,17 +149,44 @@ def paragraphs(lines: list[str], typical: int) -> list[str]:
             current = ""
         if not current:
             current = line
-        elif _HYPHENATED.search(previous) and line[:1].islower():
-            current = current[:-1] + line
-        elif _HYPHENATED.search(previous) and wrapped and line[:1].isalnum():
-            # "Lucene-" + "BM25", "COVID-" + "19": a hyphen the word has anyway, kept, and no
-            # space after it ("Lucene- BM25" matched neither spelling).
-            current += line
+        elif _HYPHENATED.search(previous) and (line[:1].islower() or (wrapped and line[:1].isalnum())):
+            current = current[:-1] + line if spelt.unhyphenated(previous, line) else current + line
         else:
             current += (" " if wrapped else "\n") + line
         previous = line
     _close(paragraphs, current)
     return paragraphs
+
+
+class Spellings:
+    """Whether a word hyphenated at a line end is one word ("informa-" + "tion") or keeps its
+    hyphen ("Lucene-" + "BM25", "dual-" + "encoder"), as the document spells it elsewhere.
+
+    Before a lowercase letter the hyphen is dropped unless the text prints the hyphenated word
+    and never the joined one; before a capital or a digit it is kept unless the text prints
+    the joined word ("Trace-" + "Monkey": "TraceMonkey"). Either way there is no space after
+    it: "Lucene- BM25" matched neither spelling."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._words: set[str] | None = None  # the words of ``lines``, hyphenated ones whole, once asked
+
+    def unhyphenated(self, previous: str, line: str) -> bool:
+        head = _LAST_WORD.search(previous[:-1])
+        tail = _FIRST_WORD.match(line)
+        if head is None or tail is None:
+            return line[:1].islower()
+        if self._words is None:
+            self._words = set(_PAGE_WORD.findall("\n".join(self._lines)))
+        joined, hyphenated = head.group() + tail.group(), head.group() + "-" + tail.group()
+        if line[:1].islower():
+            return joined in self._words or hyphenated not in self._words
+        return joined in self._words
+
+
+_LAST_WORD = re.compile(r"[^\W_]+$")
+_FIRST_WORD = re.compile(r"[^\W_]+")
+_PAGE_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 def _close(paragraphs: list[str], paragraph: str) -> None:

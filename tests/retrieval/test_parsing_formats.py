@@ -189,6 +189,15 @@ def test_a_wrapped_lines_hyphen_is_joined_to_the_next_word() -> None:
     ]
     # A short line's hyphen before a capital is no word broken at the margin.
     assert paragraphs(["Flights: Paris-", "London"], typical=70) == ["Flights: Paris-\nLondon"]
+    # The page's own spelling decides: a name broken at a capital, a hyphen before lowercase.
+    lines = [
+        "We implemented these techniques for SpiderMonkey, and we call the VM Trace-",
+        "Monkey. The dual-encoder model is trained on pairs; it reads questions with the dual-",
+        "encoder and ranks them. TraceMonkey runs all of them as native code.",
+    ]
+    (text,) = paragraphs(lines, typical=70)
+    assert "we call the VM TraceMonkey. The dual-encoder" in text
+    assert "with the dual-encoder and ranks" in text
 
 
 @needs_samples
@@ -196,6 +205,11 @@ def test_a_real_papers_hyphens_at_line_ends() -> None:
     doc = parse_file(DOC_SAMPLES / "unstructured/example-docs/pdf/multi-column-2p.pdf")
     assert "outperforms a strong Lucene-BM25 system greatly by 9%-19% absolute" in doc.text
     assert "Lucene- BM25" not in doc.text
+    # Spelt with a hyphen elsewhere in the paper, so kept at a line end too.
+    assert "by a simple dual-encoder framework" in doc.text and "dualencoder" not in doc.text
+    paper = parse_file(DOC_SAMPLES / "pdfjs/web/compressed.tracemonkey-pldi-09.pdf")
+    # A name hyphenated at a capital, printed whole elsewhere.
+    assert "We call the resulting tracing VM TraceMonkey." in paper.text
 
 
 TAM_REVIEW = DOC_SAMPLES / "pdfjs/test/pdfs/TAMReview.pdf"
