@@ -1,0 +1,347 @@
+"""XLS (Excel 97-2003, BIFF8; BIFF2 to BIFF7 too): read as an XLSX is, each visible sheet a heading
+over its used range as a table, values as the workbook shows them.
+
+xlrd (pure Python) opens the workbook with its formatting (number formats, hidden rows and
+columns, merged ranges) and loads the sheets one by one, each dropped once read. A sheet's rows
+are then handed to xlsx.py's reader as read-only openpyxl hands over an XLSX's, so both formats
+read alike by construction: the same rules for title lines, header rows, empty rows splitting
+tables, merged ranges, hidden rows and columns, limits, and the same warnings (xlsx.py's
+docstring is the contract; what follows is what differs or is particular to XLS).
+
+Values: a formula cell is the value Excel saved with it. A number is shown through its cell's
+number format (number_formats.py: "12.5%", "(337)", "$1,234.50"); a number under a date or time
+format (openpyxl's own test of the format string, or xlrd's for a built-in format it knows
+without one) is converted by openpyxl's own function, so 2023-06-30, 2023-06-30 14:05 and 14:05
+read as from an XLSX; a boolean is TRUE or FALSE; an error cell its Excel text (#DIV/0!, #N/A).
+
+Not read: hidden sheets (named in a warning), hidden rows and columns (counted per sheet),
+images, comments, and charts (xlrd reads neither embedded charts nor chart sheets). The
+workbook's title is not read (xlrd does not read the SummaryInformation stream): the caller
+falls back to the file name (titles.filename_title).
+
+Bounds: a file over MAX_BYTES is refused before it is opened (xlrd holds the whole file, and
+the sheet being read, in memory; a sheet is at most 65,536 × 256 cells, a few hundred MB and
+a few seconds of xlrd at worst), xlsx.MAX_CELLS cells read per workbook and xlsx.MAX_SCANNED
+row slots scanned (cells past a row's last value not counted), xlsx.MAX_MERGED merged ranges
+applied per sheet. A sheet xlrd cannot read is named with the reason and the others are read;
+a sheet after the one a limit cut is loaded only to count the rows it leaves out.
+
+Refusals say what the file is: a password-protected workbook (an Excel 97-2003 one, or an
+Excel 2007+ one, which is an OLE2 file too); an XLSX, ODS, HTML page, SpreadsheetML XML or
+CSV/TSV text saved under the name .xls (exports often are), with the name to give it; anything
+else "not a readable Excel 97-2003 workbook (…)" with xlrd's reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import xlrd  # type: ignore[import-untyped]
+from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+
+from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing import xlsx
+from retrieval.parsing.builder import DocumentBuilder
+from retrieval.parsing.xlsx import (
+    _DATA,
+    _HIDDEN,
+    _add_sheet,
+    _Budget,
+    _Layout,
+    _Merge,
+    _not_reached,
+    _notes,
+    _nothing_read,
+    _read_sheet,
+    _Sheet,
+)
+
+MAX_BYTES = 32 * 2**20  # real Excel 97-2003 workbooks are a few MB; xlrd holds it all in memory
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+# A BIFF stream outside an OLE2 file (Excel 2 to 4 wrote them): its first record is a BOF.
+_BOF_RECORDS = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
+_EMPTY_TYPES = bytes([xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK])  # a cell with no value, formatted or not
+_HEAD = 2048  # what is read of a file to tell what else it is
+
+_DAMAGE = (
+    xlrd.XLRDError,
+    xlrd.compdoc.CompDocError,
+    struct.error,
+    AssertionError,  # xlrd checks records with assert
+    EOFError,
+    ValueError,  # UnicodeDecodeError too
+    TypeError,
+    LookupError,  # IndexError, KeyError, and an unknown code page's codec
+    AttributeError,
+    OverflowError,
+    ZeroDivisionError,
+)
+
+
+class _Discard:
+    """xlrd's log: it writes notes on odd records there, which nobody reads."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def parse_xls(data: bytes) -> ParsedDocument:
+    if len(data) > MAX_BYTES:
+        raise ParseError(
+            f"XLS is larger than the server's limit of {MAX_BYTES // 2**20} MiB for Excel 97-2003 "
+            "workbooks: save it as .xlsx"
+        )
+    book = _open(data)
+    builder = DocumentBuilder("xls")
+    warnings: list[str] = []
+    budget = _Budget()
+    try:
+        formats = _Formats(book)
+        for index, name in enumerate(book.sheet_names()):
+            if book._sheet_visibility[index]:  # 1 hidden, 2 very hidden (BOUNDSHEET); no public API
+                warnings.append(f"sheet '{name}' is hidden and was not read")
+                continue
+            try:
+                sheet = book.sheet_by_index(index)
+            except _DAMAGE as error:
+                warnings.append(f"sheet '{name}': could not be read ({_reason(error)})")
+                continue
+            try:
+                layout = _layout(sheet)
+                if budget.spent:
+                    left = layout.rows_after(0)
+                    if left:  # an empty sheet loses nothing
+                        warnings.append(_not_reached(name, left, budget.spent))
+                    continue
+                read: _Sheet = _read_sheet(_Rows(sheet, formats), layout, budget)
+                _add_sheet(builder, name, read.rows, ())
+                notes = _notes(read, layout, budget.spent, ())
+                if notes:
+                    warnings.append(f"sheet '{name}': {notes}")
+            finally:
+                book.unload_sheet(index)
+    finally:
+        book.release_resources()
+    if builder.is_empty:
+        raise ParseError(f"no text was read: {_nothing_read(warnings)}")
+    builder.warnings.extend(warnings[: xlsx.MAX_SHEET_WARNINGS])
+    if len(warnings) > xlsx.MAX_SHEET_WARNINGS:
+        more = len(warnings) - xlsx.MAX_SHEET_WARNINGS
+        builder.warnings.append(f"and {more} more sheets were not read in full")
+    return builder.build(title=None)
+
+
+def _open(data: bytes):  # an xlrd Book
+    disguise = _disguise(data)
+    if disguise:
+        raise ParseError(disguise)
+    try:
+        return xlrd.open_workbook(
+            file_contents=data,
+            formatting_info=True,  # number formats, hidden rows and columns, merged ranges
+            on_demand=True,  # each sheet loaded when asked for, and unloaded once read
+            ragged_rows=True,  # rows end at their last cell: not padded to the widest row
+            logfile=_Discard(),
+        )
+    except xlrd.XLRDError as error:
+        reason = str(error)
+        if reason == "Workbook is encrypted":
+            raise ParseError(_PROTECTED) from error
+        other = _other_ole2(data) if reason.startswith("Can't find workbook in OLE2") else ""
+        raise ParseError(other or f"{_UNREADABLE} ({reason})") from error
+    except _DAMAGE as error:
+        raise ParseError(f"{_UNREADABLE} ({_reason(error)})") from error
+
+
+_UNREADABLE = "not a readable Excel 97-2003 workbook"
+
+
+def _reason(error: Exception) -> str:
+    """xlrd's error as said in a warning or refusal; its asserts say nothing of their own."""
+    name = "struct.error" if isinstance(error, struct.error) else type(error).__name__
+    return f"{name}: {error}" if str(error) else f"{name} in xlrd"
+
+
+_PROTECTED = (
+    "the workbook is password-protected: open it in Excel, remove the password (File › Info › "
+    "Protect Workbook) and upload it again"
+)
+
+
+def _disguise(data: bytes) -> str:
+    """What the file is when it is not an Excel 97-2003 workbook but says what else it is: the
+    reason to refuse it, else ""."""
+    if data.startswith(OLE2_MAGIC) or data.startswith(_BOF_RECORDS):
+        return ""
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = {name.replace("\\", "/").lower() for name in archive.namelist()}
+        except (zipfile.BadZipFile, ValueError, OSError):
+            names = set()
+        if "xl/workbook.xml" in names:
+            return "this is an XLSX workbook named .xls: rename it to .xlsx"
+        if "content.xml" in names:
+            return "this is an OpenDocument spreadsheet (ODS) named .xls: save it as .xlsx"
+        return "not an Excel 97-2003 workbook: the file is a ZIP archive"
+    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return "this is an Excel 2003 XML spreadsheet named .xls: open it in Excel and save it as .xlsx"
+    if head.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or (
+        head.startswith(b"<") and b"<table" in head
+    ):
+        return "this is an HTML page named .xls (a web export): rename it to .html"
+    if _looks_like_delimited_text(data[:_HEAD]):
+        return "this is a text file of comma- or tab-separated values named .xls: rename it to .csv"
+    return f"{_UNREADABLE} (the file does not start as one)"
+
+
+def _looks_like_delimited_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False  # UTF-16 text is rare in exports, and binary files hold NULs
+    text = head.decode("utf-8", errors="replace")
+    lines = [line for line in text.splitlines()[:-1] or text.splitlines() if line.strip()]
+    if not lines or text.count("\ufffd") > len(text) // 20:
+        return False
+    printable = sum(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    delimited = all("\t" in line or "," in line or ";" in line for line in lines)
+    return delimited and printable > 0.95 * len(text)
+
+
+def _other_ole2(data: bytes) -> str:
+    """What an OLE2 file without a workbook stream holds, when that is known: "" otherwise."""
+    try:
+        names = {entry.name for entry in xlrd.compdoc.CompDoc(data, logfile=_Discard()).dirlist}
+    except _DAMAGE:
+        return ""
+    if "EncryptedPackage" in names:  # an Excel 2007+ workbook with a password
+        return _PROTECTED
+    if "WordDocument" in names:
+        return "this is a Word document named .xls, not a workbook"
+    if "PowerPoint Document" in names:
+        return "this is a PowerPoint presentation named .xls, not a workbook"
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Format:
+    code: str | None  # None: a built-in format xlrd knows the kind of but not the code
+    date: bool | None  # None: as xlrd says of the cell (XL_CELL_DATE), when the code is unknown
+    duration: bool = False  # "[h]:mm": openpyxl reads it as a duration
+
+
+class _Formats:
+    """Each cell format (XF) of the workbook: its number format code and whether it shows a
+    date, as openpyxl judges the same code in an XLSX."""
+
+    def __init__(self, book) -> None:
+        self._formats: list[_Format] = []
+        for xf in book.xf_list:
+            found = book.format_map.get(xf.format_key)
+            code = found.format_str if found is not None else None
+            if code:
+                self._formats.append(_Format(code, is_date_format(code), is_timedelta_format(code)))
+            else:
+                self._formats.append(_Format(None, None))
+        self.epoch = MAC_EPOCH if book.datemode else WINDOWS_EPOCH
+
+    def __getitem__(self, xf_index: int) -> _Format:
+        return self._formats[xf_index] if 0 <= xf_index < len(self._formats) else _Format(None, None)
+
+
+@dataclass(slots=True)
+class _Cell:
+    """A cell as read-only openpyxl hands it to xlsx._cell_text."""
+
+    value: object
+    number_format: str | None = None
+
+
+class _Rows:
+    """An xlrd sheet seen as a read-only openpyxl worksheet by xlsx._read_sheet: every row from
+    the first, each up to its last cell with a value."""
+
+    def __init__(self, sheet, formats: _Formats) -> None:
+        self._sheet = sheet
+        self._formats = formats
+
+    def reset_dimensions(self) -> None:
+        pass  # xlrd's rows are the cells the file holds: nothing padded
+
+    def iter_rows(self) -> Iterator[list[_Cell]]:
+        sheet = self._sheet
+        for number in range(sheet.nrows):
+            width = len(sheet.row_types(number).tobytes().rstrip(_EMPTY_TYPES))
+            yield [self._cell(cell) for cell in sheet.row_slice(number, 0, width)] if width else []
+
+    def _cell(self, cell) -> _Cell:  # an xlrd Cell
+        kind, value = cell.ctype, cell.value
+        if kind in (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_DATE):
+            shown = self._formats[cell.xf_index]
+            if shown.date if shown.date is not None else kind == xlrd.XL_CELL_DATE:
+                return _Cell(self._date(value, shown.duration))
+            return _Cell(value, shown.code)
+        if kind == xlrd.XL_CELL_TEXT:
+            return _Cell(value)
+        if kind == xlrd.XL_CELL_BOOLEAN:
+            return _Cell(bool(value))
+        if kind == xlrd.XL_CELL_ERROR:
+            return _Cell(xlrd.error_text_from_code.get(value, "#N/A"))
+        return _Cell(None)
+
+    def _date(self, value: float, duration: bool) -> object:
+        try:
+            converted: datetime.datetime | datetime.time | datetime.timedelta = from_excel(
+                value, self._formats.epoch, timedelta=duration
+            )
+        except (OverflowError, ValueError):
+            return "#VALUE!"  # as openpyxl reads a date out of range in an XLSX
+        return converted
+
+
+def _layout(sheet) -> _Layout:
+    """What xlsx._read_sheet needs to know of the sheet before its rows: its hidden rows and
+    columns, its rows with values, the columns of its leftmost and rightmost values, and its
+    merged ranges (1-based, as in an XLSX)."""
+    hidden = [column for column, info in sheet.colinfo_map.items() if info.hidden]
+    layout = _Layout(hidden_columns=frozenset(column + 1 for column in hidden), complete=True)
+    # A mask over a row's cell types, as an int: the types of hidden columns zeroed (empty).
+    shown = int.from_bytes(bytes(0 if column in hidden else 0xFF for column in range(256)), "little")
+    layout.rows = bytearray(sheet.nrows + 1)
+    first, last = 0, 0
+    for index in range(sheet.nrows):
+        info = sheet.rowinfo_map.get(index)
+        if info is not None and info.hidden:
+            layout.rows[index + 1] = _HIDDEN
+            continue
+        types = sheet.row_types(index).tobytes()
+        if hidden:
+            types = (int.from_bytes(types, "little") & shown).to_bytes(len(types), "little")
+        end = len(types.rstrip(_EMPTY_TYPES))
+        if end:
+            layout.rows[index + 1] = _DATA
+            start = len(types) - len(types.lstrip(_EMPTY_TYPES)) + 1
+            first = min(first or start, start)
+            last = max(last, end)
+    layout.first_column, layout.last_column = first, last
+    for first_row, end_row, first_column, end_column in sheet.merged_cells:  # 0-based, ends excluded
+        if first_row >= end_row or first_column >= end_column:
+            continue  # malformed
+        if (end_row - first_row, end_column - first_column) == (1, 1):
+            continue  # one cell
+        if len(layout.merges) < xlsx.MAX_MERGED:
+            layout.merges.append(_Merge(first_row + 1, first_column + 1, end_row, end_column))
+        else:
+            layout.merges_left_out += 1
+    return layout
