@@ -23,6 +23,7 @@ from retrieval.parsing.pptx import parse_pptx
 from retrieval.parsing.rtf import parse_rtf
 from retrieval.parsing.text import parse_text
 from retrieval.parsing.titles import filename_title, real_title
+from retrieval.parsing.xls import parse_xls
 from retrieval.parsing.xlsx import parse_xlsx
 
 __all__ = [
@@ -46,6 +47,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "epub": "EPUB",
     "pptx": "PPTX",
     "xlsx": "XLSX",
+    "xls": "XLS",
     "csv": "CSV",
 }
 EXTENSIONS: dict[str, str] = {
@@ -63,6 +65,7 @@ EXTENSIONS: dict[str, str] = {
     ".epub": "epub",
     ".pptx": "pptx",
     ".xlsx": "xlsx",
+    ".xls": "xls",
     ".csv": "csv",
     ".tsv": "csv",
 }
@@ -77,6 +80,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "epub": parse_epub,
     "pptx": parse_pptx,
     "xlsx": parse_xlsx,
+    "xls": parse_xls,
     "csv": parse_csv,
 }
 _PDF_MAGIC = b"%PDF-"
@@ -97,7 +101,6 @@ _HINTS = {
     ".doc": " (old binary Word format: save it as .docx)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
-    ".xls": " (old binary Excel format: save it as .xlsx)",
     ".ods": " (save it as .xlsx)",
 }
 
@@ -105,7 +108,7 @@ _HINTS = {
 def detect_format(filename: str, data: bytes) -> str:
     """The format key for ``filename``, checked against the file's first bytes."""
     extension = os.path.splitext(filename)[1].lower()
-    format = EXTENSIONS.get(extension) or _disguised(extension, data)
+    format = _disguised(extension, data) or EXTENSIONS.get(extension)
     if format is None:
         supported = ", ".join(SUPPORTED_FORMATS.values())
         shown = extension or "(no extension)"
@@ -125,17 +128,23 @@ def detect_format(filename: str, data: bytes) -> str:
     return format
 
 
+# What an old binary Office name holds when it is not the old format: web apps export RTF or
+# HTML as ".doc" and HTML as ".xls" (Word and Excel open them), and people rename .docx and
+# .xlsx files. By the file's first bytes: RTF, a ZIP (the newer format), HTML.
+_DISGUISES = {".doc": ("rtf", "docx", "html"), ".xls": (None, "xlsx", "html")}
+
+
 def _disguised(extension: str, data: bytes) -> str | None:
-    """The format of a ".doc" that is not the old binary Word format, else None. Web apps
-    export RTF or HTML under that name (Word opens both), and a renamed .docx is a ZIP."""
-    if extension != ".doc":
+    """The format a ".doc" or ".xls" file really is, when it is not the old binary one."""
+    if extension not in _DISGUISES:
         return None
+    rtf, zipped, html = _DISGUISES[extension]
     if data.startswith(_RTF_MAGIC):
-        return "rtf"
+        return rtf
     if data.startswith(_ZIP_MAGIC):
-        return "docx"
+        return zipped
     head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return "html" if head.startswith((b"<html", b"<!doctype html")) else None
+    return html if head.startswith((b"<html", b"<!doctype html", b"<table")) else None
 
 
 def parse_document(

@@ -15,6 +15,7 @@ import openpyxl
 import pptx
 import pypdf
 import pytest
+import xlwt
 
 from retrieval.document import ParseError
 from retrieval.parsing import detect_format, parse_document, zip_limits
@@ -58,6 +59,17 @@ def _pptx() -> bytes:
     return buffer.getvalue()
 
 
+def _xls() -> bytes:
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Costs")
+    for row, values in enumerate([("Item", "Cost"), ("Rent", 1200)]):
+        for column, value in enumerate(values):
+            sheet.write(row, column, value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def _xlsx() -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.create_sheet("Costs", 0)
@@ -69,7 +81,7 @@ def _xlsx() -> bytes:
 
 
 @pytest.mark.parametrize(
-    "extension", ["txt", "md", "html", "pdf", "docx", "odt", "rtf", "epub", "pptx", "xlsx", "csv"]
+    "extension", ["txt", "md", "html", "pdf", "docx", "odt", "rtf", "epub", "pptx", "xlsx", "xls", "csv"]
 )
 def test_empty_file(extension: str) -> None:
     assert refused(b"", f"empty.{extension}") == "file is empty"
@@ -86,7 +98,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -109,8 +121,14 @@ def test_old_powerpoint_format_gets_a_hint() -> None:
     assert "save it as .pptx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "slides.ppt")
 
 
-def test_old_excel_format_gets_a_hint() -> None:
-    assert "save it as .xlsx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "budget.xls")
+def test_an_xls_that_is_html_or_a_renamed_xlsx_is_read_as_what_it_is() -> None:
+    # Web apps export an HTML table as ".xls" (Excel opens it); people rename .xlsx files.
+    html = b"<table><tr><th>Item</th><th>Cost</th></tr><tr><td>Rent</td><td>1200</td></tr></table>"
+    assert parse_document(html, "budget.xls").format == "html"
+    assert parse_document(_xlsx(), "budget.xls").format == "xlsx"
+    assert refused(b"\xd0\xcf\x11\xe0 damaged OLE file", "budget.xls").startswith(
+        "not a readable Excel 97-2003 workbook"
+    )
 
 
 @pytest.mark.parametrize(
@@ -291,7 +309,20 @@ def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
 
 def test_no_other_exception_escapes_on_random_input() -> None:
     rng = random.Random(42)
-    for name in ["x.txt", "x.md", "x.html", "x.pdf", "x.docx", "x.odt", "x.rtf", "x.pptx", "x.xlsx", "x.csv"]:
+    names = [
+        "x.txt",
+        "x.md",
+        "x.html",
+        "x.pdf",
+        "x.docx",
+        "x.odt",
+        "x.rtf",
+        "x.pptx",
+        "x.xlsx",
+        "x.xls",
+        "x.csv",
+    ]
+    for name in names:
         for size in (1, 10, 1000, 20_000):
             data = rng.randbytes(size)
             if name.endswith(".pdf"):
@@ -300,6 +331,8 @@ def test_no_other_exception_escapes_on_random_input() -> None:
                 data = b"PK\x03\x04" + data
             if name.endswith(".rtf"):
                 data = b"{\\rtf1 " + data
+            if name.endswith(".xls"):
+                data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + data
             try:
                 doc = parse_document(data, name)
             except ParseError as error:
@@ -322,6 +355,7 @@ def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
         ("m.rtf", rtf),
         ("m.pptx", _pptx()),
         ("m.xlsx", _xlsx()),
+        ("m.xls", _xls()),
     ]
     for name, data in files:
         for _ in range(20):
