@@ -2,29 +2,31 @@
 over its used range as a table, values as the workbook shows them.
 
 xlrd (pure Python) opens the workbook with its formatting (number formats, hidden rows and
-columns, merged ranges) and loads the sheets one by one, each dropped once read. A sheet's rows
-are then handed to xlsx.py's reader as read-only openpyxl hands over an XLSX's, so both formats
-read alike by construction: the same rules for title lines, header rows, empty rows splitting
-tables, merged ranges, hidden rows and columns, limits, and the same warnings (xlsx.py's
-docstring is the contract; what follows is what differs or is particular to XLS).
+columns, merged ranges) and loads the sheets one by one, each dropped once read. Each sheet's
+Layout is read from xlrd (rowinfo_map, colinfo_map, merged_cells) and its cells handed to
+sheets.read_sheet as values with their number formats, so XLS and XLSX read alike by
+construction: the same rules for title lines, header rows, empty rows splitting tables,
+merged ranges, hidden rows and columns, limits, and the same warnings (sheets.py's docstring
+is the contract; what follows is what differs or is particular to XLS).
 
-Values: a formula cell is the value Excel saved with it. A number is shown through its cell's
-number format (number_formats.py: "12.5%", "(337)", "$1,234.50"); a number under a date or time
-format (openpyxl's own test of the format string, or xlrd's for a built-in format it knows
-without one) is converted by openpyxl's own function, so 2023-06-30, 2023-06-30 14:05 and 14:05
-read as from an XLSX; a boolean is TRUE or FALSE; an error cell its Excel text (#DIV/0!, #N/A).
+Values: a formula cell is the value Excel saved with it. A number under a date or time format
+(openpyxl's own test of the format string, or xlrd's for a built-in format it knows without
+one) is converted by openpyxl's own function, so 2023-06-30, 2023-06-30 14:05 and 14:05 read
+as from an XLSX; other numbers keep their number format; an error cell reads as its Excel text
+(#DIV/0!, #N/A).
 
-Not read: hidden sheets (named in a warning), hidden rows and columns (counted per sheet),
-images, comments, and charts (xlrd reads neither embedded charts nor chart sheets). The
-workbook's title is not read (xlrd does not read the SummaryInformation stream): the caller
-falls back to the file name (titles.filename_title).
+Not read: hidden sheets (named in a warning), images, comments, and charts (xlrd reads neither
+embedded charts nor chart sheets). The workbook's title is not read (xlrd does not read the
+SummaryInformation stream): the caller falls back to the file name (titles.filename_title).
 
-Bounds: a file over MAX_BYTES is refused before it is opened (xlrd holds the whole file, and
-the sheet being read, in memory; a sheet is at most 65,536 × 256 cells, a few hundred MB and
-a few seconds of xlrd at worst), xlsx.MAX_CELLS cells read per workbook and xlsx.MAX_SCANNED
-row slots scanned (cells past a row's last value not counted), xlsx.MAX_MERGED merged ranges
-applied per sheet. A sheet xlrd cannot read is named with the reason and the others are read;
-a sheet after the one a limit cut is loaded only to count the rows it leaves out.
+Bounds: a file over MAX_BYTES is refused before it is opened. xlrd holds the whole file, and
+the sheet being read, in memory (a sheet is at most 65,536 × 256 cells), and it keeps every
+merged range a sheet declares before sheets.MAX_MERGED can apply: a 32 MiB file of nothing but
+merged ranges holds 4 million of them, over 700 MB in xlrd; 16 MiB halves that, and real
+Excel 97-2003 workbooks are a few MB. Row slots are counted against
+sheets.MAX_SCANNED up to each row's last value (xlrd's rows end there). A sheet xlrd cannot
+read is named with the reason and the others are read; a sheet after the one a limit cut is
+loaded only to count the rows it leaves out.
 
 Refusals say what the file is: a password-protected workbook (an Excel 97-2003 one, or an
 Excel 2007+ one, which is an OLE2 file too); an XLSX, ODS, HTML page, SpreadsheetML XML or
@@ -46,23 +48,22 @@ from openpyxl.styles.numbers import is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import xlsx
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.xlsx import (
-    _DATA,
-    _HIDDEN,
-    _add_sheet,
-    _Budget,
-    _Layout,
-    _Merge,
-    _not_reached,
-    _notes,
-    _nothing_read,
-    _read_sheet,
-    _Sheet,
+from retrieval.parsing.sheets import (
+    ROW_DATA,
+    ROW_HIDDEN,
+    Budget,
+    Layout,
+    Merge,
+    add_sheet,
+    add_warnings,
+    not_reached,
+    nothing_read,
+    read_sheet,
+    sheet_notes,
 )
 
-MAX_BYTES = 32 * 2**20  # real Excel 97-2003 workbooks are a few MB; xlrd holds it all in memory
+MAX_BYTES = 16 * 2**20  # real Excel 97-2003 workbooks are a few MB; xlrd holds it all, merged ranges too
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -105,7 +106,7 @@ def parse_xls(data: bytes) -> ParsedDocument:
     book = _open(data)
     builder = DocumentBuilder("xls")
     warnings: list[str] = []
-    budget = _Budget()
+    budget = Budget()
     try:
         formats = _Formats(book)
         for index, name in enumerate(book.sheet_names()):
@@ -122,11 +123,11 @@ def parse_xls(data: bytes) -> ParsedDocument:
                 if budget.spent:
                     left = layout.rows_after(0)
                     if left:  # an empty sheet loses nothing
-                        warnings.append(_not_reached(name, left, budget.spent))
+                        warnings.append(not_reached(name, left, budget.spent))
                     continue
-                read: _Sheet = _read_sheet(_Rows(sheet, formats), layout, budget)
-                _add_sheet(builder, name, read.rows, ())
-                notes = _notes(read, layout, budget.spent, ())
+                read = read_sheet(_Rows(sheet, formats), layout, budget, _DAMAGE)
+                add_sheet(builder, name, read.rows)
+                notes = sheet_notes(read, layout, budget.spent)
                 if notes:
                     warnings.append(f"sheet '{name}': {notes}")
             finally:
@@ -134,11 +135,8 @@ def parse_xls(data: bytes) -> ParsedDocument:
     finally:
         book.release_resources()
     if builder.is_empty:
-        raise ParseError(f"no text was read: {_nothing_read(warnings)}")
-    builder.warnings.extend(warnings[: xlsx.MAX_SHEET_WARNINGS])
-    if len(warnings) > xlsx.MAX_SHEET_WARNINGS:
-        more = len(warnings) - xlsx.MAX_SHEET_WARNINGS
-        builder.warnings.append(f"and {more} more sheets were not read in full")
+        raise ParseError(f"no text was read: {nothing_read(warnings)}")
+    add_warnings(builder, warnings)
     return builder.build(title=None)
 
 
@@ -262,22 +260,19 @@ class _Formats:
 
 @dataclass(slots=True)
 class _Cell:
-    """A cell as read-only openpyxl hands it to xlsx._cell_text."""
+    """A cell as sheets.read_sheet reads it (a sheets.Cell): a value and its number format."""
 
     value: object
     number_format: str | None = None
 
 
 class _Rows:
-    """An xlrd sheet seen as a read-only openpyxl worksheet by xlsx._read_sheet: every row from
-    the first, each up to its last cell with a value."""
+    """An xlrd sheet as sheets.read_sheet reads it (a sheets.SheetCells): every row from the
+    first, each up to its last cell with a value."""
 
     def __init__(self, sheet, formats: _Formats) -> None:
         self._sheet = sheet
         self._formats = formats
-
-    def reset_dimensions(self) -> None:
-        pass  # xlrd's rows are the cells the file holds: nothing padded
 
     def iter_rows(self) -> Iterator[list[_Cell]]:
         sheet = self._sheet
@@ -310,12 +305,12 @@ class _Rows:
         return converted
 
 
-def _layout(sheet) -> _Layout:
-    """What xlsx._read_sheet needs to know of the sheet before its rows: its hidden rows and
+def _layout(sheet) -> Layout:
+    """What sheets.read_sheet needs to know of the sheet before its rows: its hidden rows and
     columns, its rows with values, the columns of its leftmost and rightmost values, and its
     merged ranges (1-based, as in an XLSX)."""
     hidden = [column for column, info in sheet.colinfo_map.items() if info.hidden]
-    layout = _Layout(hidden_columns=frozenset(column + 1 for column in hidden), complete=True)
+    layout = Layout(hidden_columns=frozenset(column + 1 for column in hidden), complete=True)
     # A mask over a row's cell types, as an int: the types of hidden columns zeroed (empty).
     shown = int.from_bytes(bytes(0 if column in hidden else 0xFF for column in range(256)), "little")
     layout.rows = bytearray(sheet.nrows + 1)
@@ -323,14 +318,14 @@ def _layout(sheet) -> _Layout:
     for index in range(sheet.nrows):
         info = sheet.rowinfo_map.get(index)
         if info is not None and info.hidden:
-            layout.rows[index + 1] = _HIDDEN
+            layout.rows[index + 1] = ROW_HIDDEN
             continue
         types = sheet.row_types(index).tobytes()
         if hidden:
             types = (int.from_bytes(types, "little") & shown).to_bytes(len(types), "little")
         end = len(types.rstrip(_EMPTY_TYPES))
         if end:
-            layout.rows[index + 1] = _DATA
+            layout.rows[index + 1] = ROW_DATA
             start = len(types) - len(types.lstrip(_EMPTY_TYPES)) + 1
             first = min(first or start, start)
             last = max(last, end)
@@ -340,8 +335,5 @@ def _layout(sheet) -> _Layout:
             continue  # malformed
         if (end_row - first_row, end_column - first_column) == (1, 1):
             continue  # one cell
-        if len(layout.merges) < xlsx.MAX_MERGED:
-            layout.merges.append(_Merge(first_row + 1, first_column + 1, end_row, end_column))
-        else:
-            layout.merges_left_out += 1
+        layout.add_merge(Merge(first_row + 1, first_column + 1, end_row, end_column))
     return layout

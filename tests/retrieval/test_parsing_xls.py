@@ -18,7 +18,7 @@ import xlwt  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import SUPPORTED_FORMATS, xls, xlsx
+from retrieval.parsing import SUPPORTED_FORMATS, sheets, xls
 from retrieval.parsing.xls import parse_xls
 from retrieval.parsing.xlsx import parse_xlsx
 from tests.retrieval.test_parsing_samples import assert_valid
@@ -333,7 +333,7 @@ def test_a_merged_row_label_labels_its_rows_and_a_merged_title_stays_one_line() 
 
 
 def test_merged_ranges_past_the_limit_fill_only_their_first_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_MERGED", 1)
+    monkeypatch.setattr(sheets, "MAX_MERGED", 1)
     rows: Rows = [["Region", "2023", None], ["North", 1, 2], [None, 3, 4]]
     doc = read(Sheet("Sales", rows, merges=[(0, 0, 1, 2), (1, 2, 0, 0)]))
     assert "\n| 3 | 4" in doc.text  # not "North": the second range is past the limit
@@ -344,7 +344,7 @@ def test_merged_ranges_past_the_limit_fill_only_their_first_cell(monkeypatch: py
 
 
 def test_the_cell_limit_cuts_a_sheet_and_names_the_sheets_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
+    monkeypatch.setattr(sheets, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
     staff = [["Name", "Role"], ["Ada", "Engineer"], ["Zed", "Spy"], ["Bo", "Chef"], ["Cy", "Cook"]]
     doc = read(
         Sheet("Sales", SALES),

@@ -21,7 +21,7 @@ from openpyxl.chart.data_source import NumData, NumVal, StrData, StrRef, StrVal
 from openpyxl.worksheet.worksheet import Worksheet
 
 from retrieval.document import ParsedDocument
-from retrieval.parsing import detect_format, parse_document, xlsx
+from retrieval.parsing import detect_format, parse_document, sheets
 from retrieval.parsing.number_formats import format_number
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.retrieval.conftest import refusal
@@ -296,7 +296,7 @@ def test_hidden_rows_and_columns_are_not_read_and_the_warning_counts_them() -> N
 
 
 def test_a_hidden_row_is_not_counted_with_the_rows_a_limit_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
+    monkeypatch.setattr(sheets, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
     staff: Rows = [
         ["Name", "Role"],
         ["Ada", "Engineer"],
@@ -338,7 +338,7 @@ def test_a_merged_range_fills_no_further_than_the_rows_read_and_the_sheets_value
     assert parse(data).text == "Notes\n\nOne | Noted\nTwo | Noted\nThree | Noted"
     everything = with_merges(make_workbook(("Notes", [["Everything"]])), "A1:XFD1048576")
     assert parse(everything).text == "Notes\n\nEverything"
-    monkeypatch.setattr(xlsx, "MAX_CELLS", 5)  # the cells a range fills count
+    monkeypatch.setattr(sheets, "MAX_CELLS", 5)  # the cells a range fills count
     (warning,) = parse(data).warnings
     assert warning == (
         "sheet 'Notes': read to row 2; 1 more row with data was left out "
@@ -347,7 +347,7 @@ def test_a_merged_range_fills_no_further_than_the_rows_read_and_the_sheets_value
 
 
 def test_merged_ranges_past_the_limit_fill_only_their_first_cell(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_MERGED", 1)
+    monkeypatch.setattr(sheets, "MAX_MERGED", 1)
     data = with_merges(
         make_workbook(("Sales", [["Region", "2023", None], ["North", 1, 2], ["South", 3, 4]])),
         "B1:C1",
@@ -366,7 +366,7 @@ def test_a_workbook_past_the_cell_limit_is_cut_and_says_how_many_rows_were_left_
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Readings")
     sheet.append(["Reading"])
-    for value in range(xlsx.MAX_CELLS + 100):
+    for value in range(sheets.MAX_CELLS + 100):
         sheet.append([value])
     workbook.create_sheet("Later").append(["Never", "read"])
     doc = parse(saved(workbook))
@@ -380,7 +380,7 @@ def test_a_workbook_past_the_cell_limit_is_cut_and_says_how_many_rows_were_left_
 
 
 def test_the_cell_limit_counts_every_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsx, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
+    monkeypatch.setattr(sheets, "MAX_CELLS", 13)  # the 9 of Sales, then 4 of Staff's
     data = make_workbook(("Sales", SALES), ("Staff", [["Name", "Role"], ["Ada", "Engineer"], ["Bo", "Chef"]]))
     doc = parse(data)
     assert "Ada | Engineer" in doc.text and "Bo" not in doc.text
@@ -401,7 +401,7 @@ def test_a_stray_cell_far_down_is_read_without_walking_a_padded_range(
     data = saved(workbook)
     doc = parse(data)
     assert "Top | Left" in doc.text and "Bottom" in doc.text and "Far right" in doc.text
-    monkeypatch.setattr(xlsx, "MAX_SCANNED", 100_000)
+    monkeypatch.setattr(sheets, "MAX_SCANNED", 100_000)
     (warning,) = parse(data).warnings
     assert warning.startswith("sheet 'Sparse': read to row ")
     assert warning.endswith(
@@ -642,7 +642,7 @@ def test_a_huge_chart_is_read_up_to_its_cap_with_a_warning() -> None:
 def test_chart_points_count_against_the_workbooks_cell_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     workbook, sheet = sheet_of("Sales", QUARTERS)
     sheet.add_chart(bar_chart(sheet, "Units", (2, 3)), "E2")
-    monkeypatch.setattr(xlsx, "MAX_CELLS", 12)  # the table's 9 cells, then room for 3 of the chart's 4 points
+    monkeypatch.setattr(sheets, "MAX_CELLS", 12)  # the table's 9 cells, then 3 of the chart's 4 points
     doc = parse(saved(workbook))
     assert tables(doc)[1] == [("Units | North | South", True), ("Q1 | 10 | 7", False)]
     assert doc.warnings == ("sheet 'Sales': a chart has 4 data points; the first 2 were read",)
