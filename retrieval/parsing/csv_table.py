@@ -6,7 +6,7 @@ on the first lines (comma when it cannot tell: a one-column file), and quoted fi
 the usual rules (a quote inside a field doubled; line breaks inside quotes kept in the cell).
 Values are text as written: a CSV carries no number formats. There are no headings or pages.
 
-Bounds: at most xlsx.MAX_CELLS cells (a row counts up to its last filled cell), as for a
+Bounds: at most sheets.MAX_CELLS cells (a row counts up to its last filled cell), as for a
 workbook. Past it the rows are not kept, only counted, and a warning says how many were left
 out. A row the csv module cannot read (a field over its 128 KiB limit) ends the table there,
 with a warning.
@@ -20,7 +20,7 @@ import io
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.decoding import decode_text
-from retrieval.parsing.xlsx import MAX_CELLS as WORKBOOK_MAX_CELLS
+from retrieval.parsing.sheets import MAX_CELLS as WORKBOOK_MAX_CELLS
 
 MAX_CELLS = WORKBOOK_MAX_CELLS
 DELIMITERS = ",;\t|"

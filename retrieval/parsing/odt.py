@@ -39,12 +39,13 @@ from lxml import etree
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
+from retrieval.parsing.sheets import MAX_CELLS as WORKBOOK_MAX_CELLS
 from retrieval.parsing.table_cells import MAX_SPANNED_COLUMNS
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
-MAX_CELLS = 200_000  # table cells per document, as for a workbook (xlsx.MAX_CELLS)
+MAX_CELLS = WORKBOOK_MAX_CELLS  # table cells per document, as for a workbook
 MAX_HEADING_LEVEL = 10  # ODF's outline levels are 1-10
 
 ODT_MEDIA_TYPE = "application/vnd.oasis.opendocument.text"

@@ -28,8 +28,7 @@ memory flat), in one pass before openpyxl reads the rows.
 Bounds: the archive is checked before openpyxl opens it (zip_limits.py); openpyxl is told
 never to pad rows to the size a sheet declares. A chart's data points count against
 sheets.MAX_CELLS too, at most charts.MAX_CHART_POINTS per chart (a warning says how many it
-has); drawing and chart parts are read up to xlsx_charts.MAX_PART_BYTES each. MAX_CELLS is
-re-exported here for the readers that bound their tables as a workbook's (csv_table.py).
+has); drawing and chart parts are read up to xlsx_charts.MAX_PART_BYTES each.
 """
 
 from __future__ import annotations
@@ -53,7 +52,6 @@ from openpyxl.workbook.workbook import Workbook
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import sheets
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.sheets import MAX_CELLS as MAX_CELLS  # re-exported for csv_table.py
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,

@@ -8,7 +8,7 @@ import datetime
 import io
 import random
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ import xlwt  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import SUPPORTED_FORMATS, sheets, xls
+from retrieval.parsing import sheets, xls
 from retrieval.parsing.xls import parse_xls
 from retrieval.parsing.xlsx import parse_xlsx
 from tests.retrieval.test_parsing_samples import assert_valid
@@ -133,14 +133,6 @@ def xlsx_bytes(*sheets: Sheet) -> bytes:
 
 def tables(doc: ParsedDocument) -> list[list[tuple[str, bool]]]:
     return [[(doc.text[row.start : row.end], row.header) for row in table.rows] for table in doc.tables]
-
-
-@pytest.fixture(autouse=True)
-def xls_is_a_format(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """assert_valid checks the document's format against the registry; until .xls is wired
-    into it, the key is added for the test (a no-op once it is there)."""
-    monkeypatch.setitem(SUPPORTED_FORMATS, "xls", SUPPORTED_FORMATS.get("xls", "XLS"))
-    yield
 
 
 def read(*sheets: Sheet) -> ParsedDocument:
