@@ -32,7 +32,7 @@ class UploadForm(forms.Form):
     # uploaded-files dict; the stubs cannot see that (and the field name is the HTML name).
     files = MultipleFileField(  # type: ignore[assignment]
         help_text=(
-            "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS or CSV;"
+            "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS, ODS or CSV;"
             " several at once if you like."
         )
     )

@@ -17,6 +17,7 @@ from retrieval.parsing.docx import parse_docx
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
+from retrieval.parsing.ods import parse_ods
 from retrieval.parsing.odt import parse_odt
 from retrieval.parsing.pdf import parse_pdf
 from retrieval.parsing.pptx import parse_pptx
@@ -48,6 +49,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "pptx": "PPTX",
     "xlsx": "XLSX",
     "xls": "XLS",
+    "ods": "ODS",
     "csv": "CSV",
 }
 EXTENSIONS: dict[str, str] = {
@@ -66,6 +68,7 @@ EXTENSIONS: dict[str, str] = {
     ".pptx": "pptx",
     ".xlsx": "xlsx",
     ".xls": "xls",
+    ".ods": "ods",
     ".csv": "csv",
     ".tsv": "csv",
 }
@@ -81,6 +84,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "pptx": parse_pptx,
     "xlsx": parse_xlsx,
     "xls": parse_xls,
+    "ods": parse_ods,
     "csv": parse_csv,
 }
 _PDF_MAGIC = b"%PDF-"
@@ -91,6 +95,7 @@ _NOT_A_ZIP = {
     "docx": "not a DOCX: the file is not a ZIP archive (an old .doc renamed?)",
     "epub": "not an EPUB: the file is not a ZIP archive",
     "odt": "not an ODT: the file is not a ZIP archive",
+    "ods": "not an ODS: the file is not a ZIP archive",
     "pptx": "not a PPTX: the file is not a ZIP archive (an old .ppt renamed?)",
     "xlsx": "not an XLSX: the file is not a ZIP archive (an old .xls renamed?)",
 }
@@ -101,7 +106,6 @@ _HINTS = {
     ".doc": " (old binary Word format: save it as .docx)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
-    ".ods": " (save it as .xlsx)",
 }
 
 

@@ -1,7 +1,7 @@
 """ODS (OpenDocument Spreadsheet, as LibreOffice Calc writes it): read as an XLSX is, each visible
 sheet a heading over its used range as a table, values as Calc shows them.
 
-The package is opened as an ODT's is (``zip_limits.open_archive``, parts read up to
+The package is opened as an ODT's is (opendocument.py: the ZIP limits, parts read up to
 MAX_MEMBER_BYTES, XML through ``safe_xml``): its ``mimetype`` member (else its manifest's root
 entry) must say ``application/vnd.oasis.opendocument.spreadsheet`` (or its -template); another
 OpenDocument type named .ods is refused naming what it is, and so is a password-protected one.
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -49,8 +48,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.odt import _content_encrypted, _count, _media_type, _optional_xml  # to make public
-from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
+from retrieval.parsing.opendocument import attribute_count, read_package
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
@@ -65,7 +63,6 @@ from retrieval.parsing.sheets import (
     sheet_notes,
 )
 from retrieval.parsing.titles import first_real_title
-from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
 ODS_MEDIA_TYPES = frozenset(
     {
@@ -75,14 +72,11 @@ ODS_MEDIA_TYPES = frozenset(
 )
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Calc's largest sheet (and Excel's)
 
-_ODF_MEDIA_TYPE_PREFIX = "application/vnd.oasis.opendocument."
-_CONTENT, _META, _MANIFEST = "content.xml", "meta.xml", "META-INF/manifest.xml"
 
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
-_DC = "{http://purl.org/dc/elements/1.1/}"
 
 _ROW, _CELL, _COVERED = f"{_TABLE}table-row", f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"
 _COLUMN = f"{_TABLE}table-column"
@@ -100,19 +94,8 @@ _DURATION = re.compile(r"-?P(?:(\d{1,9})D)?T?(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\
 
 
 def parse_ods(data: bytes) -> ParsedDocument:
-    with open_archive(data, "ODS") as archive:
-        manifest = _optional_xml(archive, _MANIFEST)
-        media_type = _media_type(archive, manifest)
-        if media_type is not None and media_type not in ODS_MEDIA_TYPES:
-            raise ParseError(_wrong_type(media_type))
-        if manifest is not None and _content_encrypted(manifest):
-            raise ParseError(
-                "ODS is password-protected (encrypted) and cannot be read; save a copy without a password"
-            )
-        if media_type is None and _CONTENT not in archive.namelist():
-            raise ParseError("not an ODS: the ZIP archive holds no OpenDocument content (content.xml)")
-        content, damage = _content(archive)
-        meta = _optional_xml(archive, _META)
+    package = read_package(data, "ODS", ODS_MEDIA_TYPES, "spreadsheet")
+    content, damage = package.content, package.damage
     body = content.find(f"{_OFFICE}body/{_OFFICE}spreadsheet")
     if body is None:
         raise ParseError("ODS is damaged: its content.xml holds no spreadsheet body (office:spreadsheet)")
@@ -142,40 +125,7 @@ def parse_ods(data: bytes) -> ParsedDocument:
     if builder.is_empty:
         raise ParseError(f"no text was read: {nothing_read(warnings)}")
     add_warnings(builder, warnings)
-    return builder.build(title=first_real_title(_meta_title(meta)))
-
-
-def _wrong_type(media_type: str) -> str:
-    shown = media_type[:100]
-    if shown.startswith(_ODF_MEDIA_TYPE_PREFIX):
-        kind = shown.removeprefix(_ODF_MEDIA_TYPE_PREFIX).replace("-", " ")
-        return f"not an ODS: the file is an OpenDocument {kind} ({shown}), not a spreadsheet"
-    return f"not an ODS: the file says it is {shown} (its mimetype), not an OpenDocument spreadsheet"
-
-
-def _content(archive: zipfile.ZipFile) -> tuple[etree._Element, str | None]:
-    """content.xml parsed safely, and the damage the parser recovered from, if any."""
-    try:
-        body = read_member(archive, _CONTENT, limit=MAX_MEMBER_BYTES)
-    except KeyError as error:
-        raise ParseError(f"ODS is damaged: its {_CONTENT} is missing from the archive") from error
-    except MemberUnreadable as error:
-        raise ParseError(f"ODS cannot be read: its {_CONTENT} is {error}") from error
-    part = parse_part(body)
-    if part.past_limits:
-        raise ParseError(f"ODS cannot be read: its {_CONTENT} goes past {XML_LIMITS}")
-    if part.root is None:
-        raise ParseError(f"ODS is damaged: its {_CONTENT} is not readable XML")
-    return part.root, part.damage
-
-
-def _meta_title(meta: etree._Element | None) -> str | None:
-    title = meta.find(f"{_OFFICE}meta/{_DC}title") if meta is not None else None
-    return (
-        etree.tostring(title, method="text", encoding="unicode", with_tail=False)
-        if title is not None
-        else None
-    )
+    return builder.build(title=first_real_title(package.title))
 
 
 def _hidden_table_styles(content: etree._Element) -> frozenset[str]:
@@ -239,7 +189,7 @@ def _read_table(table: etree._Element) -> tuple[Layout, list[_Row]]:
     hidden = bytearray(MAX_COLUMNS + 2)  # 1 where a column is hidden; [0] and the end unused
     column = 1
     for element in _columns(table):
-        count = min(_count(element, f"{_TABLE}number-columns-repeated"), MAX_COLUMNS + 1 - column)
+        count = min(attribute_count(element, f"{_TABLE}number-columns-repeated"), MAX_COLUMNS + 1 - column)
         if (element.get(f"{_TABLE}visibility") or "").strip() in _HIDDEN_VISIBILITY:
             hidden[column : column + count] = b"\x01" * count
         column += count
@@ -252,7 +202,7 @@ def _read_table(table: etree._Element) -> tuple[Layout, list[_Row]]:
     last = 0  # the last row with a value, hidden or not
     number = 1
     for element in _rows(table):
-        repeat = min(_count(element, f"{_TABLE}number-rows-repeated"), MAX_ROWS + 1 - number)
+        repeat = min(attribute_count(element, f"{_TABLE}number-rows-repeated"), MAX_ROWS + 1 - number)
         row = _read_row(element, number, layout)
         row.repeat = repeat
         rows.append(row)
@@ -285,13 +235,13 @@ def _read_row(element: etree._Element, number: int, layout: Layout) -> _Row:
     for cell in element:
         if cell.tag not in (_CELL, _COVERED):
             continue
-        count = min(_count(cell, f"{_TABLE}number-columns-repeated"), MAX_COLUMNS + 1 - column)
+        count = min(attribute_count(cell, f"{_TABLE}number-columns-repeated"), MAX_COLUMNS + 1 - column)
         if cell.tag == _CELL:
             value = _value(cell)
             if value is not None:
                 row.runs.append((column, count, value))
-            columns = _count(cell, f"{_TABLE}number-columns-spanned")
-            rows = _count(cell, f"{_TABLE}number-rows-spanned")
+            columns = attribute_count(cell, f"{_TABLE}number-columns-spanned")
+            rows = attribute_count(cell, f"{_TABLE}number-rows-spanned")
             if columns > 1 or rows > 1:  # a repeated merged cell merges its first place only
                 layout.add_merge(
                     Merge(

@@ -17,40 +17,33 @@ Hidden text is read. There are no pages (text reflows). Title: ``dc:title`` in m
 the first paragraph in the Title style, else the first level-1 heading (titles.py decides which
 are real).
 
-Bounds: the archive is checked before anything is inflated (``zip_limits.open_archive``) and a
-part is read up to MAX_MEMBER_BYTES; XML goes through a safe lxml parser (no entity expansion,
-DTD or network, libxml2's default depth and size limits, past which the refusal names the
-server's limit). Repeated table rows and cells (``table:number-rows-repeated``,
+The package is opened, checked and read by opendocument.py (the ZIP limits, the media type,
+password protection, safe XML, the title). Repeated table rows and cells (``table:number-rows-repeated``,
 ``number-columns-repeated``) are spread up to a row's MAX_SPANNED_COLUMNS cells and, over the
 whole document, MAX_CELLS cells (a row counts to its last filled cell, as in a workbook); past
-it the rest of the rows are left out with a warning. A damaged meta.xml or manifest costs only
-what it holds (the title); a content.xml that is not well-formed keeps what was read before the
-damage, with a warning; a password-protected document is refused.
+it the rest of the rows are left out with a warning. A content.xml that is not well-formed keeps
+what was read before the damage, with a warning.
 """
 
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterator
 
 from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
+from retrieval.parsing.opendocument import all_text, attribute_count, read_package
 from retrieval.parsing.sheets import MAX_CELLS as WORKBOOK_MAX_CELLS
 from retrieval.parsing.table_cells import MAX_SPANNED_COLUMNS
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
-from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
 MAX_CELLS = WORKBOOK_MAX_CELLS  # table cells per document, as for a workbook
 MAX_HEADING_LEVEL = 10  # ODF's outline levels are 1-10
 
 ODT_MEDIA_TYPE = "application/vnd.oasis.opendocument.text"
-_ODF_MEDIA_TYPE_PREFIX = "application/vnd.oasis.opendocument."
-_CONTENT, _META, _MANIFEST = "content.xml", "meta.xml", "META-INF/manifest.xml"
 
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -58,8 +51,6 @@ _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _SVG = "{urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0}"
-_MANIFEST_NS = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
-_DC = "{http://purl.org/dc/elements/1.1/}"
 
 _H, _P, _LIST, _NOTE = f"{_TEXT}h", f"{_TEXT}p", f"{_TEXT}list", f"{_TEXT}note"
 _LIST_ITEM, _LIST_HEADER = f"{_TEXT}list-item", f"{_TEXT}list-header"
@@ -95,20 +86,8 @@ _XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def parse_odt(data: bytes) -> ParsedDocument:
-    with open_archive(data, "ODT") as archive:
-        manifest = _optional_xml(archive, _MANIFEST)
-        media_type = _media_type(archive, manifest)
-        if media_type is not None and media_type != ODT_MEDIA_TYPE:
-            raise ParseError(_wrong_type(media_type))
-        if manifest is not None and _content_encrypted(manifest):
-            raise ParseError(
-                "ODT is password-protected (encrypted) and cannot be read; save a copy without a password"
-            )
-        if media_type is None and _CONTENT not in archive.namelist():
-            raise ParseError("not an ODT: the ZIP archive holds no OpenDocument content (content.xml)")
-        content, damage = _xml(archive, _CONTENT)
-        meta = _optional_xml(archive, _META)
-        has_pictures = any(name.startswith("Pictures/") for name in archive.namelist())
+    package = read_package(data, "ODT", {ODT_MEDIA_TYPE}, "text document")
+    content, damage = package.content, package.damage
     body = content.find(f"{_OFFICE}body/{_OFFICE}text")
     if body is None:
         raise ParseError("ODT is damaged: its content.xml holds no text body (office:text)")
@@ -120,13 +99,13 @@ def parse_odt(data: bytes) -> ParsedDocument:
     if damage:
         builder.warnings.append(f"content.xml is damaged ({damage}): text after the damage may be missing")
     if builder.is_empty:
-        has_images = has_pictures or next(body.iter(f"{_DRAW}image"), None) is not None
+        has_images = package.has_pictures or next(body.iter(f"{_DRAW}image"), None) is not None
         raise ParseError(
             "no extractable text: the document holds only images"
             if has_images
             else "no extractable text: the document is empty"
         )
-    return builder.build(title=first_real_title(_meta_title(meta), reader.title_paragraph, builder.first_h1))
+    return builder.build(title=first_real_title(package.title, reader.title_paragraph, builder.first_h1))
 
 
 class _Reader:
@@ -150,7 +129,7 @@ class _Reader:
         Recursive: libxml2 (huge_tree off) bounds the depth at 256 elements."""
         tag = element.tag
         if tag == _H:
-            level = min(max(_count(element, f"{_TEXT}outline-level"), 1), MAX_HEADING_LEVEL)
+            level = min(max(attribute_count(element, f"{_TEXT}outline-level"), 1), MAX_HEADING_LEVEL)
             self.builder.add_heading(level, self.inline(element))
         elif tag == _P:
             text = self.inline(element)
@@ -215,9 +194,9 @@ class _Reader:
                 text = clean_inline(self.inline(cell)) if cell.tag == _CELL else ""
                 # Repeats fill a row up to MAX_SPANNED_COLUMNS; a cell of its own is always kept.
                 room = max(MAX_SPANNED_COLUMNS - len(cells), 1)
-                cells += [text] * min(_count(cell, f"{_TABLE}number-columns-repeated"), room)
+                cells += [text] * min(attribute_count(cell, f"{_TABLE}number-columns-repeated"), room)
             width = max((i + 1 for i, text in enumerate(cells) if text), default=0)
-            repeat = _count(row, f"{_TABLE}number-rows-repeated") if width else 1
+            repeat = attribute_count(row, f"{_TABLE}number-rows-repeated") if width else 1
             if width * repeat > self.cells_left:
                 repeat = self.cells_left // width  # this row fits in part; the rows after it not at all
                 self.cells_left = 0
@@ -244,7 +223,7 @@ class _Reader:
     def _note(self, note: etree._Element) -> str:
         """Keep a note for the end; its mark ("1")."""
         citation = note.find(f"{_TEXT}note-citation")
-        mark = clean_inline(_all_text(citation)) if citation is not None else ""
+        mark = clean_inline(all_text(citation)) if citation is not None else ""
         body = note.find(f"{_TEXT}note-body")
         self.notes.append((mark, self.inline(body).strip() if body is not None else ""))
         return mark
@@ -261,85 +240,3 @@ def _rows(parent: etree._Element, header: bool = False) -> Iterator[tuple[etree.
             yield child, header
         elif child.tag in _ROW_GROUPS:
             yield from _rows(child, header or child.tag == _HEADER_ROWS)
-
-
-def _count(element: etree._Element, attribute: str) -> int:
-    """A positive count attribute; 1 when absent or not a sensible number."""
-    value = (element.get(attribute) or "").strip()
-    return int(value) if value.isdigit() and 0 < len(value) <= 9 and int(value) > 0 else 1
-
-
-def _media_type(archive: zipfile.ZipFile, manifest: etree._Element | None) -> str | None:
-    """What the package says it is: the ``mimetype`` member, else the manifest's root entry."""
-    try:
-        declared = _read(archive, "mimetype", limit=1024)
-    except ParseError:
-        declared = None
-    if declared is not None:
-        return declared.decode("ascii", errors="replace").strip()
-    if manifest is not None:
-        for entry in manifest.iter(f"{_MANIFEST_NS}file-entry"):
-            if entry.get(f"{_MANIFEST_NS}full-path") == "/":
-                return (entry.get(f"{_MANIFEST_NS}media-type") or "").strip() or None
-    return None
-
-
-def _wrong_type(media_type: str) -> str:
-    shown = media_type[:100]
-    if shown.startswith(_ODF_MEDIA_TYPE_PREFIX):
-        kind = shown.removeprefix(_ODF_MEDIA_TYPE_PREFIX).replace("-", " ")
-        return f"not an ODT: the file is an OpenDocument {kind} ({shown}), not a text document"
-    return f"not an ODT: the file says it is {shown} (its mimetype), not an OpenDocument text document"
-
-
-def _content_encrypted(manifest: etree._Element) -> bool:
-    return any(
-        entry.get(f"{_MANIFEST_NS}full-path") == _CONTENT
-        and entry.find(f"{_MANIFEST_NS}encryption-data") is not None
-        for entry in manifest.iter(f"{_MANIFEST_NS}file-entry")
-    )
-
-
-def _meta_title(meta: etree._Element | None) -> str | None:
-    title = meta.find(f"{_OFFICE}meta/{_DC}title") if meta is not None else None
-    return _all_text(title) if title is not None else None
-
-
-def _all_text(element: etree._Element) -> str:
-    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
-
-
-def _read(archive: zipfile.ZipFile, name: str, *, limit: int = MAX_MEMBER_BYTES) -> bytes | None:
-    """A member's bytes, None when it is missing. Raises ParseError when it cannot be read
-    or is larger than ``limit`` unzipped (never reading more than that)."""
-    try:
-        return read_member(archive, name, limit=limit)
-    except KeyError:
-        return None
-    except MemberUnreadable as error:
-        raise ParseError(f"ODT cannot be read: its {name} is {error}") from error
-
-
-def _xml(archive: zipfile.ZipFile, name: str) -> tuple[etree._Element, str | None]:
-    """A member parsed safely (safe_xml), and the damage the parser recovered from, if any
-    (what was read before it is kept). Raises ParseError when the member is missing or
-    cannot be read."""
-    body = _read(archive, name)
-    if body is None:
-        raise ParseError(f"ODT is damaged: its {name} is missing from the archive")
-    part = parse_part(body)
-    if part.past_limits:
-        # What was read stops at the limit: the rest of the part is not in the tree.
-        raise ParseError(f"ODT cannot be read: its {name} goes past {XML_LIMITS}")
-    if part.root is None:
-        raise ParseError(f"ODT is damaged: its {name} is not readable XML")
-    return part.root, part.damage
-
-
-def _optional_xml(archive: zipfile.ZipFile, name: str) -> etree._Element | None:
-    """A part whose loss costs only what it holds (the title, the manifest's hints): None
-    when it is missing or cannot be read."""
-    try:
-        return _xml(archive, name)[0]
-    except ParseError:
-        return None

@@ -191,7 +191,7 @@ def _disguise(data: bytes) -> str:
         if "xl/workbook.xml" in names:
             return "this is an XLSX workbook named .xls: rename it to .xlsx"
         if "content.xml" in names:
-            return "this is an OpenDocument spreadsheet (ODS) named .xls: save it as .xlsx"
+            return "this is an OpenDocument spreadsheet (ODS) named .xls: rename it to .ods"
         return "not an Excel 97-2003 workbook: the file is a ZIP archive"
     head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:

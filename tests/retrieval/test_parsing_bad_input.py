@@ -18,7 +18,8 @@ import pytest
 import xlwt
 
 from retrieval.document import ParseError
-from retrieval.parsing import detect_format, parse_document, zip_limits
+from retrieval.parsing import SUPPORTED_FORMATS, detect_format, parse_document, zip_limits
+from tests.retrieval import test_parsing_ods as ods
 from tests.retrieval.conftest import refusal
 from tests.retrieval.test_parsing_epub import make_epub, three_chapters
 from tests.retrieval.test_parsing_odt import make_odt
@@ -80,9 +81,7 @@ def _xlsx() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(
-    "extension", ["txt", "md", "html", "pdf", "docx", "odt", "rtf", "epub", "pptx", "xlsx", "xls", "csv"]
-)
+@pytest.mark.parametrize("extension", sorted(SUPPORTED_FORMATS))
 def test_empty_file(extension: str) -> None:
     assert refused(b"", f"empty.{extension}") == "file is empty"
 
@@ -98,7 +97,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS, ODS, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -131,9 +130,7 @@ def test_an_xls_that_is_html_or_a_renamed_xlsx_is_read_as_what_it_is() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("name", "hint"), [("sheet.ods", "save it as .xlsx"), ("deck.odp", "save it as .pptx")]
-)
+@pytest.mark.parametrize(("name", "hint"), [("deck.odp", "save it as .pptx")])
 def test_other_opendocument_types_get_a_hint(name: str, hint: str) -> None:
     assert hint in refused(b"PK\x03\x04 an OpenDocument file", name)
 
@@ -223,6 +220,11 @@ ZIP_FORMATS: dict[str, tuple[Callable[[], bytes], str, str]] = {
         lambda: make_odt("<text:p>An ordinary paragraph.</text:p>"),
         "not an ODT",
         "not an ODT: the ZIP archive holds no OpenDocument content (content.xml)",
+    ),
+    "ods": (
+        lambda: ods.make_ods(ods.table("Costs", ods.row(ods.cell("Rent"), ods.cell("1200")))),
+        "not an ODS",
+        "not an ODS: the ZIP archive holds no OpenDocument content (content.xml)",
     ),
     "pptx": (_pptx, "not a PPTX", "not a readable PowerPoint presentation ("),
     "xlsx": (_xlsx, "not an XLSX", "not a readable Excel workbook ("),

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import SUPPORTED_FORMATS, sheets
+from retrieval.parsing import sheets
 from retrieval.parsing.ods import parse_ods
 from retrieval.parsing.xlsx import parse_xlsx
 from tests.retrieval.test_parsing_samples import assert_valid
@@ -48,12 +48,6 @@ EMPTY_TAIL = (
     '<table:table-row table:number-rows-repeated="1048000">'
     '<table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
 )
-
-
-@pytest.fixture(autouse=True)
-def _ods_is_supported(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Temporary, until the registry knows .ods: assert_valid checks the format is a supported one.
-    monkeypatch.setitem(SUPPORTED_FORMATS, "ods", "ODS")
 
 
 def cell(text: str | None = None, attributes: str = "", repeat: int = 1) -> str:

@@ -147,7 +147,7 @@ class UploadSerializer(serializers.Serializer):
         min_length=1,
         help_text=(
             "One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB,"
-            " PPTX, XLSX, XLS or CSV."
+            " PPTX, XLSX, XLS, ODS or CSV."
         ),
     )
 
