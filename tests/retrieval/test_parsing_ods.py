@@ -16,30 +16,12 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import sheets
 from retrieval.parsing.ods import parse_ods
 from retrieval.parsing.xlsx import parse_xlsx
+from tests.retrieval.test_parsing_odt import ENCRYPTION_DATA, MANIFEST, NAMESPACES
 from tests.retrieval.test_parsing_samples import assert_valid
 from tests.retrieval.test_parsing_xls import Sheet, tables, xlsx_bytes
 from tests.retrieval.zip_builder import rewritten
 
 ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
-NAMESPACES = " ".join(
-    f'xmlns:{prefix}="urn:oasis:names:tc:opendocument:xmlns:{name}"'
-    for prefix, name in [
-        ("office", "office:1.0"),
-        ("text", "text:1.0"),
-        ("table", "table:1.0"),
-        ("style", "style:1.0"),
-        ("meta", "meta:1.0"),
-    ]
-)
-NAMESPACES += ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
-MANIFEST = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-    '<manifest:file-entry manifest:full-path="/" manifest:media-type="{media_type}"/>'
-    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">{encryption}'
-    "</manifest:file-entry></manifest:manifest>"
-)
-ENCRYPTION_DATA = '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x"/>'
 HIDDEN_STYLE = (
     '<style:style style:name="ta2" style:family="table">'
     '<style:table-properties table:display="false"/></style:style>'
