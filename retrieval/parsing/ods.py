@@ -52,15 +52,10 @@ from retrieval.parsing.opendocument import attribute_count, read_package
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
-    Budget,
     Layout,
     Merge,
-    add_sheet,
-    add_warnings,
-    not_reached,
-    nothing_read,
+    Reading,
     read_sheet,
-    sheet_notes,
 )
 from retrieval.parsing.titles import first_real_title
 
@@ -101,31 +96,22 @@ def parse_ods(data: bytes) -> ParsedDocument:
         raise ParseError("ODS is damaged: its content.xml holds no spreadsheet body (office:spreadsheet)")
 
     hidden_styles = _hidden_table_styles(content)
-    builder = DocumentBuilder("ods")
-    warnings: list[str] = []
-    budget = Budget()
+    reading = Reading(DocumentBuilder("ods"))
     for table in body.iterfind(f"{_TABLE}table"):
         name = (table.get(f"{_TABLE}name") or "").strip() or "Sheet"
         if table.get(f"{_TABLE}style-name") in hidden_styles:
-            warnings.append(f"sheet '{name}' is hidden and was not read")
+            reading.hidden(name)
             continue
         layout, rows = _read_table(table)
-        if budget.spent:
-            left = layout.rows_after(0)
-            if left:  # an empty sheet loses nothing
-                warnings.append(not_reached(name, left, budget.spent))
+        if reading.budget.spent:
+            reading.not_reached(name, layout.rows_after(0))
             continue
-        read = read_sheet(_Rows(rows), layout, budget, ())
-        add_sheet(builder, name, read.rows)
-        notes = sheet_notes(read, layout, budget.spent)
-        if notes:
-            warnings.append(f"sheet '{name}': {notes}")
+        reading.add(name, read_sheet(_Rows(rows), layout, reading.budget, ()), layout)
     if damage:
-        warnings.append(f"content.xml is damaged ({damage}): the sheets after the damage may be missing")
-    if builder.is_empty:
-        raise ParseError(f"no text was read: {nothing_read(warnings)}")
-    add_warnings(builder, warnings)
-    return builder.build(title=first_real_title(package.title))
+        reading.warnings.append(
+            f"content.xml is damaged ({damage}): the sheets after the damage may be missing"
+        )
+    return reading.build(first_real_title(package.title))
 
 
 def _hidden_table_styles(content: etree._Element) -> frozenset[str]:

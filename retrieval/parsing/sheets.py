@@ -5,8 +5,8 @@ construction. A reader opens the file, learns each sheet's Layout (what it hides
 ranges, its rows with data) before its rows, and hands the rows over as a SheetCells: each row
 a sequence of Cells, from the sheet's first row, a cell a value (text, number, boolean, date,
 time or duration, None when empty) with its Excel number format. read_sheet then reads the
-sheet, add_sheet adds it to the document, sheet_notes, not_reached, add_warnings and
-nothing_read word what was not read.
+sheet, and a Reading (one per workbook) adds it to the document, words what was not read and
+builds the document at the end.
 
 Values: a number is shown through its cell's number format ("12.5%", "(337)", "$1,234.50":
 number_formats.py), a date as 2023-06-30 (with its time when it has one), a time as 14:05, a
@@ -46,7 +46,7 @@ per workbook. A merged range fills only the rows read, and columns no further th
 last value; at most MAX_MERGED ranges are applied per sheet (Layout.add_merge), the rest keep
 their value in their first cell, with a warning. A sheet cut by a limit keeps what was read and
 the warning says how many rows were left out; the sheets after it are not read and are named
-(not_reached). A sheet that turns out damaged keeps the rows read before the damage, with a
+(Reading.not_reached). A sheet that turns out damaged keeps the rows read before the damage, with a
 warning. At most MAX_SHEET_WARNINGS warnings are kept, one more line counting the rest.
 """
 
@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Protocol
 
+from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.charts import Chart
 from retrieval.parsing.number_formats import format_number
@@ -269,7 +270,7 @@ class _Merges:
         return filled
 
 
-def add_sheet(
+def _add_sheet(
     builder: DocumentBuilder, name: str, rows: list[list[str] | None], charts: Sequence[Chart] = ()
 ) -> None:
     """The sheet under a heading with its name (nothing when it has neither rows nor charts).
@@ -352,7 +353,7 @@ def _header_rows(table: list[list[str]]) -> int:
     return guess_header_rows(guessed) or 1
 
 
-def sheet_notes(read: SheetRead, layout: Layout, limit: str, charts: Sequence[str] = ()) -> str:
+def _sheet_notes(read: SheetRead, layout: Layout, limit: str, charts: Sequence[str] = ()) -> str:
     """What the sheet's warning says was not read, "" when all was: hidden rows and columns
     with text, merged ranges past MAX_MERGED, the rows a limit (``limit``: which, once one is
     spent) left out or the damage that stopped the reading; then ``charts``, the notes of its
@@ -385,14 +386,14 @@ def _left_out(number: int, left: int | None, limit: str) -> str:
     return f"{read}; {more} left out ({limit})"
 
 
-def not_reached(name: str, left: int | None, limit: str) -> str:
+def _not_reached(name: str, left: int | None, limit: str) -> str:
     """The warning for a sheet after the one a limit cut, ``left`` rows with data in it (None:
     not known)."""
     shown = "" if left is None else f" ({left:,} {'row' if left == 1 else 'rows'} with data left out)"
     return f"sheet '{name}' was not read: {limit} was reached before it{shown}"
 
 
-def add_warnings(builder: DocumentBuilder, warnings: list[str]) -> None:
+def _add_warnings(builder: DocumentBuilder, warnings: list[str]) -> None:
     """The workbook's warnings, one per sheet not read in full: the first MAX_SHEET_WARNINGS,
     then a line counting the rest."""
     builder.warnings.extend(warnings[:MAX_SHEET_WARNINGS])
@@ -400,10 +401,49 @@ def add_warnings(builder: DocumentBuilder, warnings: list[str]) -> None:
         builder.warnings.append(f"and {len(warnings) - MAX_SHEET_WARNINGS} more sheets were not read in full")
 
 
-def nothing_read(warnings: list[str]) -> str:
+def _nothing_read(warnings: list[str]) -> str:
     """Why a workbook gave no text (its refusal reads "no text was read: …"): its sheets are
     empty, or those read are, with the first warnings."""
     if not warnings:
         return "the workbook's sheets are empty"
     shown = "; ".join(warnings[:3]) + ("; …" if len(warnings) > 3 else "")
     return f"the sheets read are empty ({shown})"
+
+
+@dataclass
+class Reading:
+    """One workbook read into ``builder`` sheet by sheet, in the workbook's order: the Budget
+    its sheets share, a warning line per sheet not read in full, and the document at the end."""
+
+    builder: DocumentBuilder
+    budget: Budget = field(default_factory=Budget)
+    warnings: list[str] = field(default_factory=list)
+
+    def hidden(self, name: str) -> None:
+        self.warnings.append(f"sheet '{name}' is hidden and was not read")
+
+    def not_reached(self, name: str, left: int | None) -> None:
+        """A sheet after the budget was spent, ``left`` rows with data in it (None: not known)."""
+        if left != 0:  # an empty sheet loses nothing
+            self.warnings.append(_not_reached(name, left, self.budget.spent))
+
+    def add(
+        self,
+        name: str,
+        read: SheetRead,
+        layout: Layout,
+        charts: Sequence[Chart] = (),
+        chart_notes: Sequence[str] = (),
+    ) -> None:
+        """A sheet read (and its charts) into the document, with its warning if it has one."""
+        _add_sheet(self.builder, name, read.rows, charts)
+        notes = _sheet_notes(read, layout, self.budget.spent, chart_notes)
+        if notes:
+            self.warnings.append(f"sheet '{name}': {notes}")
+
+    def build(self, title: str | None) -> ParsedDocument:
+        """The document; ParseError when no sheet gave text."""
+        if self.builder.is_empty:
+            raise ParseError(f"no text was read: {_nothing_read(self.warnings)}")
+        _add_warnings(self.builder, self.warnings)
+        return self.builder.build(title=title)

@@ -52,15 +52,10 @@ from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
-    Budget,
     Layout,
     Merge,
-    add_sheet,
-    add_warnings,
-    not_reached,
-    nothing_read,
+    Reading,
     read_sheet,
-    sheet_notes,
 )
 
 MAX_BYTES = 16 * 2**20  # real Excel 97-2003 workbooks are a few MB; xlrd holds it all, merged ranges too
@@ -104,40 +99,29 @@ def parse_xls(data: bytes) -> ParsedDocument:
             "workbooks: save it as .xlsx"
         )
     book = _open(data)
-    builder = DocumentBuilder("xls")
-    warnings: list[str] = []
-    budget = Budget()
+    reading = Reading(DocumentBuilder("xls"))
     try:
         formats = _Formats(book)
         for index, name in enumerate(book.sheet_names()):
             if book._sheet_visibility[index]:  # 1 hidden, 2 very hidden (BOUNDSHEET); no public API
-                warnings.append(f"sheet '{name}' is hidden and was not read")
+                reading.hidden(name)
                 continue
             try:
                 sheet = book.sheet_by_index(index)
             except _DAMAGE as error:
-                warnings.append(f"sheet '{name}': could not be read ({_reason(error)})")
+                reading.warnings.append(f"sheet '{name}': could not be read ({_reason(error)})")
                 continue
             try:
                 layout = _layout(sheet)
-                if budget.spent:
-                    left = layout.rows_after(0)
-                    if left:  # an empty sheet loses nothing
-                        warnings.append(not_reached(name, left, budget.spent))
+                if reading.budget.spent:
+                    reading.not_reached(name, layout.rows_after(0))
                     continue
-                read = read_sheet(_Rows(sheet, formats), layout, budget, _DAMAGE)
-                add_sheet(builder, name, read.rows)
-                notes = sheet_notes(read, layout, budget.spent)
-                if notes:
-                    warnings.append(f"sheet '{name}': {notes}")
+                reading.add(name, read_sheet(_Rows(sheet, formats), layout, reading.budget, _DAMAGE), layout)
             finally:
                 book.unload_sheet(index)
     finally:
         book.release_resources()
-    if builder.is_empty:
-        raise ParseError(f"no text was read: {nothing_read(warnings)}")
-    add_warnings(builder, warnings)
-    return builder.build(title=None)
+    return reading.build(None)
 
 
 def _open(data: bytes):  # an xlrd Book

@@ -58,13 +58,9 @@ from retrieval.parsing.sheets import (
     Budget,
     Layout,
     Merge,
+    Reading,
     SheetRead,
-    add_sheet,
-    add_warnings,
-    not_reached,
-    nothing_read,
     read_sheet,
-    sheet_notes,
 )
 from retrieval.parsing.titles import first_real_title
 from retrieval.parsing.xlsx_charts import (
@@ -101,9 +97,8 @@ _DAMAGE = (
 def parse_xlsx(data: bytes) -> ParsedDocument:
     check_archive(data, "XLSX")
     workbook = _open(data)
-    builder = DocumentBuilder("xlsx")
-    warnings: list[str] = []
-    budget = Budget()
+    reading = Reading(DocumentBuilder("xlsx"))
+    budget = reading.budget
     parts = _Parts(data)
     try:
         for name in workbook.sheetnames:
@@ -111,28 +106,20 @@ def parse_xlsx(data: bytes) -> ParsedDocument:
             chart_sheet = isinstance(sheet, Chartsheet)  # no cells: its chart is all it shows
             # openpyxl leaves a chart sheet's state unread: the workbook part says it.
             if parts.hidden(name) if chart_sheet else sheet.sheet_state != "visible":
-                warnings.append(f"sheet '{name}' is hidden and was not read")
+                reading.hidden(name)
             elif budget.spent:
-                left = None if chart_sheet else parts.layout(name).rows_after(0)
-                if left != 0:  # an empty sheet loses nothing
-                    warnings.append(not_reached(name, left, budget.spent))
+                reading.not_reached(name, None if chart_sheet else parts.layout(name).rows_after(0))
             else:
                 layout = Layout() if chart_sheet else parts.layout(name)
                 read = SheetRead() if chart_sheet else _read_sheet(sheet, layout, budget)
                 charts = parts.charts(name, sheets.MAX_CELLS - budget.cells)
                 budget.cells += charts.points_read
-                add_sheet(builder, name, read.rows, charts.charts)
-                notes = sheet_notes(read, layout, budget.spent, charts.notes)
-                if notes:
-                    warnings.append(f"sheet '{name}': {notes}")
+                reading.add(name, read, layout, charts.charts, charts.notes)
         title = _title(workbook)
     finally:
         workbook.close()
         parts.close()
-    if builder.is_empty:
-        raise ParseError(f"no text was read: {nothing_read(warnings)}")
-    add_warnings(builder, warnings)
-    return builder.build(title=title)
+    return reading.build(title)
 
 
 def _read_sheet(sheet, layout: Layout, budget: Budget) -> SheetRead:  # a read-only worksheet
