@@ -174,7 +174,7 @@ def _read_table(table: etree._Element) -> tuple[Layout, list[_Row]]:
     columns of its leftmost and rightmost values) and its rows up to the last with a value."""
     hidden = bytearray(MAX_COLUMNS + 2)  # 1 where a column is hidden; [0] and the end unused
     column = 1
-    for element in _columns(table):
+    for element in _within(table, _COLUMN, _COLUMN_GROUPS):
         count = min(attribute_count(element, f"{_TABLE}number-columns-repeated"), MAX_COLUMNS + 1 - column)
         if (element.get(f"{_TABLE}visibility") or "").strip() in _HIDDEN_VISIBILITY:
             hidden[column : column + count] = b"\x01" * count
@@ -187,7 +187,7 @@ def _read_table(table: etree._Element) -> tuple[Layout, list[_Row]]:
     rows: list[_Row] = []
     last = 0  # the last row with a value, hidden or not
     number = 1
-    for element in _rows(table):
+    for element in _within(table, _ROW, _ROW_GROUPS):
         repeat = min(attribute_count(element, f"{_TABLE}number-rows-repeated"), MAX_ROWS + 1 - number)
         row = _read_row(element, number, layout)
         row.repeat = repeat
@@ -254,20 +254,14 @@ def _visible_values(row: _Row, hidden: bytearray) -> tuple[int, int] | None:
     return (first, last) if first else None
 
 
-def _columns(parent: etree._Element) -> Iterator[etree._Element]:
+def _within(parent: etree._Element, tag: str, groups: frozenset[str]) -> Iterator[etree._Element]:
+    """The ``tag`` elements of ``parent`` in order, those inside its ``groups`` (header rows,
+    row or column groups) included."""
     for child in parent:
-        if child.tag == _COLUMN:
+        if child.tag == tag:
             yield child
-        elif child.tag in _COLUMN_GROUPS:
-            yield from _columns(child)
-
-
-def _rows(parent: etree._Element) -> Iterator[etree._Element]:
-    for child in parent:
-        if child.tag == _ROW:
-            yield child
-        elif child.tag in _ROW_GROUPS:
-            yield from _rows(child)
+        elif child.tag in groups:
+            yield from _within(child, tag, groups)
 
 
 def _value(cell: etree._Element) -> _Cell | None:
