@@ -17,9 +17,8 @@ A chart reads as charts.py reads a chart part: its title as a paragraph, then it
 tables (a header row of categories and a row per series, or a row per point of an XY chart),
 from the values the chart part caches (the embedded workbook is not opened), at most
 charts.MAX_CHART_POINTS data points, with a warning saying how many it has. A SmartArt
-graphic's text is in its data part: a "- " list item per node, in the graphic's outline order
-(a node's children right after it, by their order; nodes outside the outline last), not
-indented, as nested bullets are not.
+graphic's text is read from its data part by smartart.py: a "- " list item per node, in the
+graphic's outline order, not indented, as nested bullets are not.
 
 Speaker notes follow the slide's body under a level-2 "Notes" heading: the notes stay under
 the slide's title in the heading path, so they are found with the slide, and a passage
@@ -52,7 +51,8 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.charts import cap_warning, read_chart
 from retrieval.parsing.drawingml import A, C, paragraph_text
-from retrieval.parsing.safe_xml import XML_LIMITS
+from retrieval.parsing.safe_xml import XML_LIMITS, strict_parser
+from retrieval.parsing.smartart import DGM, diagram_items
 from retrieval.parsing.titles import first_real_title
 from retrieval.parsing.zip_limits import check_archive
 
@@ -62,9 +62,8 @@ MAX_SLIDE_WARNINGS = 20  # past this, one line counts the rest
 NOTES_HEADING = "Notes"
 
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
-_DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
 _NAMESPACES = {"a": A[1:-1], "p": _P[1:-1]}
-_SMARTART_URI = _DGM[1:-1]
+_SMARTART_URI = DGM[1:-1]
 _BULLETS = frozenset({f"{A}buChar", f"{A}buAutoNum", f"{A}buBlip"})
 _REPEATED_PLACEHOLDERS = frozenset({"dt", "ftr", "sldNum", "hdr"})
 _TITLE_PLACEHOLDERS = frozenset({"title", "ctrTitle"})
@@ -184,14 +183,9 @@ def _stand_in(partname: str) -> bytes | None:
     return _EMPTY_CHART if _CHART_PART.fullmatch(partname) else None
 
 
-def _safe_parser() -> etree.XMLParser:
-    """A parser that expands no entities and loads nothing, within libxml2's size limits."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 def _xml_problem(body: bytes) -> str | None:
     """Why ``body`` cannot be parsed the way python-pptx parses it, or None."""
-    parser = _safe_parser()
+    parser = strict_parser()
     try:
         etree.fromstring(body, parser)
     except etree.XMLSyntaxError as error:
@@ -407,37 +401,12 @@ def _chart_blocks(shape, damaged: dict[str, str]) -> tuple[list[Block], str | No
 
 
 def _smartart_items(shape) -> list[Block]:
-    """A SmartArt graphic's text, a list item per node in the order of its outline: each
-    node's children (by their order) right after it, nodes outside the outline at the end in
-    the file's order."""
-    ids = shape.element.find(f"{A}graphic/{A}graphicData/{_DGM}relIds")
+    """A SmartArt graphic's text (smartart.py), from the data part the graphic names."""
+    ids = shape.element.find(f"{A}graphic/{A}graphicData/{DGM}relIds")
     data_id = ids.get(f"{{{_R}}}dm") if ids is not None else None
     if not data_id:
         raise _Unreadable("it names no data part")
-    data = etree.fromstring(shape.part.related_part(data_id).blob, _safe_parser())
-    texts: dict[str | None, str] = {}  # node by id, in the file's order
-    roots = []
-    for point in data.iterfind(f"{_DGM}ptLst/{_DGM}pt"):
-        kind = point.get("type", "node")
-        if kind == "doc":
-            roots.append(point.get("modelId"))
-        elif kind in {"node", "asst"}:  # the others are connectors and layout points
-            paragraphs = point.iterfind(f"{_DGM}t/{A}p")
-            texts[point.get("modelId")] = clean_inline(" ".join(paragraph_text(p) for p in paragraphs))
-    children: dict[str | None, list[tuple[int, int, str | None]]] = {}
-    for index, link in enumerate(data.iterfind(f"{_DGM}cxnLst/{_DGM}cxn")):
-        if link.get("type", "parOf") == "parOf":
-            child = (int(link.get("srcOrd", "0")), index, link.get("destId"))
-            children.setdefault(link.get("srcId"), []).append(child)
-    ordered, seen, stack = [], set(), roots[::-1]
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            ordered += [node] if node in texts else []
-            stack += [child for *_, child in sorted(children.get(node, []), reverse=True)]
-    ordered += [node for node in texts if node not in seen]
-    return ["- " + texts[node] for node in ordered if texts[node]]
+    return list(diagram_items(shape.part.related_part(data_id).blob))
 
 
 def _is_title_slide(slide) -> bool:

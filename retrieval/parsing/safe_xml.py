@@ -25,6 +25,12 @@ class XmlPart:
     damage: str | None  # the first error recovered from ("line 3: …"), if any
 
 
+def strict_parser() -> etree.XMLParser:
+    """The same settings, without recovery: for parts that must parse whole, as the library
+    that reads them parses them (python-pptx), where damage costs the part."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
 def parse_part(body: bytes) -> XmlPart:
     parser = etree.XMLParser(
         resolve_entities=False,
