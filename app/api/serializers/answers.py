@@ -7,7 +7,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from app.api.fields import NOT_BLANK, StrictCharField, StrictIntegerField, id_field
-from app.api.serializers.documents import table_header_field
+from app.api.serializers.documents import page_unit_field, table_header_field
 from app.models import Conversation, Message
 
 
@@ -46,9 +46,7 @@ class SourceFields(serializers.Serializer):
     page = serializers.IntegerField(allow_null=True, help_text="Page index in the file, from 1.")
     heading = serializers.CharField(allow_blank=True)
     page_label = serializers.CharField(allow_blank=True, help_text="The printed page number, when known.")
-    page_unit = serializers.ChoiceField(
-        choices=["page", "slide"], help_text="What `page` counts: a slide deck's pages are its slides."
-    )
+    page_unit = page_unit_field()
 
 
 def _span(help_text: str) -> serializers.ListField:
@@ -109,7 +107,7 @@ class CitationSerializer(serializers.Serializer):
     page = serializers.IntegerField(allow_null=True)
     span = _span("[start, end) of the exact characters cited, in the document's text.")
     page_label = serializers.CharField(allow_blank=True)
-    page_unit = serializers.ChoiceField(choices=["page", "slide"])
+    page_unit = page_unit_field()
 
 
 class CheckSerializer(serializers.Serializer):

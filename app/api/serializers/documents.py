@@ -3,11 +3,13 @@ ingestion progress, and uploads."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from app.api.fields import StrictCharField
-from app.models import Chunk, Document
+from app.models import Chunk, Document, PageUnit
 from app.services.library import ingest_progress
 
 # A chunk's table header is described the same wherever a chunk's text is shown: here, in
@@ -16,6 +18,12 @@ TABLE_HEADER_HELP = (
     "[start, end) in the document's text of a table's header lines that `text` starts with "
     "(then a newline), repeated because its rows follow; null when the text has none."
 )
+
+
+def page_unit_field(source: str | None = None) -> serializers.ChoiceField:
+    """`page_unit`: what a `page` counts (`Document.page_unit`), read from `source` if given."""
+    help_text = "What `page` counts: a slide deck's pages are its slides."
+    return serializers.ChoiceField(choices=list(get_args(PageUnit)), help_text=help_text, source=source)
 
 
 def table_header_field(*, read_only: bool = False, required: bool = True) -> serializers.ListField:

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from app.api.fields import NOT_BLANK, StrictCharField, StrictIntegerField, id_field
-from app.api.serializers.documents import TABLE_HEADER_HELP
+from app.api.serializers.documents import TABLE_HEADER_HELP, page_unit_field
 
 
 class SearchRequestSerializer(serializers.Serializer):
@@ -34,11 +34,7 @@ class SearchHitSerializer(serializers.Serializer):
     score = serializers.FloatField(help_text="Cosine similarity, -1..1.")
     document = DocumentRefSerializer(source="chunk.document")
     page = serializers.IntegerField(source="chunk.page", allow_null=True)
-    page_unit = serializers.ChoiceField(
-        source="chunk.document.page_unit",
-        choices=["page", "slide"],
-        help_text="What `page` counts: a slide deck's pages are its slides.",
-    )
+    page_unit = page_unit_field(source="chunk.document.page_unit")
     heading = serializers.CharField(source="chunk.heading")
     heading_path = serializers.ListField(source="chunk.heading_path", child=serializers.CharField())
     span = serializers.SerializerMethodField(help_text="[start, end) in the document's text.")
