@@ -48,7 +48,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.opendocument import attribute_count, read_package
+from retrieval.parsing.opendocument import XML_SPACE, attribute_count, read_package
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
@@ -84,7 +84,6 @@ _PARAGRAPHS = frozenset({f"{_TEXT}p", f"{_TEXT}h"})
 _CELL_BLOCKS = frozenset({f"{_TEXT}list", f"{_TEXT}list-item", f"{_TEXT}list-header", f"{_TEXT}section"})
 _HIDDEN_VISIBILITY = frozenset({"collapse", "filter"})
 _BREAKS = frozenset({f"{_TEXT}s", f"{_TEXT}tab", f"{_TEXT}line-break"})
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 _DURATION = re.compile(r"-?P(?:(\d{1,9})D)?T?(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9}(?:\.\d+)?)S)?")
 
 
@@ -291,7 +290,7 @@ def _paragraphs(element: etree._Element) -> Iterator[str]:
     """The text of the cell's paragraphs, in lists and sections too; comments and frames left out."""
     for child in element:
         if child.tag in _PARAGRAPHS:
-            yield _XML_SPACE.sub(" ", _inline(child)).strip()
+            yield XML_SPACE.sub(" ", _inline(child)).strip()
         elif child.tag in _CELL_BLOCKS:
             yield from _paragraphs(child)
 

@@ -27,14 +27,13 @@ what was read before the damage, with a warning.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.opendocument import all_text, attribute_count, read_package
+from retrieval.parsing.opendocument import XML_SPACE, all_text, attribute_count, read_package
 from retrieval.parsing.sheets import MAX_CELLS as WORKBOOK_MAX_CELLS
 from retrieval.parsing.table_cells import MAX_SPANNED_COLUMNS
 from retrieval.parsing.table_header import guess_header_rows
@@ -82,7 +81,6 @@ _SKIPPED = frozenset(
         ),
     }
 )
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def parse_odt(data: bytes) -> ParsedDocument:
@@ -171,13 +169,13 @@ class _Reader:
             elif isinstance(tag, str) and tag not in _SKIPPED:  # not an unexpanded entity
                 nested = not top and tag in {_P, _H}
                 parts.append("\n" if nested else "")
-                parts.append(_XML_SPACE.sub(" ", element.text or ""))
+                parts.append(XML_SPACE.sub(" ", element.text or ""))
                 for child in element:
                     visit(child, False)
                 # A heading's number ("2.1") is followed by a tab or space when shown.
                 parts.append("\n" if nested else " " if tag == f"{_TEXT}number" else "")
             if not top and element.tail:
-                parts.append(_XML_SPACE.sub(" ", element.tail))
+                parts.append(XML_SPACE.sub(" ", element.tail))
 
         visit(root, True)
         return "".join(parts)

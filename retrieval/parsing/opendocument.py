@@ -12,6 +12,7 @@ it holds (the title, the manifest's hints). Refusals name the format (``kind``: 
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
 from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+# Whitespace in the XML of ODF text reads as one space: spaces to keep are written as text:s.
+XML_SPACE = re.compile(r"[ \t\r\n]+")
 _MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _MEDIA_TYPE_PREFIX = "application/vnd.oasis.opendocument."
