@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.csv_table import parse_csv
+from retrieval.parsing.doc import OLE2_MAGIC, not_a_doc, parse_doc
 from retrieval.parsing.docx import parse_docx
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
@@ -33,6 +34,7 @@ __all__ = [
     "ParseError",
     "detect_format",
     "filename_title",
+    "formats_named",
     "parse_document",
     "real_title",
 ]
@@ -43,6 +45,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "html": "HTML",
     "pdf": "PDF",
     "docx": "DOCX",
+    "doc": "DOC",
     "odt": "ODT",
     "rtf": "RTF",
     "epub": "EPUB",
@@ -62,6 +65,7 @@ EXTENSIONS: dict[str, str] = {
     ".xhtml": "html",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".doc": "doc",
     ".odt": "odt",
     ".rtf": "rtf",
     ".epub": "epub",
@@ -72,12 +76,21 @@ EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
     ".tsv": "csv",
 }
+
+
+def formats_named() -> str:
+    """The supported formats as a person reads them in a form's or API's help: "TXT, …, or CSV"."""
+    names = list(SUPPORTED_FORMATS.values())
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "txt": parse_text,
     "md": parse_markdown,
     "html": parse_html,
     "pdf": parse_pdf,
     "docx": parse_docx,
+    "doc": parse_doc,
     "odt": parse_odt,
     "rtf": parse_rtf,
     "epub": parse_epub,
@@ -103,7 +116,6 @@ _NOT_A_ZIP = {
 # readers accept a PDF header anywhere in it, as some generators prepend junk.
 _HEAD = 1024
 _HINTS = {
-    ".doc": " (old binary Word format: save it as .docx)",
     ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
 }
@@ -120,6 +132,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError(f"unsupported file type {shown}{hint}; supported: {supported}")
     if format == "pdf" and _PDF_MAGIC not in data[:_HEAD]:
         raise ParseError("not a PDF: the file does not start with a PDF header")
+    if format == "doc" and not data.startswith(OLE2_MAGIC):
+        raise ParseError(not_a_doc(data[:_HEAD]))
     if format == "rtf" and not data.startswith(_RTF_MAGIC):
         raise ParseError("not an RTF file: it does not start with {\\rtf")
     if format in _NOT_A_ZIP and not data.startswith(_ZIP_MAGIC):

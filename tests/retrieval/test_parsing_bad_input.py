@@ -97,11 +97,12 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS, ODS, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, XLSX, XLS, ODS, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
-def test_old_word_format_gets_a_hint() -> None:
+def test_a_doc_that_is_no_word_97_2003_file_gets_a_hint() -> None:
+    # Not an OLE2 compound file (Word for DOS, Word 2, a damaged header): refused at upload.
     assert "save it as .docx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "letter.doc")
 
 
@@ -112,7 +113,7 @@ def test_a_doc_that_is_rtf_html_or_a_renamed_docx_is_read_as_what_it_is() -> Non
     html = b"\xef\xbb\xbf\n<!DOCTYPE html><html><body><p>The board met on Monday.</p></body></html>"
     assert parse_document(html, "minutes.doc").format == "html"
     assert parse_document(_docx(), "minutes.doc").format == "docx"
-    # Anything else named .doc is the old binary format, or Word 2003 XML: refused with the hint.
+    # Word 2003 XML is not read: refused with the hint.
     assert "save it as .docx" in refused(b"<?xml version='1.0'?><w:wordDocument/>", "minutes.doc")
 
 
@@ -322,6 +323,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
         "x.pptx",
         "x.xlsx",
         "x.xls",
+        "x.doc",
         "x.csv",
     ]
     for name in names:
@@ -333,7 +335,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
                 data = b"PK\x03\x04" + data
             if name.endswith(".rtf"):
                 data = b"{\\rtf1 " + data
-            if name.endswith(".xls"):
+            if name.endswith((".xls", ".doc")):
                 data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + data
             try:
                 doc = parse_document(data, name)
@@ -358,6 +360,7 @@ def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
         ("m.pptx", _pptx()),
         ("m.xlsx", _xlsx()),
         ("m.xls", _xls()),
+        ("m.doc", (Path(__file__).parent / "fixtures" / "doc" / "rich.doc").read_bytes()),
     ]
     for name, data in files:
         for _ in range(20):
