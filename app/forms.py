@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from retrieval.parsing import formats_named
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -31,10 +33,7 @@ class UploadForm(forms.Form):
     # The form's metaclass moves declared fields off the class, so `form.files` stays the
     # uploaded-files dict; the stubs cannot see that (and the field name is the HTML name).
     files = MultipleFileField(  # type: ignore[assignment]
-        help_text=(
-            "TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB, PPTX, XLSX, XLS, ODS or CSV;"
-            " several at once if you like."
-        )
+        help_text=f"{formats_named()}; several at once if you like."
     )
 
     def clean_files(self) -> list[Any]:

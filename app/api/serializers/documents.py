@@ -11,6 +11,7 @@ from rest_framework import serializers
 from app.api.fields import StrictCharField
 from app.models import Chunk, Document, PageUnit
 from app.services.library import ingest_progress
+from retrieval.parsing import formats_named
 
 # A chunk's table header is described the same wherever a chunk's text is shown: here, in
 # search hits and in an answer's passages.
@@ -153,10 +154,7 @@ class UploadSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True, use_url=False),
         min_length=1,
-        help_text=(
-            "One or more files (repeat the `files` part): TXT, Markdown, HTML, PDF, DOCX, ODT, RTF, EPUB,"
-            " PPTX, XLSX, XLS, ODS or CSV."
-        ),
+        help_text=f"One or more files (repeat the `files` part): {formats_named()}.",
     )
 
 
