@@ -13,13 +13,14 @@ from collections.abc import Callable
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.csv_table import parse_csv
-from retrieval.parsing.doc import OLE2_MAGIC, not_a_doc, parse_doc
+from retrieval.parsing.doc import not_a_doc, parse_doc
 from retrieval.parsing.docx import parse_docx
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
 from retrieval.parsing.ods import parse_ods
 from retrieval.parsing.odt import parse_odt
+from retrieval.parsing.ole import OLE2_MAGIC
 from retrieval.parsing.pdf import parse_pdf
 from retrieval.parsing.pptx import parse_pptx
 from retrieval.parsing.rtf import parse_rtf

@@ -30,7 +30,6 @@ once), and every offset read from the file is checked against the stream it poin
 
 from __future__ import annotations
 
-import codecs
 import re
 import struct
 from collections.abc import Iterator
@@ -55,11 +54,11 @@ from retrieval.parsing.doc_structures import (
     reference_cps,
     story_ranges,
 )
+from retrieval.parsing.ole import OLE2_MAGIC, holds, open_compound, summary_title
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
 MAX_BYTES = 64 * 2**20  # above the default upload limit (50 MB); pictures make a .doc large
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UNREADABLE = "not a readable Word 97-2003 document"
 _PROTECTED = (
     "the document is password-protected: open it in Word, remove the password (File › Info › "
@@ -87,16 +86,6 @@ _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
 _PARAGRAPH_END, _CELL_END = "\r", "\x07"
 
 
-class _Discard:
-    """compdoc's log: notes on odd sectors, which nobody reads."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 def parse_doc(data: bytes) -> ParsedDocument:
     if len(data) > MAX_BYTES:
         raise ParseError(
@@ -106,7 +95,7 @@ def parse_doc(data: bytes) -> ParsedDocument:
     if not data.startswith(OLE2_MAGIC):
         raise ParseError(not_a_doc(data))
     try:
-        ole = compdoc.CompDoc(data, logfile=_Discard())
+        ole = open_compound(data)
         stream = ole.get_named_stream("WordDocument")
         if stream is None:
             raise ParseError(_other_ole2(ole))
@@ -124,7 +113,7 @@ def parse_doc(data: bytes) -> ParsedDocument:
         reader = _Reader(stream, table, fib)
         builder = DocumentBuilder("doc")
         title_paragraph = reader.read(builder)
-        title = _summary_title(ole)
+        title = summary_title(ole)
     except _DAMAGE as error:
         name = "struct.error" if isinstance(error, struct.error) else type(error).__name__
         raise ParseError(f"{_UNREADABLE} ({name}: {error})") from error
@@ -149,12 +138,13 @@ def not_a_doc(head: bytes) -> str:
 
 def _other_ole2(ole: compdoc.CompDoc) -> str:
     """Why an OLE2 file with no WordDocument stream is refused: what it holds instead."""
-    if ole.get_named_stream("EncryptedPackage") is not None:
+    kind = holds(ole)
+    if kind == "encrypted":
         return "the document is a password-protected Word 2007+ file: remove the password and upload it again"
-    if ole.get_named_stream("Workbook") is not None or ole.get_named_stream("Book") is not None:
+    if kind == "xls":
         return "this is an Excel 97-2003 workbook named .doc: rename it to .xls"
-    if ole.get_named_stream("PowerPoint Document") is not None:
-        return "this is a PowerPoint 97-2003 presentation named .doc, which is not read: save it as .pptx"
+    if kind == "ppt":
+        return "this is a PowerPoint 97-2003 presentation named .doc: rename it to .ppt"
     return f"{_UNREADABLE}: the file holds no WordDocument stream"
 
 
@@ -279,33 +269,3 @@ def _add_table(builder: DocumentBuilder, rows: list[tuple[list[str], bool]]) -> 
     cells = [row for row, _ in rows]
     marked = next((i for i, (_, header) in enumerate(rows) if not header), len(rows))
     builder.add_table(cells, header_rows=marked or guess_header_rows(cells))
-
-
-def _summary_title(ole: compdoc.CompDoc) -> str | None:
-    """The title in the document's properties (the SummaryInformation property set's PIDSI_TITLE)."""
-    data = ole.get_named_stream("\x05SummaryInformation")
-    if not data or len(data) < 48:
-        return None
-    (section,) = struct.unpack_from("<I", data, 44)
-    _, count = struct.unpack_from("<II", data, section)
-    pairs = struct.unpack_from(f"<{2 * count}I", data, section + 8)  # (property id, offset) each
-    offsets = dict(zip(pairs[0::2], pairs[1::2], strict=True))
-    code_page = 1252
-    if 1 in offsets:  # PIDSI_CODEPAGE, a VT_I2
-        code_page = struct.unpack_from("<H", data, section + offsets[1] + 4)[0]
-    if 2 not in offsets:  # PIDSI_TITLE
-        return None
-    at = section + offsets[2]
-    kind, size = struct.unpack_from("<II", data, at)
-    raw = data[at + 8 : at + 8 + size]
-    if kind == 0x1F:  # VT_LPWSTR: a count of UTF-16 characters
-        raw = data[at + 8 : at + 8 + 2 * size]
-        return raw.decode("utf-16-le", "replace").split("\x00")[0] or None
-    if kind != 0x1E:  # VT_LPSTR
-        return None
-    encoding = {1200: "utf-16-le", 65001: "utf-8"}.get(code_page, f"cp{code_page}")
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        encoding = "cp1252"
-    return raw.decode(encoding, "replace").split("\x00")[0] or None

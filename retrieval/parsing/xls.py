@@ -49,6 +49,7 @@ from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
+from retrieval.parsing.ole import OLE2_MAGIC, Discard, holds, open_compound
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
@@ -60,7 +61,6 @@ from retrieval.parsing.sheets import (
 
 MAX_BYTES = 16 * 2**20  # real Excel 97-2003 workbooks are a few MB; xlrd holds it all, merged ranges too
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 # A BIFF stream outside an OLE2 file (Excel 2 to 4 wrote them): its first record is a BOF.
 _BOF_RECORDS = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
@@ -80,16 +80,6 @@ _DAMAGE = (
     OverflowError,
     ZeroDivisionError,
 )
-
-
-class _Discard:
-    """xlrd's log: it writes notes on odd records there, which nobody reads."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def parse_xls(data: bytes) -> ParsedDocument:
@@ -134,7 +124,7 @@ def _open(data: bytes):  # an xlrd Book
             formatting_info=True,  # number formats, hidden rows and columns, merged ranges
             on_demand=True,  # each sheet loaded when asked for, and unloaded once read
             ragged_rows=True,  # rows end at their last cell: not padded to the widest row
-            logfile=_Discard(),
+            logfile=Discard(),
         )
     except xlrd.XLRDError as error:
         reason = str(error)
@@ -204,14 +194,14 @@ def _looks_like_delimited_text(head: bytes) -> bool:
 def _other_ole2(data: bytes) -> str:
     """What an OLE2 file without a workbook stream holds, when that is known: "" otherwise."""
     try:
-        names = {entry.name for entry in xlrd.compdoc.CompDoc(data, logfile=_Discard()).dirlist}
+        kind = holds(open_compound(data))
     except _DAMAGE:
         return ""
-    if "EncryptedPackage" in names:  # an Excel 2007+ workbook with a password
+    if kind == "encrypted":  # an Excel 2007+ workbook with a password
         return _PROTECTED
-    if "WordDocument" in names:
+    if kind == "doc":
         return "this is a Word document named .xls, not a workbook"
-    if "PowerPoint Document" in names:
+    if kind == "ppt":
         return "this is a PowerPoint presentation named .xls, not a workbook"
     return ""
 
