@@ -39,7 +39,6 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import pptx
 from lxml import etree
@@ -52,14 +51,13 @@ from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.charts import cap_warning, read_chart
 from retrieval.parsing.drawingml import A, C, paragraph_text
 from retrieval.parsing.safe_xml import XML_LIMITS, strict_parser
+from retrieval.parsing.slides import Block, Slide, add_slide, slide_warnings
 from retrieval.parsing.smartart import DGM, diagram_items
 from retrieval.parsing.titles import first_real_title
 from retrieval.parsing.zip_limits import check_archive
 
 # Shapes whose tops are this close (0.2 inch, in EMU) sit side by side: read left to right.
 ROW_TOLERANCE_EMU = 182_880
-MAX_SLIDE_WARNINGS = 20  # past this, one line counts the rest
-NOTES_HEADING = "Notes"
 
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _NAMESPACES = {"a": A[1:-1], "p": _P[1:-1]}
@@ -82,18 +80,6 @@ _EMPTY_PART = '<p:{root} xmlns:a="{a}" xmlns:r="{r}" xmlns:p="{p}">{tree}</p:{ro
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # What reading a damaged slide, or a damaged chart or SmartArt graphic on one, raises.
 _READ_ERRORS = (PythonPptxError, etree.LxmlError, ValueError, KeyError, TypeError, IndexError)
-
-Block = str | list[list[str]]  # a paragraph or a table's rows
-
-
-@dataclass
-class _Slide:
-    """What one slide says, read in full before any of it goes into the document."""
-
-    title: str = ""
-    blocks: list[Block] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # what was not read, without "slide N: "
 
 
 class _Unreadable(Exception):
@@ -123,13 +109,11 @@ def parse_pptx(data: bytes) -> ParsedDocument:
         warnings += [f"slide {number}: {warning}" for warning in read.warnings]
         if number == 1 and _is_title_slide(slide):
             opening_title = read.title
-        _add_slide(builder, number, read)
+        add_slide(builder, number, read)
 
     if builder.is_empty:
         raise ParseError(f"no text was read: {_nothing_read(warnings, unread, len(slides))}")
-    builder.warnings.extend(warnings[:MAX_SLIDE_WARNINGS])
-    if len(warnings) > MAX_SLIDE_WARNINGS:
-        builder.warnings.append(f"and {len(warnings) - MAX_SLIDE_WARNINGS} more slides were not read in full")
+    slide_warnings(builder, warnings)
     title = first_real_title(_core_title(presentation), opening_title)
     return builder.build(title=title, page_count=len(slides))
 
@@ -199,8 +183,8 @@ def _empty_part(root: str) -> bytes:
     return _EMPTY_PART.format(root=root, a=A[1:-1], r=_R, p=_P[1:-1], tree=_EMPTY_TREE).encode()
 
 
-def _read_slide(slide, damaged: dict[str, str]) -> _Slide:
-    read = _Slide()
+def _read_slide(slide, damaged: dict[str, str]) -> Slide:
+    read = Slide()
     title_shape = slide.shapes.title
     if title_shape is not None:
         read.title = clean_inline(" ".join(paragraph_text(p) for p in _paragraphs(title_shape.element)))
@@ -218,22 +202,6 @@ def _read_slide(slide, damaged: dict[str, str]) -> _Slide:
             body = notes_slide.notes_placeholder.element
             read.notes = [_list_item(p, paragraph_text(p), []) for p in _paragraphs(body)]
     return read
-
-
-def _add_slide(builder: DocumentBuilder, number: int, read: _Slide) -> None:
-    builder.start_page(number)
-    builder.clear_headings()
-    if read.title:
-        builder.add_heading(1, read.title)
-    for block in read.blocks:
-        if isinstance(block, str):
-            builder.add_paragraph(block)
-        else:
-            builder.add_table(block, header_rows=1 if len(block) > 1 else 0)
-    if any(note.strip() for note in read.notes):
-        builder.add_heading(2, NOTES_HEADING)
-        for note in read.notes:
-            builder.add_paragraph(note)
 
 
 def _in_reading_order(shapes):
@@ -260,7 +228,7 @@ def _in_reading_order(shapes):
     return ordered + unplaced
 
 
-def _read_shape(shape, styles: _InheritedStyles, read: _Slide, damaged: dict[str, str]) -> None:
+def _read_shape(shape, styles: _InheritedStyles, read: Slide, damaged: dict[str, str]) -> None:
     blocks = read.blocks
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
         for member in _in_reading_order(shape.shapes):
@@ -373,7 +341,7 @@ def _table_rows(frame: etree._Element) -> list[list[str]]:
     return rows
 
 
-def _read_graphic(read: _Slide, what: str, reader: Callable[[], tuple[list[Block], str | None]]) -> None:
+def _read_graphic(read: Slide, what: str, reader: Callable[[], tuple[list[Block], str | None]]) -> None:
     """Add what ``reader`` reads of a graphic (and its warning, if any); a graphic that
     cannot be read costs only itself."""
     try:
