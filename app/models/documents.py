@@ -8,6 +8,8 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 
+from retrieval.parsing import SLIDE_FORMATS
+
 PageUnit = Literal["page", "slide"]  # what a chunk's `page` counts (`Document.page_unit`)
 
 
@@ -124,7 +126,7 @@ class Document(models.Model):
     @property
     def page_unit(self) -> PageUnit:
         """What a chunk's `page` counts: a slide deck's pages are its slides."""
-        return "slide" if self.format == "pptx" else "page"
+        return "slide" if self.format in SLIDE_FORMATS else "page"
 
     @property
     def progress_percent(self) -> int:

@@ -22,6 +22,8 @@ from retrieval.parsing.ods import parse_ods
 from retrieval.parsing.odt import parse_odt
 from retrieval.parsing.ole import OLE2_MAGIC
 from retrieval.parsing.pdf import parse_pdf
+from retrieval.parsing.ppt import NOT_OLE2 as NOT_A_PPT
+from retrieval.parsing.ppt import parse_ppt
 from retrieval.parsing.pptx import parse_pptx
 from retrieval.parsing.rtf import parse_rtf
 from retrieval.parsing.text import parse_text
@@ -31,6 +33,7 @@ from retrieval.parsing.xlsx import parse_xlsx
 
 __all__ = [
     "EXTENSIONS",
+    "SLIDE_FORMATS",
     "SUPPORTED_FORMATS",
     "ParseError",
     "detect_format",
@@ -51,6 +54,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "rtf": "RTF",
     "epub": "EPUB",
     "pptx": "PPTX",
+    "ppt": "PPT",
     "xlsx": "XLSX",
     "xls": "XLS",
     "ods": "ODS",
@@ -71,6 +75,7 @@ EXTENSIONS: dict[str, str] = {
     ".rtf": "rtf",
     ".epub": "epub",
     ".pptx": "pptx",
+    ".ppt": "ppt",
     ".xlsx": "xlsx",
     ".xls": "xls",
     ".ods": "ods",
@@ -96,11 +101,14 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "rtf": parse_rtf,
     "epub": parse_epub,
     "pptx": parse_pptx,
+    "ppt": parse_ppt,
     "xlsx": parse_xlsx,
     "xls": parse_xls,
     "ods": parse_ods,
     "csv": parse_csv,
 }
+# The formats whose pages are slides (a ParsedDocument's `page` counts slides).
+SLIDE_FORMATS = frozenset({"pptx", "ppt"})
 _PDF_MAGIC = b"%PDF-"
 _RTF_MAGIC = b"{\\rtf"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -117,7 +125,6 @@ _NOT_A_ZIP = {
 # readers accept a PDF header anywhere in it, as some generators prepend junk.
 _HEAD = 1024
 _HINTS = {
-    ".ppt": " (old binary PowerPoint format: save it as .pptx)",
     ".odp": " (save it as .pptx or PDF)",
 }
 
@@ -135,6 +142,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError("not a PDF: the file does not start with a PDF header")
     if format == "doc" and not data.startswith(OLE2_MAGIC):
         raise ParseError(not_a_doc(data[:_HEAD]))
+    if format == "ppt" and not data.startswith(OLE2_MAGIC):
+        raise ParseError(NOT_A_PPT)
     if format == "rtf" and not data.startswith(_RTF_MAGIC):
         raise ParseError("not an RTF file: it does not start with {\\rtf")
     if format in _NOT_A_ZIP and not data.startswith(_ZIP_MAGIC):

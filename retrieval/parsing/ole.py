@@ -49,7 +49,15 @@ def holds(ole: compdoc.CompDoc) -> Holds | None:
 
 def summary_title(ole: compdoc.CompDoc) -> str | None:
     """The title in the document's properties: PIDSI_TITLE in the SummaryInformation property
-    set ([MS-OLEPS]), decoded by the set's own code page."""
+    set ([MS-OLEPS]), decoded by the set's own code page. Damaged properties cost only the
+    title (None)."""
+    try:
+        return _summary_title(ole)
+    except (compdoc.CompDocError, struct.error, IndexError, ValueError):
+        return None
+
+
+def _summary_title(ole: compdoc.CompDoc) -> str | None:
     data = ole.get_named_stream("\x05SummaryInformation")
     if not data or len(data) < 48:
         return None

@@ -3,6 +3,7 @@ damaged, disguised and hostile files, all made here."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 import random
@@ -97,7 +98,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, XLSX, XLS, ODS, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, PPT, XLSX, XLS, ODS, CSV"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -117,7 +118,7 @@ def test_a_doc_that_is_rtf_html_or_a_renamed_docx_is_read_as_what_it_is() -> Non
     assert "save it as .docx" in refused(b"<?xml version='1.0'?><w:wordDocument/>", "minutes.doc")
 
 
-def test_old_powerpoint_format_gets_a_hint() -> None:
+def test_a_ppt_that_is_no_powerpoint_97_2003_file_gets_a_hint() -> None:
     assert "save it as .pptx" in refused(b"\xd0\xcf\x11\xe0 old OLE file", "slides.ppt")
 
 
@@ -324,6 +325,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
         "x.xlsx",
         "x.xls",
         "x.doc",
+        "x.ppt",
         "x.csv",
     ]
     for name in names:
@@ -335,7 +337,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
                 data = b"PK\x03\x04" + data
             if name.endswith(".rtf"):
                 data = b"{\\rtf1 " + data
-            if name.endswith((".xls", ".doc")):
+            if name.endswith((".xls", ".doc", ".ppt")):
                 data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + data
             try:
                 doc = parse_document(data, name)
@@ -361,6 +363,7 @@ def test_mangled_real_files_fail_cleanly(pdf: bytes) -> None:
         ("m.xlsx", _xlsx()),
         ("m.xls", _xls()),
         ("m.doc", (Path(__file__).parent / "fixtures" / "doc" / "rich.doc").read_bytes()),
+        ("m.ppt", gzip.decompress((Path(__file__).parent / "fixtures" / "ppt" / "deck.ppt.gz").read_bytes())),
     ]
     for name, data in files:
         for _ in range(20):

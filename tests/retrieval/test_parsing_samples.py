@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import EXTENSIONS, SUPPORTED_FORMATS
+from retrieval.parsing import EXTENSIONS, SLIDE_FORMATS, SUPPORTED_FORMATS
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.retrieval.conftest import parsed_sample
 
@@ -36,7 +36,7 @@ def assert_valid(doc: ParsedDocument) -> None:
         assert section.start < section.end
         assert doc.text[section.start : section.end].strip(), "a section holds some text"
         assert all(part == part.strip() and part for part in section.heading_path)
-        if doc.format in {"pdf", "pptx"}:  # a PPTX's pages are its slides
+        if doc.format == "pdf" or doc.format in SLIDE_FORMATS:
             assert section.page is not None and 1 <= section.page <= (doc.page_count or 0)
         else:
             assert section.page is None
