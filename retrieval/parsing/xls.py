@@ -16,8 +16,8 @@ as from an XLSX; other numbers keep their number format; an error cell reads as 
 (#DIV/0!, #N/A).
 
 Not read: hidden sheets (named in a warning), images, comments, and charts (xlrd reads neither
-embedded charts nor chart sheets). The workbook's title is not read (xlrd does not read the
-SummaryInformation stream): the caller falls back to the file name (titles.filename_title).
+embedded charts nor chart sheets). Title: the workbook's title property (the OLE2 file's
+document properties, `ole.summary_title`), else the caller's fallback, the file name.
 
 Bounds: a file over MAX_BYTES is refused before it is opened. xlrd holds the whole file, and
 the sheet being read, in memory (a sheet is at most 65,536 × 256 cells), and it keeps every
@@ -49,7 +49,7 @@ from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.ole import OLE2_MAGIC, Discard, holds, open_compound
+from retrieval.parsing.ole import OLE2_MAGIC, Discard, holds, open_compound, summary_title
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
@@ -58,6 +58,7 @@ from retrieval.parsing.sheets import (
     Reading,
     read_sheet,
 )
+from retrieval.parsing.titles import first_real_title
 
 MAX_BYTES = 16 * 2**20  # real Excel 97-2003 workbooks are a few MB; xlrd holds it all, merged ranges too
 
@@ -111,7 +112,18 @@ def parse_xls(data: bytes) -> ParsedDocument:
                 book.unload_sheet(index)
     finally:
         book.release_resources()
-    return reading.build(None)
+    return reading.build(_title(data))
+
+
+def _title(data: bytes) -> str | None:
+    """The workbook's title property (Excel 97-2003 keeps it in the OLE2 file's document
+    properties); None for a BIFF stream outside an OLE2 file, or when the file has none."""
+    if not data.startswith(OLE2_MAGIC):
+        return None
+    try:
+        return first_real_title(summary_title(open_compound(data)))
+    except _DAMAGE:
+        return None
 
 
 def _open(data: bytes):  # an xlrd Book

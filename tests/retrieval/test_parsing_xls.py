@@ -10,6 +10,7 @@ import random
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -449,3 +450,10 @@ def test_a_file_over_the_size_bound_is_refused_before_it_is_read(monkeypatch: py
     assert refused(xls_bytes(Sheet("Sales", SALES)) + bytes(2**20)) == (
         "XLS is larger than the server's limit of 1 MiB for Excel 97-2003 workbooks: save it as .xlsx"
     )
+
+
+def test_the_title_property_is_the_title() -> None:
+    # Excel 97-2003 keeps it in the OLE2 file's document properties (a file LibreOffice wrote).
+    data = (Path(__file__).parent / "fixtures" / "xls" / "budget.xls").read_bytes()
+    doc = parse_xls(data)
+    assert (doc.title, doc.text) == ("Household budget 2024", "Costs\n\nItem | Cost\nRent | 1200")
