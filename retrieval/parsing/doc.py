@@ -54,7 +54,7 @@ from retrieval.parsing.doc_structures import (
     reference_cps,
     story_ranges,
 )
-from retrieval.parsing.ole import OLE2_MAGIC, holds, open_compound, summary_title
+from retrieval.parsing.ole import OLE2_MAGIC, damage, holds, open_compound, summary_title
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
@@ -64,7 +64,16 @@ _PROTECTED = (
     "the document is password-protected: open it in Word, remove the password (File › Info › "
     "Protect Document) and upload it again"
 )
-_DAMAGE = (compdoc.CompDocError, struct.error, IndexError, ValueError, KeyError, OverflowError)
+# What a damaged file raises here; AssertionError: xlrd's compdoc checks the container with assert.
+_DAMAGE = (
+    compdoc.CompDocError,
+    struct.error,
+    IndexError,
+    ValueError,
+    KeyError,
+    OverflowError,
+    AssertionError,
+)
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _STI_TITLE = 62  # the built-in "Title" style
 _BODY_TEXT_OUTLINE_LEVEL = 9
@@ -115,8 +124,7 @@ def parse_doc(data: bytes) -> ParsedDocument:
         title_paragraph = reader.read(builder)
         title = summary_title(ole)
     except _DAMAGE as error:
-        name = "struct.error" if isinstance(error, struct.error) else type(error).__name__
-        raise ParseError(f"{_UNREADABLE} ({name}: {error})") from error
+        raise ParseError(f"{_UNREADABLE} ({damage(error)})") from error
     if builder.is_empty:
         raise ParseError("no extractable text: the document is empty or holds only images")
     return builder.build(title=first_real_title(title, title_paragraph, builder.first_h1))

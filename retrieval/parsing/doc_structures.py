@@ -323,21 +323,28 @@ def read_styles(table: bytes, fib: Fib) -> dict[int, Style]:
             if len(grp) >= 2:
                 paragraph = paragraph_properties(istd, grp[2:])
         own[istd] = Style(w0 & 0x0FFF, name, w1 >> 4, paragraph)
-    return {istd: _inherited(istd, own) for istd in own}
+    resolved: dict[int, Style] = {}
+    return {istd: _inherited(istd, own, resolved) for istd in own}
 
 
-def _inherited(istd: int, styles: dict[int, Style]) -> Style:
-    style = styles[istd]
-    listed, outline = style.paragraph.listed, style.paragraph.outline_level
-    seen, base = {istd}, style.base
-    while (listed is None or outline is None) and base in styles and base not in seen:
-        seen.add(base)
-        parent = styles[base].paragraph
-        listed = listed if listed is not None else parent.listed
-        outline = outline if outline is not None else parent.outline_level
-        base = styles[base].base
-    paragraph = Paragraph(istd, listed=listed, outline_level=outline)
-    return Style(style.sti, style.name, style.base, paragraph)
+def _inherited(istd: int, styles: dict[int, Style], resolved: dict[int, Style]) -> Style:
+    """The style with the listed and outline level it inherits filled in. Each style is
+    resolved once (`resolved`), so a long chain of styles based on each other costs one walk,
+    not one per style; a chain that loops ends where it loops."""
+    chain, at = [], istd
+    while at in styles and at not in resolved and at not in chain:
+        chain.append(at)
+        at = styles[at].base
+    for number in reversed(chain):
+        style = styles[number]
+        listed, outline = style.paragraph.listed, style.paragraph.outline_level
+        parent = resolved.get(style.base)
+        if parent is not None:
+            listed = listed if listed is not None else parent.paragraph.listed
+            outline = outline if outline is not None else parent.paragraph.outline_level
+        paragraph = Paragraph(number, listed=listed, outline_level=outline)
+        resolved[number] = Style(style.sti, style.name, style.base, paragraph)
+    return resolved[istd]
 
 
 def reference_cps(table: bytes, pair: tuple[int, int]) -> list[int]:

@@ -47,13 +47,20 @@ def holds(ole: compdoc.CompDoc) -> Holds | None:
     return next((kind for stream, kind in _STREAMS if stream in names), None)
 
 
+def damage(error: Exception) -> str:
+    """A damaged file's error as said in a refusal: its kind and message ("struct.error:
+    unpack_from requires…"); xlrd's asserts say nothing of their own."""
+    name = "struct.error" if isinstance(error, struct.error) else type(error).__name__
+    return f"{name}: {error}" if str(error) else f"{name} in the OLE2 container"
+
+
 def summary_title(ole: compdoc.CompDoc) -> str | None:
     """The title in the document's properties: PIDSI_TITLE in the SummaryInformation property
     set ([MS-OLEPS]), decoded by the set's own code page. Damaged properties cost only the
     title (None)."""
     try:
         return _summary_title(ole)
-    except (compdoc.CompDocError, struct.error, IndexError, ValueError):
+    except (compdoc.CompDocError, struct.error, IndexError, ValueError, AssertionError):
         return None
 
 

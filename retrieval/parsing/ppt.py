@@ -32,7 +32,7 @@ from xlrd import compdoc  # type: ignore[import-untyped]
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.ole import OLE2_MAGIC, holds, open_compound, summary_title
+from retrieval.parsing.ole import OLE2_MAGIC, damage, holds, open_compound, summary_title
 from retrieval.parsing.ppt_records import (
     CHILD_ANCHOR,
     CLIENT_ANCHOR,
@@ -69,7 +69,16 @@ _PROTECTED = (
     "the presentation is password-protected: open it in PowerPoint, remove the password "
     "(File › Info › Protect Presentation) and upload it again"
 )
-_DAMAGE = (compdoc.CompDocError, struct.error, IndexError, ValueError, KeyError, OverflowError)
+# What a damaged file raises here; AssertionError: xlrd's compdoc checks the container with assert.
+_DAMAGE = (
+    compdoc.CompDocError,
+    struct.error,
+    IndexError,
+    ValueError,
+    KeyError,
+    OverflowError,
+    AssertionError,
+)
 _CENTER_TITLE = 6  # a title slide's title
 
 
@@ -103,7 +112,7 @@ def parse_ppt(data: bytes) -> ParsedDocument:
             raise ParseError(_PROTECTED)
         reader = Presentation(Stream(raw), current_edit)
     except _DAMAGE as error:
-        raise ParseError(f"{_UNREADABLE} ({_reason(error)})") from error
+        raise ParseError(f"{_UNREADABLE} ({damage(error)})") from error
     builder = DocumentBuilder("ppt")
     warnings: list[str] = []
     opening_title = None
@@ -111,7 +120,7 @@ def parse_ppt(data: bytes) -> ParsedDocument:
         try:
             slide, center_title = reader.slide(persist, outline)
         except _DAMAGE as error:
-            warnings.append(f"slide {number}: could not be read ({_reason(error)})")
+            warnings.append(f"slide {number}: could not be read ({damage(error)})")
             continue
         if number == 1 and center_title:
             opening_title = slide.title
@@ -132,11 +141,6 @@ NOT_OLE2 = (
     f"{_UNREADABLE}: it is not an OLE2 compound file, as PowerPoint 97-2003 presentations are "
     "(PowerPoint 95 or older?): open it in PowerPoint or LibreOffice and save it as .pptx"
 )
-
-
-def _reason(error: Exception) -> str:
-    name = "struct.error" if isinstance(error, struct.error) else type(error).__name__
-    return f"{name}: {error}"
 
 
 def _other_ole2(ole: compdoc.CompDoc) -> str:
@@ -297,14 +301,16 @@ def _paragraphs(block: TextBlock) -> list[str]:
 
 def _in_reading_order(items: list[_Item]) -> list[_Item]:
     """Top to bottom; those whose tops are within ROW_TOLERANCE of the first of a row, left to
-    right."""
+    right. Sorted by top, a row is a run of items: one sort and one pass, however many shapes."""
     ordered: list[_Item] = []
     rest = sorted(items, key=lambda i: (i.top, i.left))
-    while rest:
-        first = rest[0]
-        row = [i for i in rest if i.top - first.top <= ROW_TOLERANCE]
-        ordered += sorted(row, key=lambda i: i.left)
-        rest = [i for i in rest if i.top - first.top > ROW_TOLERANCE]
+    start = 0
+    while start < len(rest):
+        end = start + 1
+        while end < len(rest) and rest[end].top - rest[start].top <= ROW_TOLERANCE:
+            end += 1
+        ordered += sorted(rest[start:end], key=lambda i: i.left)
+        start = end
     return ordered
 
 

@@ -213,14 +213,11 @@ def paragraph_bullets(stream: Stream, style: Record, lengths: list[int]) -> list
         runs.append((count, bullet))
         covered += count
     flags: list[bool | None] = []
-    start = 0
+    run, run_end, start = 0, runs[0][0] if runs else 0, 0
     for length in lengths:  # a paragraph takes the run its first character is in
-        position, flag = 0, None
-        for count, bullet in runs:
-            if start < position + count:
-                flag = bullet
-                break
-            position += count
-        flags.append(flag)
+        while run < len(runs) and start >= run_end:
+            run += 1
+            run_end += runs[run][0] if run < len(runs) else 0
+        flags.append(runs[run][1] if run < len(runs) else None)
         start += length
     return flags

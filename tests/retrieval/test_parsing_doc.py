@@ -14,7 +14,7 @@ from xlrd import compdoc  # type: ignore[import-untyped]
 
 from retrieval.document import ParseError
 from retrieval.parsing import parse_document
-from retrieval.parsing.doc_structures import PAIR_CLX, Fib, Text, read_pieces, sprms
+from retrieval.parsing.doc_structures import PAIR_CLX, Fib, Text, read_pieces, read_styles, sprms
 from tests.retrieval.conftest import refusal
 from tests.retrieval.test_parsing_samples import assert_valid
 
@@ -164,3 +164,31 @@ def test_a_doc_over_the_bound_is_refused_before_it_is_read(monkeypatch: pytest.M
 
     monkeypatch.setattr(doc, "MAX_BYTES", 10_000)
     assert refusal(fixture("ducks.doc"), "ducks.doc").startswith("DOC is larger than the server's limit")
+
+
+def stylesheet(count: int) -> bytes:
+    """A stylesheet of `count` paragraph styles, each based on the one before; the first has
+    outline level 0 (a level-1 heading)."""
+    header = struct.pack("<HHH", 4, count, 10)  # cbStshi, then cstd and cbSTDBaseInFile
+    entries = []
+    for istd in range(count):
+        base = 0xFFF if istd == 0 else istd - 1
+        std = struct.pack("<HHHHH", 0xFFE, 1 | base << 4, 2, 0, 0)  # a user's paragraph style
+        std += struct.pack("<H", 1) + "s".encode("utf-16-le") + b"\x00\x00"  # its name, "s"
+        grpprl = struct.pack("<HB", 0x2640, 0) if istd == 0 else b""
+        std += struct.pack("<HH", 2 + len(grpprl), istd) + grpprl
+        std += b"\x00" * (len(std) % 2) + struct.pack("<H", 0)  # padding, then an empty UpxChpx
+        entries.append(struct.pack("<H", len(std)) + std)
+    return header + b"".join(entries)
+
+
+def test_a_style_inherits_its_bases_outline_level_down_a_long_chain() -> None:
+    # 4,000 styles each based on the one before (istdBase has 12 bits): each is resolved once.
+    stsh = stylesheet(4000)
+    fib = Fib(
+        version=0xC1, encrypted=False, table_stream="1Table", story_lengths={}, pairs=((0, 0), (0, len(stsh)))
+    )
+    styles = read_styles(stsh, fib)
+    assert len(styles) == 4000
+    assert {style.paragraph.outline_level for style in styles.values()} == {0}
+    assert styles[3999].paragraph.style == 3999 and styles[3999].base == 3998

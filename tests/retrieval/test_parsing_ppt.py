@@ -16,7 +16,7 @@ import xlwt  # type: ignore[import-untyped]
 from retrieval.document import ParseError
 from retrieval.parsing import parse_document, ppt
 from retrieval.parsing.ppt import Presentation
-from retrieval.parsing.ppt_records import Stream
+from retrieval.parsing.ppt_records import Stream, paragraph_bullets
 from tests.retrieval.conftest import refusal
 from tests.retrieval.test_parsing_samples import assert_valid
 
@@ -128,3 +128,16 @@ def test_damaged_files_are_refused_with_a_reason_or_read() -> None:
 def test_a_ppt_over_the_bound_is_refused_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ppt, "MAX_BYTES", 10_000)
     assert refusal(deck(), "deck.ppt").startswith("PPT is larger than the server's limit")
+
+
+def test_each_paragraph_takes_the_bullet_of_the_run_its_first_character_is_in() -> None:
+    # Two runs: 10 characters with a bullet (and tab stops to step over), then the rest without.
+    tab_stops = struct.pack("<H", 2) + struct.pack("<HHHH", 100, 0, 200, 0)
+    first = struct.pack("<IHIH", 10, 0, 0x100001, 0x1) + tab_stops
+    second = struct.pack("<IHIH", 6, 0, 0x1, 0x0)
+    style = record(0x0FA1, first + second)
+    stream = Stream(style)
+    lengths = [5, 5, 6]  # "abcd\r", "efgh\r", "ijklm" and the end
+    assert paragraph_bullets(stream, stream.record(0), lengths) == [True, True, False]
+    no_say = record(0x0FA1, struct.pack("<IHI", 16, 0, 0x0100) + struct.pack("<H", 50))  # a margin only
+    assert paragraph_bullets(Stream(no_say), Stream(no_say).record(0), lengths) == [None, None, None]
