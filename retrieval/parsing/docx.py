@@ -18,6 +18,7 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.ooxml_variants import as_document
 from retrieval.parsing.table_cells import spread
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
@@ -39,7 +40,7 @@ def parse_docx(data: bytes) -> ParsedDocument:
     # A DOCX is a ZIP; python-docx inflates every part in memory: a zip bomb is refused first.
     parts = check_archive(data, "DOCX")
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(as_document(data, "docx")))
     except Exception as error:
         raise ParseError(f"not a readable Word document ({error})") from error
     styles = _ParagraphStyles(document.styles.element)

@@ -50,6 +50,7 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.charts import cap_warning, read_chart
 from retrieval.parsing.drawingml import A, C, paragraph_text
+from retrieval.parsing.ooxml_variants import as_document
 from retrieval.parsing.safe_xml import XML_LIMITS, strict_parser
 from retrieval.parsing.slides import Block, Slide, add_slide, slide_warnings
 from retrieval.parsing.smartart import DGM, diagram_items
@@ -122,6 +123,7 @@ def _open(data: bytes) -> tuple[pptx.presentation.Presentation, dict[str, str]]:
     """The presentation, and the slide and notes parts (by name) that were not well-formed
     XML and were opened as empty ones, each with the reason."""
     try:
+        data = as_document(data, "pptx")
         try:
             return pptx.Presentation(io.BytesIO(data)), {}
         except etree.XMLSyntaxError:
