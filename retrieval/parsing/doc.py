@@ -31,7 +31,6 @@ once), and every offset read from the file is checked against the stream it poin
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Iterator
 
 from xlrd import compdoc  # type: ignore[import-untyped]
@@ -54,7 +53,7 @@ from retrieval.parsing.doc_structures import (
     reference_cps,
     story_ranges,
 )
-from retrieval.parsing.ole import OLE2_MAGIC, damage, holds, open_compound, summary_title
+from retrieval.parsing.ole import DAMAGE, OLE2_MAGIC, damage, holds, open_compound, summary_title
 from retrieval.parsing.table_header import guess_header_rows
 from retrieval.parsing.titles import first_real_title
 
@@ -63,16 +62,6 @@ _UNREADABLE = "not a readable Word 97-2003 document"
 _PROTECTED = (
     "the document is password-protected: open it in Word, remove the password (File › Info › "
     "Protect Document) and upload it again"
-)
-# What a damaged file raises here; AssertionError: xlrd's compdoc checks the container with assert.
-_DAMAGE = (
-    compdoc.CompDocError,
-    struct.error,
-    IndexError,
-    ValueError,
-    KeyError,
-    OverflowError,
-    AssertionError,
 )
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _STI_TITLE = 62  # the built-in "Title" style
@@ -123,7 +112,7 @@ def parse_doc(data: bytes) -> ParsedDocument:
         builder = DocumentBuilder("doc")
         title_paragraph = reader.read(builder)
         title = summary_title(ole)
-    except _DAMAGE as error:
+    except DAMAGE as error:
         raise ParseError(f"{_UNREADABLE} ({damage(error)})") from error
     if builder.is_empty:
         raise ParseError("no extractable text: the document is empty or holds only images")
@@ -242,12 +231,11 @@ class _Reader:
             elif character in (_PARAGRAPH_END, _CELL_END):
                 yield "".join(parts), character, self._paragraph_at(cp)
                 parts = []
-            elif all(fields) and not (self.skipped.runs and self.skipped.at(self.text.fc(cp), False)):
+            elif all(fields) and not (self.skipped.runs and self.skipped.at(self.text.fc(cp))):
                 parts.append(self._character(character, cp, story))
 
     def _paragraph_at(self, cp: int) -> Paragraph:
-        found = self.paragraphs.at(self.text.fc(cp), None)
-        return found if isinstance(found, Paragraph) else Paragraph()
+        return self.paragraphs.at(self.text.fc(cp)) or Paragraph()
 
     def _character(self, character: str, cp: int, story: str) -> str:
         if character != "\x02":

@@ -27,7 +27,9 @@ import bisect
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
+V = TypeVar("V")
 WORD_MAGIC = 0xA5EC  # wIdent, the FIB's first two bytes
 NFIB_WORD97 = 0x00C1  # Word 97; later versions write larger values, Word 6 and 95 smaller
 FKP_SIZE = 512
@@ -215,23 +217,29 @@ def paragraph_properties(istd: int, grpprl: bytes) -> Paragraph:
     return Paragraph(istd, in_table, row_end, header_row, listed, outline)
 
 
-class Runs:
+class Runs(Generic[V]):
     """Properties by FC from FKP pages: a sorted list of [start, end) FC runs and their value."""
 
-    def __init__(self, runs: list[tuple[int, int, object]]) -> None:
+    def __init__(self, runs: list[tuple[int, int, V]]) -> None:
         runs.sort(key=lambda run: run[0])
         self.runs = runs
         self._ends = [end for _, end, _ in runs]
 
-    def at(self, fc: int, default: object) -> object:
+    def at(self, fc: int) -> V | None:
+        """The value of the run that holds `fc`, None when none does."""
         i = bisect.bisect_right(self._ends, fc)
         if i < len(self.runs) and self.runs[i][0] <= fc:
             return self.runs[i][2]
-        return default
+        return None
 
 
-def _fkp_pages(stream: bytes, table: bytes, pair: tuple[int, int]) -> Iterator[bytes]:
-    """The FKP pages a PlcBte (PlcBtePapx or PlcBteChpx) points to."""
+def _fkp_entries(
+    stream: bytes, table: bytes, pair: tuple[int, int], entry_size: int
+) -> Iterator[tuple[int, int, bytes, int]]:
+    """Each entry of the FKP pages a PlcBte (PlcBtePapx or PlcBteChpx) points to: the [start,
+    end) FCs it covers, its page, and its properties' byte offset in the page (0: none). A page
+    ends with its entry count; its FCs come first, then an entry of `entry_size` bytes each
+    (1 for a CHPX, 13 for a PAPX), whose first byte is the offset in 2-byte words."""
     fc, lcb = pair
     plc = table[fc : fc + lcb]
     count = (len(plc) - 4) // 8
@@ -239,48 +247,43 @@ def _fkp_pages(stream: bytes, table: bytes, pair: tuple[int, int]) -> Iterator[b
         return
     for (pn,) in struct.iter_unpack("<I", plc[4 * (count + 1) : 4 * (count + 1) + 4 * count]):
         page = stream[(pn & 0x3FFFFF) * FKP_SIZE : (pn & 0x3FFFFF) * FKP_SIZE + FKP_SIZE]
-        if len(page) == FKP_SIZE:
-            yield page
+        if len(page) != FKP_SIZE:
+            continue
+        entries = page[FKP_SIZE - 1]
+        fcs = struct.unpack_from(f"<{entries + 1}I", page, 0)
+        for i in range(entries):
+            yield fcs[i], fcs[i + 1], page, page[4 * (entries + 1) + entry_size * i] * 2
 
 
-def read_paragraphs(stream: bytes, table: bytes, fib: Fib) -> Runs:
+def read_paragraphs(stream: bytes, table: bytes, fib: Fib) -> Runs[Paragraph]:
     """Each paragraph's properties by the FC range its text (its mark included) is stored in."""
-    runs: list[tuple[int, int, object]] = []
-    for page in _fkp_pages(stream, table, fib.pair(PAIR_PAPX)):
-        count = page[FKP_SIZE - 1]
-        fcs = struct.unpack_from(f"<{count + 1}I", page, 0)
-        for i in range(count):
-            offset = page[4 * (count + 1) + 13 * i] * 2  # BxPap: a word offset, then 12 bytes
-            if offset == 0:
-                runs.append((fcs[i], fcs[i + 1], Paragraph()))
-                continue
-            size = page[offset]
-            grp = (
-                page[offset + 2 : offset + 2 + 2 * page[offset + 1]]
-                if size == 0
-                else page[offset + 1 : offset + 2 * size]
-            )
-            if len(grp) >= 2:
-                runs.append(
-                    (fcs[i], fcs[i + 1], paragraph_properties(struct.unpack_from("<H", grp)[0], grp[2:]))
-                )
+    runs: list[tuple[int, int, Paragraph]] = []
+    for start, end, page, offset in _fkp_entries(stream, table, fib.pair(PAIR_PAPX), 13):
+        if offset == 0:
+            runs.append((start, end, Paragraph()))
+            continue
+        # PapxInFkp: a size in words (less one byte), or 0 and then the size in words
+        size = page[offset]
+        grp = (
+            page[offset + 2 : offset + 2 + 2 * page[offset + 1]]
+            if size == 0
+            else page[offset + 1 : offset + 2 * size]
+        )
+        if len(grp) >= 2:
+            runs.append((start, end, paragraph_properties(struct.unpack_from("<H", grp)[0], grp[2:])))
     return Runs(runs)
 
 
-def read_skipped_text(stream: bytes, table: bytes, fib: Fib) -> Runs:
+def read_skipped_text(stream: bytes, table: bytes, fib: Fib) -> Runs[bool]:
     """The FC runs of characters not read: hidden (vanish) or deleted with tracked changes."""
-    runs: list[tuple[int, int, object]] = []
-    for page in _fkp_pages(stream, table, fib.pair(PAIR_CHPX)):
-        count = page[FKP_SIZE - 1]
-        fcs = struct.unpack_from(f"<{count + 1}I", page, 0)
-        for i in range(count):
-            offset = page[4 * (count + 1) + i] * 2
-            if offset == 0:
-                continue
-            grpprl = page[offset + 1 : offset + 1 + page[offset]]
-            # 1 sets the property; 0x81 toggles the style's, which a body style never hides
-            if any(s in (_VANISH, _DELETED) and o[0] in (1, 0x81) for s, o in sprms(grpprl)):
-                runs.append((fcs[i], fcs[i + 1], True))
+    runs: list[tuple[int, int, bool]] = []
+    for start, end, page, offset in _fkp_entries(stream, table, fib.pair(PAIR_CHPX), 1):
+        if offset == 0:
+            continue
+        grpprl = page[offset + 1 : offset + 1 + page[offset]]  # Chpx: a size in bytes, then sprms
+        # 1 sets the property; 0x81 toggles the style's, which a body style never hides
+        if any(s in (_VANISH, _DELETED) and o[0] in (1, 0x81) for s, o in sprms(grpprl)):
+            runs.append((start, end, True))
     return Runs(runs)
 
 

@@ -15,6 +15,17 @@ from typing import Literal
 from xlrd import compdoc  # type: ignore[import-untyped]
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# What reading a damaged OLE2 file and the structures in its streams raises: the container's
+# own errors (xlrd's compdoc checks some with assert) and offsets or values out of range.
+DAMAGE = (
+    compdoc.CompDocError,
+    struct.error,
+    IndexError,
+    ValueError,
+    KeyError,
+    OverflowError,
+    AssertionError,
+)
 Holds = Literal["doc", "xls", "ppt", "encrypted"]
 # The stream each kind of file is known by ("Book": Excel 5/95).
 _STREAMS: tuple[tuple[str, Holds], ...] = (
@@ -60,7 +71,7 @@ def summary_title(ole: compdoc.CompDoc) -> str | None:
     title (None)."""
     try:
         return _summary_title(ole)
-    except (compdoc.CompDocError, struct.error, IndexError, ValueError, AssertionError):
+    except DAMAGE:
         return None
 
 

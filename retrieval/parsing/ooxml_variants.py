@@ -2,9 +2,10 @@
 .pptm, .ppsx, .ppsm, .potx, .potm) read as the documents they are.
 
 They are the same packages as a .docx or a .pptx; only the content type of their main part
-differs, and python-docx and python-pptx refuse (some of) them for it. `as_document` rewrites that one line of `[Content_Types].xml`;
-every other part is copied as it is (macros are never run, only carried along). Call it after
-`zip_limits.check_archive`: it inflates every part once.
+differs, and python-docx and python-pptx refuse (some of) them for it. `as_document` rewrites
+that one line of `[Content_Types].xml`; every other part is copied as it is (macros are
+never run, only carried along). Call it after `zip_limits.check_archive`: it inflates every
+part once.
 """
 
 from __future__ import annotations

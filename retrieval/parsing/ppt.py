@@ -32,7 +32,7 @@ from xlrd import compdoc  # type: ignore[import-untyped]
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.ole import OLE2_MAGIC, damage, holds, open_compound, summary_title
+from retrieval.parsing.ole import DAMAGE, OLE2_MAGIC, damage, holds, open_compound, summary_title
 from retrieval.parsing.ppt_records import (
     CHILD_ANCHOR,
     CLIENT_ANCHOR,
@@ -69,16 +69,6 @@ _PROTECTED = (
     "the presentation is password-protected: open it in PowerPoint, remove the password "
     "(File › Info › Protect Presentation) and upload it again"
 )
-# What a damaged file raises here; AssertionError: xlrd's compdoc checks the container with assert.
-_DAMAGE = (
-    compdoc.CompDocError,
-    struct.error,
-    IndexError,
-    ValueError,
-    KeyError,
-    OverflowError,
-    AssertionError,
-)
 _CENTER_TITLE = 6  # a title slide's title
 
 
@@ -111,7 +101,7 @@ def parse_ppt(data: bytes) -> ParsedDocument:
         if token == ENCRYPTED_TOKEN:
             raise ParseError(_PROTECTED)
         reader = Presentation(Stream(raw), current_edit)
-    except _DAMAGE as error:
+    except DAMAGE as error:
         raise ParseError(f"{_UNREADABLE} ({damage(error)})") from error
     builder = DocumentBuilder("ppt")
     warnings: list[str] = []
@@ -119,7 +109,7 @@ def parse_ppt(data: bytes) -> ParsedDocument:
     for number, (persist, outline) in enumerate(reader.slides, start=1):
         try:
             slide, center_title = reader.slide(persist, outline)
-        except _DAMAGE as error:
+        except DAMAGE as error:
             warnings.append(f"slide {number}: could not be read ({damage(error)})")
             continue
         if number == 1 and center_title:
