@@ -27,7 +27,7 @@ from lxml import etree
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils.datetime import from_excel
 
-from retrieval.parsing.builder import clean_inline
+from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.drawingml import A, C, paragraph_text
 from retrieval.parsing.number_formats import format_number
 
@@ -74,6 +74,15 @@ def read_chart(chart_space: etree._Element, limit: int = MAX_CHART_POINTS) -> Ch
         tables += [table] if xy_read else []
         read, total = read + xy_read, total + xy_total
     return Chart(title, tuple(tables), read, total)
+
+
+def add_chart(builder: DocumentBuilder, chart: Chart) -> None:
+    """A chart into a document as a person reads it: its title as a paragraph, then its tables,
+    each headed by its first row."""
+    if chart.title:
+        builder.add_paragraph(chart.title)
+    for table in chart.tables:
+        builder.add_table(table, header_rows=1)
 
 
 def cap_warning(chart: Chart) -> str | None:

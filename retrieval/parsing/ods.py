@@ -32,7 +32,11 @@ table style says ``table:display="false"`` (named in a warning), rows and column
 ``table:visibility`` is "collapse" (a collapsed outline group) or "filter" (filtered out).
 Merged ranges: ``table:number-columns-spanned`` and ``table:number-rows-spanned``.
 
-Not read: comments (``office:annotation``), images, charts and shapes. Title: ``dc:title`` in
+Charts are read after the sheet's tables, as XLSX's are: each an embedded chart object read by
+odf_charts.py (its title, then its data as a table), those in cells in reading order, then
+those placed on the sheet; their data points count against sheets.MAX_CELLS, and a chart
+object that cannot be read costs only itself, with a warning. Not read: comments
+(``office:annotation``), images and other shapes. Title: ``dc:title`` in
 meta.xml (titles.first_real_title), else the caller's fallback. A content.xml that is not
 well-formed keeps what was read before the damage, with a warning.
 """
@@ -47,8 +51,11 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
+from retrieval.parsing import sheets
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.opendocument import XML_SPACE, attribute_count, read_package
+from retrieval.parsing.charts import Chart
+from retrieval.parsing.odf_charts import embedded_charts
+from retrieval.parsing.opendocument import DRAW, XML_SPACE, attribute_count, read_package
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
@@ -105,12 +112,28 @@ def parse_ods(data: bytes) -> ParsedDocument:
         if reading.budget.spent:
             reading.not_reached(name, layout.rows_after(0))
             continue
-        reading.add(name, read_sheet(_Rows(rows), layout, reading.budget, ()), layout)
+        read = read_sheet(_Rows(rows), layout, reading.budget, ())
+        charts, notes = _charts(table, package.objects, sheets.MAX_CELLS - reading.budget.cells)
+        reading.budget.cells += sum(chart.points_read for chart in charts)
+        reading.add(name, read, layout, charts, notes)
     if damage:
         reading.warnings.append(
             f"content.xml is damaged ({damage}): the sheets after the damage may be missing"
         )
     return reading.build(first_real_title(package.title))
+
+
+def _charts(
+    table: etree._Element, objects: dict[str, etree._Element | str], room: int
+) -> tuple[list[Chart], list[str]]:
+    """A sheet's charts, as XLSX orders them: those in cells in reading order (row by row),
+    then those placed on the sheet (``table:shapes``); at most `room` data points together;
+    and notes for the sheet's warning on what could not be read."""
+    shapes = table.find(f"{_TABLE}shapes")
+    placed = list(shapes.iter(f"{DRAW}object")) if shapes is not None else []
+    on_sheet = set(placed)
+    in_cells = [element for element in table.iter(f"{DRAW}object") if element not in on_sheet]
+    return embedded_charts(in_cells + placed, objects, room)
 
 
 def _hidden_table_styles(content: etree._Element) -> frozenset[str]:

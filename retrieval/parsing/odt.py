@@ -33,6 +33,8 @@ from lxml import etree
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
+from retrieval.parsing.charts import MAX_CHART_POINTS, add_chart
+from retrieval.parsing.odf_charts import embedded_charts
 from retrieval.parsing.opendocument import XML_SPACE, all_text, attribute_count, read_package
 from retrieval.parsing.sheets import MAX_CELLS as WORKBOOK_MAX_CELLS
 from retrieval.parsing.table_cells import MAX_SPANNED_COLUMNS
@@ -90,7 +92,7 @@ def parse_odt(data: bytes) -> ParsedDocument:
     if body is None:
         raise ParseError("ODT is damaged: its content.xml holds no text body (office:text)")
 
-    reader = _Reader(content)
+    reader = _Reader(content, package.objects)
     reader.block(body)
     reader.add_notes()
     builder = reader.builder
@@ -109,8 +111,9 @@ def parse_odt(data: bytes) -> ParsedDocument:
 class _Reader:
     """Walks office:text into a DocumentBuilder, collecting notes for the end."""
 
-    def __init__(self, content: etree._Element) -> None:
+    def __init__(self, content: etree._Element, objects: dict[str, etree._Element | str]) -> None:
         self.builder = DocumentBuilder("odt")
+        self.objects = objects  # embedded objects (charts) by reference
         self.title_paragraph: str | None = None
         self.notes: list[tuple[str, str]] = []  # (mark, text), in document order
         self.cells_left = MAX_CELLS
@@ -129,11 +132,13 @@ class _Reader:
         if tag == _H:
             level = min(max(attribute_count(element, f"{_TEXT}outline-level"), 1), MAX_HEADING_LEVEL)
             self.builder.add_heading(level, self.inline(element))
+            self.charts(element)
         elif tag == _P:
             text = self.inline(element)
             if self.title_paragraph is None and self._styled_title(element):
                 self.title_paragraph = clean_inline(text) or None
             self.builder.add_paragraph(marker + text.strip() if marker and text.strip() else text)
+            self.charts(element)
         elif tag == _LIST:
             for item in element:
                 if item.tag not in {_LIST_ITEM, _LIST_HEADER}:
@@ -179,6 +184,16 @@ class _Reader:
 
         visit(root, True)
         return "".join(parts)
+
+    def charts(self, paragraph: etree._Element) -> None:
+        """The charts anchored in a paragraph (embedded chart objects, odf_charts.py), after
+        it; their data points count against the document's cells."""
+        room = min(MAX_CHART_POINTS, self.cells_left)
+        charts, notes = embedded_charts(paragraph.iter(f"{_DRAW}object"), self.objects, room)
+        for chart in charts:
+            self.cells_left -= chart.points_read
+            add_chart(self.builder, chart)
+        self.builder.warnings.extend(notes)
 
     def table(self, table: etree._Element) -> None:
         rows: list[list[str]] = []

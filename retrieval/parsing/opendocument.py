@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -24,6 +24,9 @@ from retrieval.parsing.safe_xml import XML_LIMITS, parse_part
 from retrieval.parsing.zip_limits import MAX_MEMBER_BYTES, MemberUnreadable, open_archive, read_member
 
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+_HREF = "{http://www.w3.org/1999/xlink}href"
+MAX_OBJECTS = 100  # embedded objects read per package (a chart each, in real files a few)
 # Whitespace in the XML of ODF text reads as one space: spaces to keep are written as text:s.
 XML_SPACE = re.compile(r"[ \t\r\n]+")
 _MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
@@ -38,6 +41,9 @@ class Package:
     damage: str | None  # the first error its parse recovered from ("line 3: …"), if any
     title: str | None  # meta.xml's dc:title
     has_pictures: bool  # the package holds pictures (for a refusal of a document without text)
+    # The embedded objects content.xml refers to (a chart: "./Object 1"), by that reference:
+    # each object's own content.xml root, or why it could not be read.
+    objects: dict[str, etree._Element | str] = field(default_factory=dict)
 
 
 def read_package(data: bytes, kind: str, media_types: Collection[str], noun: str) -> Package:
@@ -57,8 +63,29 @@ def read_package(data: bytes, kind: str, media_types: Collection[str], noun: str
         content, damage = _xml(archive, _CONTENT, kind)
         meta = _optional_xml(archive, _META, kind)
         has_pictures = any(name.startswith("Pictures/") for name in archive.namelist())
+        objects = _objects(archive, content, kind)
     title = meta.find(f"{OFFICE}meta/{_DC}title") if meta is not None else None
-    return Package(content, damage, all_text(title) if title is not None else None, has_pictures)
+    return Package(content, damage, all_text(title) if title is not None else None, has_pictures, objects)
+
+
+def _objects(archive: zipfile.ZipFile, content: etree._Element, kind: str) -> dict[str, etree._Element | str]:
+    """The embedded objects (``draw:object``) content.xml refers to inside the package, at most
+    MAX_OBJECTS: each one's content.xml root, or why it could not be read."""
+    objects: dict[str, etree._Element | str] = {}
+    for element in content.iter(f"{DRAW}object"):
+        reference = (element.get(_HREF) or "").strip()
+        name = reference.removeprefix("./").strip("/")
+        if not name or "://" in reference or name.startswith("/") or reference in objects:
+            continue  # a linked file outside the package is not read
+        if len(objects) >= MAX_OBJECTS:
+            break
+        try:
+            root, _ = _xml(archive, f"{name}/{_CONTENT}", kind)
+        except ParseError as error:
+            objects[reference] = str(error).split(": ", 1)[-1]  # "its Object 1/content.xml is …"
+        else:
+            objects[reference] = root
+    return objects
 
 
 def attribute_count(element: etree._Element, attribute: str) -> int:

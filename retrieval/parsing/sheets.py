@@ -60,7 +60,7 @@ from typing import Protocol
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
-from retrieval.parsing.charts import Chart
+from retrieval.parsing.charts import Chart, add_chart
 from retrieval.parsing.number_formats import format_number
 from retrieval.parsing.table_header import guess_header_rows, is_figure
 
@@ -298,10 +298,7 @@ def _add_sheet(
         table_open = _add_block(builder, pending, table_open)
         pending = []
     for chart in charts:
-        if chart.title:
-            builder.add_paragraph(chart.title)
-        for table in chart.tables:
-            builder.add_table(table, header_rows=1)
+        add_chart(builder, chart)
 
 
 def _add_block(builder: DocumentBuilder, rows: list[list[str]], table_open: bool) -> bool:

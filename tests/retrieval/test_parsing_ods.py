@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing import sheets
 from retrieval.parsing.ods import parse_ods
+from retrieval.parsing.odt import parse_odt
 from retrieval.parsing.xlsx import parse_xlsx
-from tests.retrieval.test_parsing_odt import ENCRYPTION_DATA, MANIFEST, NAMESPACES
+from tests.retrieval.test_parsing_odt import ENCRYPTION_DATA, MANIFEST, NAMESPACES, make_odt
 from tests.retrieval.test_parsing_samples import assert_valid
 from tests.retrieval.test_parsing_xls import Sheet, tables, xlsx_bytes
 from tests.retrieval.zip_builder import rewritten
@@ -81,12 +83,17 @@ def make_ods(
     mimetype: str | None = ODS_TYPE,
     encrypted: bool = False,
     title: str | None = None,
+    objects: dict[str, str] | None = None,
 ) -> bytes:
+    """An ODS of `tables`; `objects` are embedded objects' content.xml by their folder
+    ("Object 1")."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         if mimetype is not None:
             archive.writestr(zipfile.ZipInfo("mimetype"), mimetype)  # first and stored
         archive.writestr("content.xml", content_xml("".join(tables), styles))
+        for folder, body in (objects or {}).items():
+            archive.writestr(f"{folder}/content.xml", body)
         dc_title = f"<dc:title>{title}</dc:title>" if title is not None else "<dc:title/>"
         archive.writestr(
             "meta.xml",
@@ -363,3 +370,93 @@ def test_damaged_content_keeps_what_was_read_with_a_warning() -> None:
     doc = read(damaged)
     assert "North | 12.5% | $1,200.00" in doc.text and "Rent" not in doc.text
     assert doc.warnings[-1].startswith("content.xml is damaged (line ")
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ods"
+CHART_NAMESPACES = NAMESPACES + ' xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0"'
+
+
+def chart_object(
+    chart_class: str, title: str, header: list[str], rows: list[list[str]], axes: str = ""
+) -> str:
+    """An embedded chart object's content.xml, with its local table."""
+
+    def cells(values: list[str]) -> str:
+        return "".join(f"<table:table-cell><text:p>{escape(v)}</text:p></table:table-cell>" for v in values)
+
+    body = "".join(f"<table:table-row>{cells(r)}</table:table-row>" for r in rows)
+    return (
+        f'<?xml version="1.0"?><office:document-content {CHART_NAMESPACES}><office:body><office:chart>'
+        f'<chart:chart chart:class="{chart_class}">'
+        f"<chart:title><text:p>{escape(title)}</text:p></chart:title>"
+        f'<chart:plot-area>{axes}</chart:plot-area><table:table table:name="local-table">'
+        f"<table:table-header-rows><table:table-row>{cells(header)}</table:table-row></table:table-header-rows>"
+        f"<table:table-rows>{body}</table:table-rows></table:table></chart:chart>"
+        "</office:chart></office:body></office:document-content>"
+    )
+
+
+def framed(reference: str) -> str:
+    """A cell holding an embedded object, as Calc anchors a chart to a cell."""
+    return (
+        f'<table:table-cell><draw:frame draw:name="Chart"><draw:object xlink:href="{reference}"/>'
+        "</draw:frame></table:table-cell>"
+    )
+
+
+def test_a_chart_reads_as_the_xlsx_libreoffice_writes_of_it() -> None:
+    doc = read((FIXTURES / "sales.ods").read_bytes())
+    twin = parse_xlsx((FIXTURES / "sales-from-ods.xlsx").read_bytes())
+    assert (doc.text, doc.tables) == (twin.text, twin.tables)
+    assert doc.text.endswith(
+        "Sales by region\n\nSales by region | Q1 | Q2 | Q3\nNorth | 120 | 150 | 170\nSouth | 80 | 95 | 110"
+    )
+
+
+def test_scatter_charts_unreadable_objects_and_other_objects() -> None:
+    scatter = chart_object(
+        "chart:scatter",
+        "Growth",
+        ["", "Age", "Height"],
+        [["", "1", "75"], ["", "2", "86"]],
+        axes=(
+            '<chart:axis chart:dimension="x">'
+            "<chart:title><text:p>Age (years)</text:p></chart:title></chart:axis>"
+        ),
+    )
+    formula = (
+        f'<?xml version="1.0"?><office:document-content {CHART_NAMESPACES}><office:body>'
+        "<office:formula/></office:body></office:document-content>"
+    )
+    data = make_ods(
+        table(
+            "Kids",
+            row(cell("Age"), cell("Height")),
+            row(figure("1", 1), figure("75", 75), framed("./Object 1")),
+        ),
+        table("Notes", row(cell("Seen"), framed("./Object 2"), framed("./Object 3"))),
+        objects={"Object 1": scatter, "Object 2": formula},
+    )
+    doc = read(data)
+    assert "Growth\n\nGrowth | Age (years) | y\nHeight | 1 | 75\nHeight | 2 | 86" in doc.text
+    assert doc.warnings == (
+        "sheet 'Notes': a chart could not be read (its Object 3/content.xml is missing from the archive)",
+    )
+
+
+def test_a_chart_in_a_text_document_follows_its_paragraph() -> None:
+    # ODT keeps charts as ODS does: an embedded object, anchored here in a paragraph.
+    pie = chart_object("chart:circle", "Time spent", ["", "Share"], [["Reading", "60%"], ["Writing", "40%"]])
+    body = (
+        "<text:p>Where the week went."
+        '<draw:frame draw:name="Chart"><draw:object xlink:href="./Object 1"/></draw:frame></text:p>'
+        "<text:p>Next week: more writing.</text:p>"
+    )
+    doc = parse_odt(make_odt(body, extra={"Object 1/content.xml": pie.encode()}))
+    assert doc.text == (
+        "Where the week went.\n\nTime spent\n\nTime spent | Reading | Writing\nShare | 60% | 40%"
+        "\n\nNext week: more writing."
+    )
+    assert [doc.text[r.start : r.end] for r in doc.tables[0].rows if r.header] == [
+        "Time spent | Reading | Writing"
+    ]
