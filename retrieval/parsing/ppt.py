@@ -69,6 +69,10 @@ _PROTECTED = (
     "the presentation is password-protected: open it in PowerPoint, remove the password "
     "(File › Info › Protect Presentation) and upload it again"
 )
+NOT_OLE2 = (
+    f"{_UNREADABLE}: it is not an OLE2 compound file, as PowerPoint 97-2003 presentations are "
+    "(PowerPoint 95 or older?): open it in PowerPoint or LibreOffice and save it as .pptx"
+)
 _CENTER_TITLE = 6  # a title slide's title
 
 
@@ -125,12 +129,6 @@ def parse_ppt(data: bytes) -> ParsedDocument:
     slide_warnings(builder, warnings)
     title = first_real_title(summary_title(ole), opening_title)
     return builder.build(title=title, page_count=len(reader.slides))
-
-
-NOT_OLE2 = (
-    f"{_UNREADABLE}: it is not an OLE2 compound file, as PowerPoint 97-2003 presentations are "
-    "(PowerPoint 95 or older?): open it in PowerPoint or LibreOffice and save it as .pptx"
-)
 
 
 def _other_ole2(ole: compdoc.CompDoc) -> str:
