@@ -20,7 +20,6 @@ number); its caller words that as a chart that could not be read.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from lxml import etree
@@ -29,7 +28,7 @@ from openpyxl.utils.datetime import from_excel
 
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
 from retrieval.parsing.drawingml import A, C, paragraph_text
-from retrieval.parsing.number_formats import format_number
+from retrieval.parsing.number_formats import format_moment, format_number
 
 MAX_CHART_POINTS = 1_000  # data points read per chart; past this, a warning says how many there are
 
@@ -188,8 +187,5 @@ def _number(value: str, number_format: str | None) -> str:
     except ValueError:
         return clean_inline(value)  # not a number after all: shown as written
     if number_format and is_date_format(number_format) and 0 <= number < 2_958_466:  # up to 9999-12-31
-        moment = from_excel(number)  # below 1, a time of day
-        if isinstance(moment, datetime.time):
-            return f"{moment:%H:%M}"
-        return moment.date().isoformat() if moment.time() == datetime.time(0) else f"{moment:%Y-%m-%d %H:%M}"
+        return format_moment(from_excel(number))  # below 1, a time of day
     return format_number(number, number_format)

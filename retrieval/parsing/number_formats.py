@@ -13,6 +13,7 @@ Dates and times never get here: openpyxl turns date-formatted cells into datetim
 
 from __future__ import annotations
 
+import datetime
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -44,6 +45,24 @@ def format_number(value: int | float, number_format: str | None) -> str:
         return "-" + shown if value < 0 and any(ch.isdigit() and ch != "0" for ch in shown) else shown
     except (_Unsupported, InvalidOperation, ValueError, OverflowError):
         return general(value)
+
+
+def format_moment(value: datetime.date | datetime.time) -> str:
+    """A date or time as sheets and charts show one, whatever the format code: 2023-06-30,
+    2023-06-30 14:05 (seconds when there are some), 14:05. Fractions of a second round to the
+    nearest second, as Excel shows them: a serial number stores 14:01 as 14:00:59.99."""
+    if isinstance(value, datetime.time):
+        since_midnight = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        hours, rest = divmod(round(since_midnight) % 86_400, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours:02d}:{minutes:02d}:{seconds:02d}" if seconds else f"{hours:02d}:{minutes:02d}"
+    if isinstance(value, datetime.datetime):
+        if value.microsecond:
+            value = (value + datetime.timedelta(microseconds=500_000)).replace(microsecond=0)
+        if value.time() == datetime.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
+    return value.isoformat()
 
 
 def general(value: int | float) -> str:

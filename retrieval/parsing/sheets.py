@@ -61,7 +61,7 @@ from typing import Protocol
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder
 from retrieval.parsing.charts import Chart, add_chart
-from retrieval.parsing.number_formats import format_number
+from retrieval.parsing.number_formats import format_moment, format_number
 from retrieval.parsing.table_header import guess_header_rows, is_figure
 
 MAX_CELLS = 200_000  # about 2 MB of text: thousands of chunks, minutes of encoding
@@ -220,14 +220,8 @@ def cell_text(cell: Cell) -> str:
         return value
     if isinstance(value, bool | int | float):
         return format_number(value, cell.number_format)
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds" if value.second else "minutes")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, datetime.time):
-        return value.isoformat(timespec="seconds" if value.second else "minutes")
+    if isinstance(value, datetime.date | datetime.time):
+        return format_moment(value)
     return str(value)  # a duration (timedelta) and anything else a reader may hand over
 
 

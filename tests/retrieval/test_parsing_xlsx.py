@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from retrieval.document import ParsedDocument
 from retrieval.parsing import detect_format, parse_document, sheets
-from retrieval.parsing.number_formats import format_number
+from retrieval.parsing.number_formats import format_moment, format_number
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.retrieval.conftest import refusal
 from tests.retrieval.zip_builder import billion_laughs, rewritten
@@ -744,3 +744,22 @@ def test_docling_sample_charts_read_their_cached_values() -> None:
                 {(row[0], name): value for row in cells for name, value in zip(names, row[1:], strict=True)}
             )
     assert [len(chart) for chart in theirs] == [4, 24] and ours == theirs  # the scatter: 3 series × 8
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (datetime.date(2023, 6, 30), "2023-06-30"),
+        (datetime.datetime(2023, 6, 30), "2023-06-30"),
+        (datetime.datetime(2023, 6, 30, 14, 5), "2023-06-30 14:05"),
+        (datetime.datetime(2023, 6, 30, 14, 5, 7), "2023-06-30 14:05:07"),
+        # A serial number stores 14:01 as 14:00:59.99…: shown rounded, as Excel shows it.
+        (datetime.datetime(2023, 6, 30, 14, 0, 59, 990000), "2023-06-30 14:01"),
+        (datetime.time(14, 5), "14:05"),
+        (datetime.time(23, 59, 59, 700000), "00:00"),
+    ],
+)
+def test_dates_and_times_read_the_same_in_cells_and_charts(
+    value: datetime.date | datetime.time, shown: str
+) -> None:
+    assert format_moment(value) == shown
