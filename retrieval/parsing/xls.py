@@ -53,6 +53,7 @@ from retrieval.parsing.ole import OLE2_MAGIC, Discard, holds, open_compound, sum
 from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
+    EmptyRows,
     Layout,
     Merge,
     Reading,
@@ -254,17 +255,25 @@ class _Cell:
 
 class _Rows:
     """An xlrd sheet as sheets.read_sheet reads it (a sheets.SheetCells): every row from the
-    first, each up to its last cell with a value."""
+    first, each up to its last cell with a value; a run of empty rows as one EmptyRows (a row
+    slot each, as they are walked here, but no more work than that)."""
 
     def __init__(self, sheet, formats: _Formats) -> None:
         self._sheet = sheet
         self._formats = formats
 
-    def iter_rows(self) -> Iterator[list[_Cell]]:
+    def iter_rows(self) -> Iterator[list[_Cell] | EmptyRows]:
         sheet = self._sheet
+        empty = 0
         for number in range(sheet.nrows):
             width = len(sheet.row_types(number).tobytes().rstrip(_EMPTY_TYPES))
-            yield [self._cell(cell) for cell in sheet.row_slice(number, 0, width)] if width else []
+            if not width:
+                empty += 1
+                continue
+            if empty:
+                yield EmptyRows(empty, empty)
+                empty = 0
+            yield [self._cell(cell) for cell in sheet.row_slice(number, 0, width)]
 
     def _cell(self, cell) -> _Cell:  # an xlrd Cell
         kind, value = cell.ctype, cell.value

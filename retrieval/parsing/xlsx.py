@@ -37,7 +37,7 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import IO
 from xml.etree.ElementTree import ParseError as ElementTreeParseError
@@ -56,6 +56,8 @@ from retrieval.parsing.sheets import (
     ROW_DATA,
     ROW_HIDDEN,
     Budget,
+    Cell,
+    EmptyRows,
     Layout,
     Merge,
     Reading,
@@ -125,7 +127,27 @@ def parse_xlsx(data: bytes) -> ParsedDocument:
 def _read_sheet(sheet, layout: Layout, budget: Budget) -> SheetRead:  # a read-only worksheet
     """The sheet read by sheets.read_sheet from openpyxl's cells, as far as the file allows."""
     sheet.reset_dimensions()  # never pad rows to the size the sheet declares: read what is there
-    return read_sheet(sheet, layout, budget, _DAMAGE)
+    return read_sheet(_Rows(sheet), layout, budget, _DAMAGE)
+
+
+class _Rows:
+    """A read-only worksheet's rows as sheets.read_sheet reads them (a sheets.SheetCells), the
+    rows the file leaves out between two (openpyxl hands each over, empty) as one run of
+    EmptyRows: still a row slot each, as openpyxl walks them, but no more work than that."""
+
+    def __init__(self, sheet) -> None:  # a read-only worksheet
+        self._sheet = sheet
+
+    def iter_rows(self) -> Iterator[Sequence[Cell] | EmptyRows]:
+        gap = 0
+        for row in self._sheet.iter_rows():
+            if not row:
+                gap += 1
+                continue
+            if gap:
+                yield EmptyRows(gap, gap)
+                gap = 0
+            yield row
 
 
 def _open(data: bytes) -> Workbook:

@@ -310,6 +310,23 @@ def test_the_empty_tail_calc_writes_costs_nothing() -> None:
     assert elapsed < 2, f"{elapsed:.2f} s for 50 sheets of empty tail"
 
 
+def test_empty_rows_between_values_cost_one_slot_however_many() -> None:
+    # 25 sheets, each a million empty rows (one repeated row in the file) above its value: a
+    # 1.4 KB file. Walked row by row they were 25 million slots, past the scanned limit.
+    gap = row(attributes=' table:number-rows-repeated="1048000"')
+    data = make_ods(*(table(f"S{i}", gap, texts(f"value {i}")) for i in range(25)))
+    doc = read(data)
+    assert not doc.warnings
+    assert [p for p in doc.text.split("\n\n") if p.startswith("value")] == [f"value {i}" for i in range(25)]
+    # A run of hidden empty rows between two rows splits nothing; a shown one splits the table.
+    hidden = row(attributes=' table:number-rows-repeated="5" table:visibility="collapse"')
+    shown = row(attributes=' table:number-rows-repeated="5"')
+    split = read(make_ods(table("T", texts("Item", "Cost"), texts("Rent", "1"), hidden, texts("Food", "2"))))
+    assert split.text == "T\n\nItem | Cost\nRent | 1\nFood | 2"
+    apart = read(make_ods(table("T", texts("Item", "Cost"), texts("Rent", "1"), shown, texts("Food", "2"))))
+    assert apart.text == "T\n\nItem | Cost\nRent | 1\n\nFood | 2"  # as for one empty row
+
+
 def test_repeats_of_values_count_against_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sheets, "MAX_CELLS", 1_000)
     repeated = row(cell("x"), cell("y", repeat=9), attributes=' table:number-rows-repeated="1000000"')

@@ -9,8 +9,10 @@ import datetime
 import io
 import re
 import time
+import types
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
@@ -763,3 +765,34 @@ def test_dates_and_times_read_the_same_in_cells_and_charts(
     value: datetime.date | datetime.time, shown: str
 ) -> None:
     assert format_moment(value) == shown
+
+
+@dataclass
+class _Listed:
+    """Rows handed over as listed (a sheets.SheetCells)."""
+
+    rows: list[Any]
+
+    def iter_rows(self) -> list[Any]:
+        return self.rows
+
+
+@pytest.mark.parametrize("limit", [5, 8, 100, 707, 708, 1_000])
+def test_a_run_of_empty_rows_reads_as_its_rows_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # What openpyxl hands over row by row, a reader may hand over as one EmptyRows run costing
+    # the same slots: the same rows, block breaks and cut.
+    monkeypatch.setattr(sheets, "MAX_SCANNED", limit)
+
+    def value(text: str) -> list[Any]:
+        return [types.SimpleNamespace(value=text, number_format=None)]
+
+    one_by_one = [value("a"), *([[]] * 3), value("b"), *([[]] * 700), value("c")]
+    as_runs = [value("a"), sheets.EmptyRows(3, 3), value("b"), sheets.EmptyRows(700, 700), value("c")]
+    reads = []
+    for rows in (one_by_one, as_runs):
+        layout = sheets.Layout()
+        read = sheets.read_sheet(_Listed(rows), layout, sheets.Budget(), ())
+        reads.append((read.rows, read.stopped_at))
+    assert reads[0] == reads[1]
