@@ -15,6 +15,7 @@ from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.csv_table import parse_csv
 from retrieval.parsing.doc import not_a_doc, parse_doc
 from retrieval.parsing.docx import parse_docx
+from retrieval.parsing.eml import parse_eml
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
@@ -59,6 +60,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "xls": "XLS",
     "ods": "ODS",
     "csv": "CSV",
+    "eml": "EML",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -96,6 +98,7 @@ EXTENSIONS: dict[str, str] = {
     ".ods": "ods",
     ".csv": "csv",
     ".tsv": "csv",
+    ".eml": "eml",
 }
 
 
@@ -121,6 +124,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "xls": parse_xls,
     "ods": parse_ods,
     "csv": parse_csv,
+    "eml": parse_eml,
 }
 # The formats whose pages are slides (a ParsedDocument's `page` counts slides).
 SLIDE_FORMATS = frozenset({"pptx", "ppt"})
@@ -163,7 +167,7 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError("not an RTF file: it does not start with {\\rtf")
     if format in _NOT_A_ZIP and not data.startswith(_ZIP_MAGIC):
         raise ParseError(_NOT_A_ZIP[format])
-    if format in {"txt", "md", "html", "csv"}:
+    if format in {"txt", "md", "html", "csv", "eml"}:
         if data.startswith(_PDF_MAGIC):
             raise ParseError(f"file named {extension} is a PDF: rename it to .pdf")
         if data.startswith(_ZIP_MAGIC):

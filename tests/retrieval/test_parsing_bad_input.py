@@ -98,7 +98,7 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, PPT, XLSX, XLS, ODS, CSV"
+    supported = "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, PPT, XLSX, XLS, ODS, CSV, EML"
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -305,7 +305,7 @@ def test_docx_with_entity_expansion_is_not_expanded() -> None:
         assert len(doc.text) < 10_000
 
 
-@pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html", "a.csv"])
+@pytest.mark.parametrize("name", ["a.txt", "a.md", "a.html", "a.csv", "a.eml"])
 def test_text_formats_refuse_disguised_binaries(name: str, pdf: bytes) -> None:
     assert "is a PDF" in refused(pdf, name)
     assert "ZIP archive" in refused(_docx(), name)
@@ -327,6 +327,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
         "x.doc",
         "x.ppt",
         "x.csv",
+        "x.eml",
     ]
     for name in names:
         for size in (1, 10, 1000, 20_000):
