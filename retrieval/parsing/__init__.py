@@ -19,6 +19,8 @@ from retrieval.parsing.eml import parse_eml
 from retrieval.parsing.epub import parse_epub
 from retrieval.parsing.html import parse_html
 from retrieval.parsing.markdown import parse_markdown
+from retrieval.parsing.msg import NOT_OLE2 as NOT_A_MSG
+from retrieval.parsing.msg import parse_msg
 from retrieval.parsing.ods import parse_ods
 from retrieval.parsing.odt import parse_odt
 from retrieval.parsing.ole import OLE2_MAGIC
@@ -61,6 +63,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     "ods": "ODS",
     "csv": "CSV",
     "eml": "EML",
+    "msg": "MSG",
 }
 EXTENSIONS: dict[str, str] = {
     ".txt": "txt",
@@ -99,6 +102,7 @@ EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
     ".tsv": "csv",
     ".eml": "eml",
+    ".msg": "msg",
 }
 
 
@@ -125,6 +129,7 @@ _PARSERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     "ods": parse_ods,
     "csv": parse_csv,
     "eml": parse_eml,
+    "msg": parse_msg,
 }
 # The formats whose pages are slides (a ParsedDocument's `page` counts slides).
 SLIDE_FORMATS = frozenset({"pptx", "ppt"})
@@ -163,6 +168,8 @@ def detect_format(filename: str, data: bytes) -> str:
         raise ParseError(not_a_doc(data[:_HEAD]))
     if format == "ppt" and not data.startswith(OLE2_MAGIC):
         raise ParseError(NOT_A_PPT)
+    if format == "msg" and not data.startswith(OLE2_MAGIC):
+        raise ParseError(NOT_A_MSG)
     if format == "rtf" and not data.startswith(_RTF_MAGIC):
         raise ParseError("not an RTF file: it does not start with {\\rtf")
     if format in _NOT_A_ZIP and not data.startswith(_ZIP_MAGIC):

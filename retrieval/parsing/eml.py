@@ -1,19 +1,11 @@
-"""EML (an email saved as a MIME message, RFC 5322): who wrote to whom and when, then the body.
+"""EML (an email saved as a MIME message, RFC 5322), read as `mail.add_message` reads a message.
 
-Python's ``email`` package parses the message (its default policy: encoded words in headers,
-transfer encodings and charsets decoded). The document reads as:
-
-- a paragraph of the headers a reader wants, one a line: From, To, Cc, Date, Subject (so "who
-  sent…" and "when…" questions find them), and the attachments' names;
-- the body: its text/plain part, else its text/html part read as an HTML page is
-  (``html.add_html_document``: headings, lists and tables kept). A plain body's paragraphs
-  are its blank-line-separated blocks; quoted lines ("> …") are kept as written.
-
-Title: the Subject. Attachments are named, not read (a warning says so: upload them on their
-own). A message with no body but attachments reads as its headers. A file that is no message
-(no header line before the body), or a binary one, is refused; a part whose charset Python
-does not know is decoded as Latin-1 rather than lost. Bound: the upload limit; the work is
-linear in the message.
+Python's ``email`` package parses it (its default policy: encoded words in headers, transfer
+encodings and charsets decoded). The body is the text/plain part, else the text/html one;
+attachments are the parts ``iter_attachments`` gives. Title: the Subject. A file that is no
+message (no header line before the body), or a binary one, is refused; an mbox "From " line
+first is read past; a part whose charset Python does not know is decoded as Latin-1 rather
+than lost. Bound: MAX_BYTES; the work is linear in the message.
 """
 
 from __future__ import annotations
@@ -25,10 +17,9 @@ from email.message import EmailMessage, Message
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.html import add_html_document
+from retrieval.parsing.mail import HEADERS, add_message
 
 MAX_BYTES = 64 * 2**20  # above the default upload limit (50 MB); attachments make mail large
-_HEADERS = ("From", "To", "Cc", "Date", "Subject")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]{1,76}:[ \t]?\S", re.MULTILINE)  # "Name: value"
 
 
@@ -42,36 +33,18 @@ def parse_eml(data: bytes) -> ParsedDocument:
         raise ParseError("not an email message: the file does not start with header lines (From:, Subject:…)")
     message = email.message_from_bytes(data, policy=email.policy.default)
     builder = DocumentBuilder("eml")
-    attachments = _attachment_names(message)
-    lines = [f"{name}: {clean_inline(str(message[name]))}" for name in _HEADERS if message[name]]
-    if attachments:
-        lines.append(f"Attachments: {', '.join(attachments)}")
-    builder.add_paragraph("\n".join(lines))
-    _add_body(builder, message)
-    if attachments:
-        builder.warnings.append(
-            f"{len(attachments)} attachment(s) not read ({', '.join(attachments[:5])}"
-            f"{', …' if len(attachments) > 5 else ''}): upload them on their own"
-        )
+    headers = {name: str(message[name]) for name in HEADERS if message[name]}
+    plain = html = ""
+    if isinstance(message, EmailMessage):
+        plain_part = message.get_body(preferencelist=("plain",))
+        plain = _content(plain_part) if plain_part is not None else ""
+        html_part = message.get_body(preferencelist=("html",)) if not plain.strip() else None
+        html = _content(html_part) if html_part is not None else ""
+    add_message(builder, headers, _attachment_names(message), plain, html)
     if builder.is_empty:
         raise ParseError("no extractable text: the message has no headers and no body")
     subject = clean_inline(str(message["Subject"] or ""))
     return builder.build(title=subject or None)
-
-
-def _add_body(builder: DocumentBuilder, message: Message) -> None:
-    """The message's body: its plain text, else its HTML."""
-    if not isinstance(message, EmailMessage):
-        return
-    plain = message.get_body(preferencelist=("plain",))
-    text = _content(plain) if plain is not None else ""
-    if text.strip():
-        builder.add_paragraph(text)
-        return
-    html = message.get_body(preferencelist=("html",))
-    markup = _content(html) if html is not None else ""
-    if markup.strip():
-        add_html_document(builder, b'<meta charset="utf-8">' + markup.encode("utf-8", "replace"))
 
 
 def _content(part: Message) -> str:

@@ -98,7 +98,9 @@ def test_whitespace_only_file_has_no_text(name: str) -> None:
 )
 def test_unsupported_extension_names_the_supported_ones(name: str, shown: str) -> None:
     reason = refused(b"whatever", name)
-    supported = "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, PPT, XLSX, XLS, ODS, CSV, EML"
+    supported = (
+        "TXT, Markdown, HTML, PDF, DOCX, DOC, ODT, RTF, EPUB, PPTX, PPT, XLSX, XLS, ODS, CSV, EML, MSG"
+    )
     assert reason == f"unsupported file type {shown}; supported: {supported}"
 
 
@@ -328,6 +330,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
         "x.ppt",
         "x.csv",
         "x.eml",
+        "x.msg",
     ]
     for name in names:
         for size in (1, 10, 1000, 20_000):
@@ -338,7 +341,7 @@ def test_no_other_exception_escapes_on_random_input() -> None:
                 data = b"PK\x03\x04" + data
             if name.endswith(".rtf"):
                 data = b"{\\rtf1 " + data
-            if name.endswith((".xls", ".doc", ".ppt")):
+            if name.endswith((".xls", ".doc", ".ppt", ".msg")):
                 data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + data
             try:
                 doc = parse_document(data, name)
