@@ -54,7 +54,7 @@ from retrieval.parsing.doc_structures import (
     story_ranges,
 )
 from retrieval.parsing.ole import DAMAGE, OLE2_MAGIC, damage, holds, open_compound, summary_title
-from retrieval.parsing.table_header import guess_header_rows
+from retrieval.parsing.table_header import header_rows
 from retrieval.parsing.titles import first_real_title
 
 MAX_BYTES = 64 * 2**20  # above the default upload limit (50 MB); pictures make a .doc large
@@ -263,5 +263,4 @@ def _heading_level(paragraph: Paragraph, style: Style | None) -> int:
 
 def _add_table(builder: DocumentBuilder, rows: list[tuple[list[str], bool]]) -> None:
     cells = [row for row, _ in rows]
-    marked = next((i for i, (_, header) in enumerate(rows) if not header), len(rows))
-    builder.add_table(cells, header_rows=marked or guess_header_rows(cells))
+    builder.add_table(cells, header_rows=header_rows(cells, [header for _, header in rows]))

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from retrieval.document import ParsedDocument, ParseError
 from retrieval.parsing.builder import DocumentBuilder, clean_inline
-from retrieval.parsing.table_header import guess_header_rows
+from retrieval.parsing.table_header import header_rows
 from retrieval.parsing.titles import first_real_title
 
 MAX_BYTES = 64 * 1024 * 1024  # above the default upload limit (50 MB); pictures make RTF large
@@ -350,8 +350,7 @@ class _Reader:
         if not self.rows:
             return
         rows = [cells for cells, _ in self.rows]
-        marked = next((i for i, (_, header) in enumerate(self.rows) if not header), len(self.rows))
-        self.builder.add_table(rows, header_rows=marked or guess_header_rows(rows))
+        self.builder.add_table(rows, header_rows=header_rows(rows, [header for _, header in self.rows]))
         self.rows = []
 
 

@@ -42,3 +42,11 @@ def guess_header_rows(rows: Sequence[Sequence[str]]) -> int:
     while count < min(first_figures, MAX_HEADER_ROWS) and not (rows[count][:1] or [""])[0].strip():
         count += 1
     return count
+
+
+def header_rows(rows: Sequence[Sequence[str]], marked: Sequence[bool]) -> int:
+    """How many leading rows name the columns: the run of rows from the first that the file
+    marks as header rows (RTF's ``\\trhdr``, Word's repeat-as-header rows), else
+    guess_header_rows' guess."""
+    run = next((i for i, header in enumerate(marked) if not header), len(marked))
+    return run or guess_header_rows(rows)
