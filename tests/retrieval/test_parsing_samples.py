@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.document import ParsedDocument, ParseError
-from retrieval.parsing import EXTENSIONS, SLIDE_FORMATS, SUPPORTED_FORMATS
+from retrieval.parsing import EXTENSIONS, SLIDE_FORMATS, SUPPORTED_FORMATS, parse_document
 from tests.conftest import SHARED_DATA, needs_shared_data
 from tests.retrieval.conftest import parsed_sample
 
@@ -45,6 +45,17 @@ def assert_valid(doc: ParsedDocument) -> None:
     assert all(paragraph.strip() for paragraph in doc.text.split("\n\n"))
     assert doc.title is None or (doc.title.strip() and "\n" not in doc.title)
     assert all(isinstance(w, str) and w for w in doc.warnings)
+
+
+def assert_read_or_refused(data: bytes, filename: str) -> None:
+    """A damaged file either reads into a valid document or is refused with a reason; nothing
+    else escapes."""
+    try:
+        doc = parse_document(data, filename)
+    except ParseError as error:
+        assert str(error)
+    else:
+        assert_valid(doc)
 
 
 def _sample_id(path: Path) -> str:
